@@ -1,0 +1,71 @@
+"""One error hierarchy; every error renders as a single located line."""
+
+from __future__ import annotations
+
+
+class DetcError(Exception):
+    """An error located at a file, rule, target and fixture case where known."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        rule_id: str | None = None,
+        target: str | None = None,
+        case: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.rule_id = rule_id
+        self.target = target
+        self.case = case
+
+    def located(self, **where: str | None) -> "DetcError":
+        """Fill in location fields that are not set yet, keeping this error's class."""
+        for key, value in where.items():
+            if getattr(self, key) is None and value is not None:
+                setattr(self, key, value)
+        return self
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.path, self.rule_id, self.target) if p]
+        if self.case:
+            parts.append(f"case {self.case!r}")
+        text = " ".join(self.message.split("\n")) if "\n" in self.message else self.message
+        return ": ".join([*parts, text])
+
+
+class RuleLoadError(DetcError):
+    """A rule or fixture file cannot be read, parsed or validated."""
+
+
+class CompileError(DetcError):
+    """A rule cannot be compiled for a target for a reason other than an unsupported construct."""
+
+
+class UnsupportedFeature(CompileError):
+    """The target cannot express a construct of the rule; the message names the construct."""
+
+    def __str__(self) -> str:
+        base = DetcError.__str__(self)
+        return base
+
+
+class ShapeError(DetcError):
+    """A raw record cannot be shaped into the target platform's document."""
+
+
+class EvaluationError(DetcError):
+    """A compiled query cannot be parsed or evaluated by the target's evaluator."""
+
+
+class EmitError(DetcError):
+    """An artifact cannot be written for a target."""
+
+
+class UsageError(DetcError):
+    """The command line asks for something that does not exist."""

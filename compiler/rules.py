@@ -1,0 +1,247 @@
+"""Load Sigma rules and their detc metadata: the single representation every target compiles."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from compiler.errors import RuleLoadError
+from compiler.yamlio import load_yaml
+
+LEVEL_TO_SEVERITY = {
+    "informational": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "critical": "critical",
+}
+"""Sigma level to the four-step severity scale of Elastic, Splunk ES and others."""
+
+DEFAULT_RISK = {"informational": 21, "low": 21, "medium": 47, "high": 73, "critical": 99}
+"""Elastic's conventional risk score per severity, used when a rule gives none."""
+
+REQUIRED_ATTRIBUTES = ("title", "id", "status", "description", "author", "date", "level", "logsource")
+TESTS_SUFFIX = ".tests.yml"
+CUSTOM_BLOCK = "detc"
+_DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
+_LOOKBACK = re.compile(r"^now-[1-9][0-9]*[smhd]$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule:
+    interval: str = "5m"
+    """How often the detection runs."""
+    lookback: str = "now-6m"
+    """Start of the window each run searches (Elastic's ``from``), overlapping the interval."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetcMeta:
+    """The rule metadata Sigma has no standard attribute for (the ``detc:`` block)."""
+
+    risk_score: int
+    schedule: Schedule = Schedule()
+    note: str | None = None
+    setup: str | None = None
+    timestamp_override: str | None = None
+    license: str | None = None
+    maturity: str = "production"
+    integration: tuple[str, ...] = ()
+    elastic_tags: tuple[str, ...] = ()
+
+
+_META_KEYS = {
+    "risk_score", "schedule", "note", "setup", "timestamp_override", "license",
+    "maturity", "integration", "elastic_tags",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetcRule:
+    """A rule file read once: its bytes, the parsed pySigma rule and detc's metadata."""
+
+    path: str
+    source: bytes
+    sigma: SigmaRule
+    meta: DetcMeta
+    tests_path: Path | None = None
+    data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return str(self.sigma.id)
+
+    @property
+    def title(self) -> str:
+        return str(self.sigma.title)
+
+    @property
+    def level(self) -> str:
+        return self.sigma.level.name.lower() if self.sigma.level else "medium"
+
+    @property
+    def severity(self) -> str:
+        return LEVEL_TO_SEVERITY[self.level]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.source).hexdigest()
+
+    def fresh_sigma(self) -> SigmaRule:
+        """A private copy for one conversion: pySigma pipelines rewrite rules in place."""
+        return copy.deepcopy(self.sigma)
+
+
+def _err(message: str, path: str, rule_id: str | None = None) -> RuleLoadError:
+    return RuleLoadError(message, path=path, rule_id=rule_id)
+
+
+def _str(block: Mapping[str, Any], key: str, path: str, rid: str) -> str | None:
+    value = block.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _err(f"detc.{key} must be a string, not {type(value).__name__}", path, rid)
+    return value
+
+
+def _str_list(block: Mapping[str, Any], key: str, path: str, rid: str) -> tuple[str, ...]:
+    value = block.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _err(f"detc.{key} must be a list of strings", path, rid)
+    return tuple(value)
+
+
+def parse_meta(block: Any, level: str, path: str, rid: str) -> DetcMeta:
+    if block is None:
+        block = {}
+    if not isinstance(block, dict):
+        raise _err(f"the {CUSTOM_BLOCK} block must be a mapping", path, rid)
+    unknown = sorted(set(map(str, block)) - _META_KEYS)
+    if unknown:
+        raise _err(f"unknown key detc.{unknown[0]} (known: {', '.join(sorted(_META_KEYS))})", path, rid)
+    risk = block.get("risk_score", DEFAULT_RISK[level])
+    if isinstance(risk, bool) or not isinstance(risk, int) or not 0 <= risk <= 100:
+        raise _err("detc.risk_score must be an integer from 0 to 100", path, rid)
+    sched = block.get("schedule", {}) or {}
+    if not isinstance(sched, dict) or set(map(str, sched)) - {"interval", "lookback"}:
+        raise _err("detc.schedule takes only interval and lookback", path, rid)
+    interval = sched.get("interval", Schedule.interval)
+    lookback = sched.get("lookback", Schedule.lookback)
+    if not isinstance(interval, str) or not _DURATION.match(interval):
+        raise _err(f"detc.schedule.interval must look like 5m, not {interval!r}", path, rid)
+    if not isinstance(lookback, str) or not _LOOKBACK.match(lookback):
+        raise _err(f"detc.schedule.lookback must look like now-6m, not {lookback!r}", path, rid)
+    maturity = _str(block, "maturity", path, rid) or "production"
+    return DetcMeta(
+        risk_score=risk,
+        schedule=Schedule(interval=interval, lookback=lookback),
+        note=_str(block, "note", path, rid),
+        setup=_str(block, "setup", path, rid),
+        timestamp_override=_str(block, "timestamp_override", path, rid),
+        license=_str(block, "license", path, rid),
+        maturity=maturity,
+        integration=_str_list(block, "integration", path, rid),
+        elastic_tags=_str_list(block, "elastic_tags", path, rid),
+    )
+
+
+def load_rule(path: Path, display: str | None = None) -> DetcRule:
+    """Read and parse one rule file; every problem is a RuleLoadError naming the file."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise _err(f"cannot read: {err.strerror}", shown) from err
+    data = load_yaml(raw, shown)
+    if not isinstance(data, dict):
+        raise _err("a rule must be a YAML mapping", shown)
+    rid = data.get("id") if isinstance(data.get("id"), str) else None
+    for key in REQUIRED_ATTRIBUTES:
+        if key not in data or data[key] in (None, "", [], {}):
+            raise _err(f"missing required attribute {key!r}", shown, rid)
+    for key in ("title", "id", "description", "status", "level", "author"):
+        if not isinstance(data[key], str):
+            raise _err(f"attribute {key!r} must be a string, not {type(data[key]).__name__}", shown, rid)
+    block = data.pop(CUSTOM_BLOCK, None)
+    try:
+        rule = SigmaRule.from_dict(data, collect_errors=False)
+    except SigmaError as err:
+        raise _err(_sigma_message(err), shown, rid) from err
+    except (TypeError, ValueError, AttributeError, KeyError) as err:
+        raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
+    level = rule.level.name.lower() if rule.level else "medium"
+    meta = parse_meta(block, level, shown, str(rule.id))
+    tests = path.with_name(path.name[: -len(".yml")] + TESTS_SUFFIX)
+    return DetcRule(
+        path=shown,
+        source=raw,
+        sigma=rule,
+        meta=meta,
+        tests_path=tests if tests.exists() else None,
+        data=data,
+    )
+
+
+def _sigma_message(err: SigmaError) -> str:
+    text = str(err)
+    # pySigma appends " in <location>"; the location is already part of our line.
+    return text.split(" in SigmaRuleLocation")[0]
+
+
+def rule_files(root: Path) -> list[Path]:
+    """Rule files below root, sorted, without fixture files."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise RuleLoadError("no such rules directory", path=str(root))
+    return sorted(
+        p
+        for p in root.rglob("*.yml")
+        if not p.name.endswith(TESTS_SUFFIX) and p.is_file()
+    )
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[DetcRule, ...]
+    errors: tuple[RuleLoadError, ...]
+
+
+def load_rules(root: Path) -> RuleSet:
+    """Load every rule below root, collecting errors; duplicate ids are errors too."""
+    rules: list[DetcRule] = []
+    errors: list[RuleLoadError] = []
+    seen: dict[str, str] = {}
+    for path in rule_files(root):
+        shown = display_path(path)
+        try:
+            rule = load_rule(path, shown)
+        except RuleLoadError as err:
+            errors.append(err)
+            continue
+        if rule.id in seen:
+            errors.append(_err(f"duplicate rule id (also in {seen[rule.id]})", shown, rule.id))
+            continue
+        seen[rule.id] = shown
+        rules.append(rule)
+    return RuleSet(tuple(rules), tuple(errors))
+
+
+def by_id(rules: Sequence[DetcRule]) -> dict[str, DetcRule]:
+    return {r.id: r for r in rules}

@@ -1,0 +1,116 @@
+"""The contract every target implements, and the registry that finds targets by name.
+
+A target bundles a pySigma backend and pipeline (``compile``), a shaper that turns a raw
+CloudTrail record into the document the platform stores (``shape``) and an evaluator that
+parses the compiled query text and runs it on such a document (``evaluator``). Emitters
+write a platform's artifacts from the compiled results of one or more targets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from compiler.errors import UsageError
+
+if TYPE_CHECKING:
+    from compiler.profile import Profile
+    from compiler.rules import DetcRule
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compiled:
+    """One rule compiled for one target: the exact query text the platform runs."""
+
+    target: str
+    query: str
+    caveats: tuple[str, ...] = ()
+    """Known, documented differences from Sigma semantics that this query carries."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Target-specific facts an emitter needs (index, source, delivery requirements ...)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """A file an emitter writes, relative to the output directory."""
+
+    path: str
+    data: bytes
+    rules: tuple[str, ...] = ()
+    """Ids of the rules this artifact carries."""
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleResult:
+    """A rule with, per target, its compiled query or the reason it is unsupported."""
+
+    rule: "DetcRule"
+    compiled: Mapping[str, Compiled]
+    unsupported: Mapping[str, str]
+
+
+Matcher = Callable[[Any], bool]
+
+
+@runtime_checkable
+class Target(Protocol):
+    name: str
+    description: str
+
+    def compile(self, rule: "DetcRule", profile: "Profile") -> Compiled:
+        """Compile a rule; raise UnsupportedFeature naming the construct the target lacks."""
+        ...
+
+    def shape(self, record: Mapping[str, Any], profile: "Profile") -> Any:
+        """Turn a raw CloudTrail record into the document this platform stores."""
+        ...
+
+    def evaluator(self, query: str) -> Matcher:
+        """Parse query text once and return a predicate over shaped documents."""
+        ...
+
+
+@runtime_checkable
+class Emitter(Protocol):
+    name: str
+    targets: tuple[str, ...]
+
+    def emit(self, results: Sequence[RuleResult], profile: "Profile") -> list[Artifact]:
+        """Write this platform's artifacts for all rules, deterministically."""
+        ...
+
+
+@dataclass(frozen=True)
+class Registry:
+    targets: Mapping[str, Target]
+    emitters: tuple[Emitter, ...]
+
+    def get(self, name: str) -> Target:
+        try:
+            return self.targets[name]
+        except KeyError:
+            known = ", ".join(self.targets)
+            raise UsageError(f"unknown target {name!r} (known: {known})") from None
+
+    def select(self, names: Sequence[str] | None) -> list[Target]:
+        if not names:
+            return list(self.targets.values())
+        return [self.get(n) for n in dict.fromkeys(names)]
+
+
+def load_registry() -> Registry:
+    """Collect targets and emitters from the platform packages listed in ``backends.PLATFORMS``."""
+    backends = importlib.import_module("backends")
+    targets: dict[str, Target] = {}
+    emitters: list[Emitter] = []
+    for module_name in backends.PLATFORMS:
+        module = importlib.import_module(f"backends.{module_name}")
+        for target in module.TARGETS:
+            if target.name in targets:
+                raise RuntimeError(f"target {target.name!r} registered twice")
+            targets[target.name] = target
+        emitters.extend(module.EMITTERS)
+    return Registry(targets=targets, emitters=tuple(emitters))
