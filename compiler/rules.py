@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError
@@ -173,7 +173,7 @@ def load_rule(path: Path, display: str | None = None) -> DetcRule:
             raise _err(f"attribute {key!r} must be a string, not {type(data[key]).__name__}", shown, rid)
     block = data.pop(CUSTOM_BLOCK, None)
     try:
-        rule = SigmaRule.from_dict(data, collect_errors=False)
+        rule = SigmaRule.from_dict(data, collect_errors=False, source=SigmaRuleLocation(path))
     except SigmaError as err:
         raise _err(_sigma_message(err), shown, rid) from err
     except (TypeError, ValueError, AttributeError, KeyError) as err:

@@ -1,0 +1,6 @@
+"""The Sigma reference target: evaluates rules with Sigma's own semantics; writes no artifacts."""
+
+from backends.sigma.target import SigmaTarget
+
+TARGETS = [SigmaTarget()]
+EMITTERS: list = []

@@ -1,0 +1,300 @@
+"""The Sigma reference evaluator: Sigma semantics applied to raw CloudTrail records.
+
+This is the arbiter of what a rule means. It walks pySigma's condition tree (no second parser)
+and compiles each node once into a closure. Semantics, from the Sigma specification
+(https://sigmahq.io/sigma-specification/): strings match case-insensitively unless ``|cased``;
+``*`` and ``?`` are wildcards and ``\\`` escapes them; lists are OR, ``|all`` is AND; ``null``
+is "absent or null"; a ``not`` over a field match is true when the field is absent. Dotted
+field names reach into nested objects, and any element of an array may match.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.rule import SigmaRule
+from sigma.types import (
+    CompareOperators,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
+
+from compiler.errors import UnsupportedFeature
+
+Record = Mapping[str, Any]
+Predicate = Callable[[Record], bool]
+ValuePredicate = Callable[[Any], bool]
+
+_MISSING = object()
+
+
+def field_values(record: Any, path: str) -> list[Any]:
+    """Every value at a dotted path; arrays on the way fan out, a literal dotted key also counts."""
+    out: list[Any] = []
+    _collect(record, path.split("."), out)
+    return out
+
+
+def _collect(node: Any, parts: list[str], out: list[Any]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _collect(item, parts, out)
+        return
+    if not parts:
+        out.append(node)
+        return
+    if not isinstance(node, Mapping):
+        return
+    # Try the longest literal key first so that "a.b" stored flat is found as well as nested.
+    for cut in range(len(parts), 0, -1):
+        key = ".".join(parts[:cut])
+        if key in node:
+            _collect(node[key], parts[cut:], out)
+
+
+def _leaves(values: list[Any]) -> Iterator[Any]:
+    for value in values:
+        if isinstance(value, list):
+            yield from _leaves(value)
+        else:
+            yield value
+
+
+def _as_text(value: Any) -> str | None:
+    """The string form a value is compared as; objects have none."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def sigma_string_regex(value: SigmaString) -> re.Pattern[str]:
+    """A whole-value regex for a Sigma string: wildcards become ``.*``/``.``, the rest is literal."""
+    parts: list[str] = []
+    for part in value.s:
+        if part == SpecialChars.WILDCARD_MULTI:
+            parts.append(".*")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            parts.append(".")
+        elif isinstance(part, str):
+            parts.append(re.escape(part))
+        else:
+            raise UnsupportedFeature(f"placeholder %{getattr(part, 'name', part)}% is not resolved")
+    flags = re.DOTALL
+    if not isinstance(value, SigmaCasedString):
+        flags |= re.IGNORECASE
+    return re.compile("".join(parts), flags)
+
+
+def _string_matcher(value: SigmaString) -> ValuePredicate:
+    pattern = sigma_string_regex(value)
+
+    def match(candidate: Any) -> bool:
+        text = _as_text(candidate)
+        return text is not None and pattern.fullmatch(text) is not None
+
+    return match
+
+
+def _number_matcher(value: SigmaNumber) -> ValuePredicate:
+    target = float(value.number)
+
+    def match(candidate: Any) -> bool:
+        number = _as_number(candidate)
+        return number is not None and number == target
+
+    return match
+
+
+def _bool_matcher(value: SigmaBool) -> ValuePredicate:
+    want = value.boolean
+
+    def match(candidate: Any) -> bool:
+        if isinstance(candidate, bool):
+            return candidate is want
+        return isinstance(candidate, str) and candidate.lower() == ("true" if want else "false")
+
+    return match
+
+
+def _regex_matcher(value: SigmaRegularExpression) -> ValuePredicate:
+    flags = 0
+    for flag in value.flags:
+        flags |= {
+            SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
+            SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
+            SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
+        }[flag]
+    pattern = re.compile(value.regexp.to_plain(), flags)
+
+    def match(candidate: Any) -> bool:
+        text = _as_text(candidate)
+        # Sigma regular expressions are unanchored (PCRE "search" semantics).
+        return text is not None and pattern.search(text) is not None
+
+    return match
+
+
+def _cidr_matcher(value: SigmaCIDRExpression) -> ValuePredicate:
+    network = value.network
+
+    def match(candidate: Any) -> bool:
+        if not isinstance(candidate, str):
+            return False
+        try:
+            address = ipaddress.ip_address(candidate.strip())
+        except ValueError:
+            return False
+        return address.version == network.version and address in network
+
+    return match
+
+
+_COMPARE: dict[CompareOperators, Callable[[float, float], bool]] = {
+    CompareOperators.LT: lambda a, b: a < b,
+    CompareOperators.LTE: lambda a, b: a <= b,
+    CompareOperators.GT: lambda a, b: a > b,
+    CompareOperators.GTE: lambda a, b: a >= b,
+    CompareOperators.NEQ: lambda a, b: a != b,
+}
+
+
+def _compare_matcher(value: SigmaCompareExpression) -> ValuePredicate:
+    op = _COMPARE[value.op]
+    bound = float(value.number.number)
+
+    def match(candidate: Any) -> bool:
+        number = _as_number(candidate)
+        return number is not None and op(number, bound)
+
+    return match
+
+
+def value_matcher(value: Any) -> ValuePredicate:
+    """A predicate over one scalar event value for one Sigma value."""
+    if isinstance(value, SigmaString):
+        return _string_matcher(value)
+    if isinstance(value, SigmaBool):
+        return _bool_matcher(value)
+    if isinstance(value, SigmaNumber) and type(value) is SigmaNumber:
+        return _number_matcher(value)
+    if isinstance(value, SigmaRegularExpression):
+        return _regex_matcher(value)
+    if isinstance(value, SigmaCIDRExpression):
+        return _cidr_matcher(value)
+    if isinstance(value, SigmaCompareExpression):
+        return _compare_matcher(value)
+    if isinstance(value, SigmaExpansion):
+        alternatives = [value_matcher(v) for v in value.values]
+        return lambda candidate: any(m(candidate) for m in alternatives)
+    raise UnsupportedFeature(f"value type {type(value).__name__} is not supported by the reference evaluator")
+
+
+def _field_predicate(node: ConditionFieldEqualsValueExpression) -> Predicate:
+    path = node.field
+    value = node.value
+    if isinstance(value, SigmaNull):
+        return lambda rec: all(v is None for v in _leaves(field_values(rec, path)))
+    if isinstance(value, SigmaExists):
+        want = value.exists
+        return lambda rec: any(v is not None for v in _leaves(field_values(rec, path))) is want
+    if isinstance(value, SigmaFieldReference):
+        other = value.field
+
+        def same(rec: Record) -> bool:
+            left = [t for t in map(_as_text, _leaves(field_values(rec, path))) if t is not None]
+            right = {t.lower() for t in map(_as_text, _leaves(field_values(rec, other))) if t is not None}
+            return any(t.lower() in right for t in left)
+
+        return same
+    match = value_matcher(value)
+    return lambda rec: any(match(v) for v in _leaves(field_values(rec, path)))
+
+
+def _keyword_predicate(node: ConditionValueExpression) -> Predicate:
+    value = node.value
+    if isinstance(value, SigmaString):
+        # A keyword is free text: it may stand anywhere inside any string value of the event.
+        inner = SigmaString()
+        inner.s = (SpecialChars.WILDCARD_MULTI, *value.s, SpecialChars.WILDCARD_MULTI)
+        if isinstance(value, SigmaCasedString):
+            inner = SigmaCasedString.from_sigma_string(inner)
+        match = value_matcher(inner)
+    else:
+        match = value_matcher(value)
+    return lambda rec: any(match(v) for v in _all_scalars(rec))
+
+
+def _all_scalars(node: Any) -> Iterator[Any]:
+    if isinstance(node, Mapping):
+        for value in node.values():
+            yield from _all_scalars(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _all_scalars(value)
+    elif node is not None:
+        yield node
+
+
+def compile_condition(node: Any) -> Predicate:
+    """Compile a pySigma condition tree into one predicate over records."""
+    if isinstance(node, ConditionAND):
+        parts = [compile_condition(a) for a in node.args]
+        return lambda rec: all(p(rec) for p in parts)
+    if isinstance(node, ConditionOR):
+        parts = [compile_condition(a) for a in node.args]
+        return lambda rec: any(p(rec) for p in parts)
+    if isinstance(node, ConditionNOT):
+        inner = compile_condition(node.args[0])
+        return lambda rec: not inner(rec)
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return _field_predicate(node)
+    if isinstance(node, ConditionValueExpression):
+        return _keyword_predicate(node)
+    if node is None:
+        # pySigma drops detections emptied by processing; an empty condition matches nothing.
+        return lambda rec: False
+    raise UnsupportedFeature(f"condition element {type(node).__name__} is not supported")
+
+
+def rule_predicate(rule: SigmaRule) -> Predicate:
+    """One predicate for a rule: true when any of its conditions holds."""
+    conditions = [compile_condition(c.parsed) for c in rule.detection.parsed_condition]
+    return lambda rec: any(c(rec) for c in conditions)

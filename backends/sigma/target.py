@@ -1,0 +1,48 @@
+"""Target ``sigma``: the reference semantics every platform target is measured against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Compiled, Matcher
+
+from backends.sigma.evaluator import rule_predicate
+
+
+_LOGSOURCE_KEYS = ("category", "product", "service", "definition")
+
+
+class SigmaTarget:
+    name = "sigma"
+    description = "Sigma reference evaluator: Sigma semantics on raw CloudTrail records (the arbiter)"
+
+    def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        sigma = rule.fresh_sigma()
+        try:
+            rule_predicate(sigma)  # refuses what the reference cannot evaluate, at compile time
+        except UnsupportedFeature as err:
+            raise err.located(target=self.name) from None
+        data = sigma.to_dict()
+        logsource = {k: v for k, v in data["logsource"].items() if k in _LOGSOURCE_KEYS}
+        body = {"logsource": logsource, "detection": data["detection"]}
+        text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=1000)
+        return Compiled(target=self.name, query=text)
+
+    def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, Any]:
+        return record  # the reference reads the raw CloudTrail record as CloudTrail wrote it
+
+    def evaluator(self, query: str) -> Matcher:
+        try:
+            body = yaml.safe_load(query)
+            rule = SigmaRule.from_dict({"title": "compiled", **body})
+        except (yaml.YAMLError, SigmaError, TypeError) as err:
+            raise EvaluationError(f"cannot parse Sigma detection: {err}", target=self.name) from err
+        return rule_predicate(rule)

@@ -1,0 +1,115 @@
+"""Fixture cases: raw CloudTrail records with the verdict each rule must give."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from compiler.errors import RuleLoadError
+from compiler.rules import TESTS_SUFFIX, DetcRule, display_path
+from compiler.yamlio import load_yaml
+
+Expect = Literal["match", "no_match"]
+_CASE_KEYS = {"name", "expect", "event", "event_file", "waive"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    name: str
+    expect: Expect
+    event: Mapping[str, Any]
+    waive: Mapping[str, str] = field(default_factory=dict)
+    """Target name to the documented reason this target cannot give the expected verdict."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixtureFile:
+    path: str
+    rule_id: str
+    cases: tuple[Case, ...]
+
+
+def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str]) -> Case:
+    def err(msg: str) -> RuleLoadError:
+        return RuleLoadError(f"case {index + 1}: {msg}", path=path, rule_id=rid)
+
+    if not isinstance(raw, dict):
+        raise err("a case must be a mapping")
+    unknown = sorted(set(map(str, raw)) - _CASE_KEYS)
+    if unknown:
+        raise err(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_CASE_KEYS))})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise err("'name' must be a non-empty string")
+    if name in seen:
+        raise err(f"duplicate case name {name!r}")
+    seen.add(name)
+    expect = raw.get("expect")
+    if expect not in ("match", "no_match"):
+        raise err(f"'expect' must be match or no_match, not {expect!r}")
+    if ("event" in raw) == ("event_file" in raw):
+        raise err("give exactly one of 'event' and 'event_file'")
+    if "event_file" in raw:
+        event = _event_file(raw["event_file"], base, err)
+    else:
+        event = raw["event"]
+    if not isinstance(event, dict):
+        raise err(f"the event must be a JSON object, not {type(event).__name__}")
+    waive = raw.get("waive") or {}
+    if not isinstance(waive, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in waive.items()
+    ):
+        raise err("'waive' maps target names to non-empty reasons")
+    return Case(name=name, expect=expect, event=event, waive=waive)
+
+
+def _event_file(ref: Any, base: Path, err: Any) -> Any:
+    if not isinstance(ref, str) or not ref:
+        raise err("'event_file' must be a relative path")
+    target = (base / ref).resolve()
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise err(f"event_file {ref!r} is not JSON: {exc}") from exc
+
+
+def load_fixtures(rule: DetcRule) -> FixtureFile | None:
+    """The fixture cases beside a rule, or None when it has no tests file."""
+    if rule.tests_path is None:
+        return None
+    path = display_path(rule.tests_path)
+    try:
+        raw = rule.tests_path.read_bytes()
+    except OSError as exc:
+        raise RuleLoadError(f"cannot read: {exc.strerror}", path=path, rule_id=rule.id) from exc
+    data = load_yaml(raw, path)
+    if not isinstance(data, dict) or set(map(str, data)) != {"cases"} or not isinstance(data["cases"], list):
+        raise RuleLoadError("a tests file is a mapping with one key, 'cases', holding a list", path=path, rule_id=rule.id)
+    seen: set[str] = set()
+    cases = tuple(
+        _case(raw_case, i, rule.tests_path.parent, path, rule.id, seen)
+        for i, raw_case in enumerate(data["cases"])
+    )
+    expects = {c.expect for c in cases}
+    for needed in ("match", "no_match"):
+        if needed not in expects:
+            raise RuleLoadError(f"needs at least one {needed!r} case", path=path, rule_id=rule.id)
+    return FixtureFile(path=path, rule_id=rule.id, cases=cases)
+
+
+def orphan_tests_files(root: Path) -> list[Path]:
+    """Tests files with no rule file beside them."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        p
+        for p in root.rglob("*" + TESTS_SUFFIX)
+        if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()
+    )

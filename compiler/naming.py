@@ -1,0 +1,38 @@
+"""File names derived from rules: always one safe path segment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from compiler.errors import EmitError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str, fallback: str = "rule") -> str:
+    """A file-name-safe form of text: no separators, no dot-dot, never empty."""
+    cleaned = _UNSAFE.sub("_", text).strip("._-")[:120]
+    return cleaned or fallback
+
+
+def rule_stem(rule_path: str) -> str:
+    """The artifact stem of a rule: its file name without .yml, made safe."""
+    name = PurePosixPath(rule_path.replace("\\", "/")).name
+    if name.endswith(".yml"):
+        name = name[: -len(".yml")]
+    return slug(name)
+
+
+def check_relative(path: str) -> str:
+    """Refuse artifact paths that could leave the output directory."""
+    pure = PurePosixPath(path)
+    if (
+        not path
+        or "\x00" in path
+        or "\\" in path
+        or pure.is_absolute()
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    ):
+        raise EmitError(f"unsafe artifact path {path!r}")
+    return path

@@ -1,0 +1,122 @@
+"""Write a generated tree atomically, and compare a fresh build with what is on disk."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler.errors import EmitError
+from compiler.naming import check_relative
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2); False where unavailable."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _owned(rel: str, preserve: Sequence[str]) -> bool:
+    return rel.split("/", 1)[0] not in preserve
+
+
+def existing_files(root: Path, preserve: Sequence[str] = ()) -> dict[str, bytes]:
+    """Files currently under root that a build owns (everything but the preserved top-level entries)."""
+    found: dict[str, bytes] = {}
+    if not root.is_dir():
+        return found
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            rel = path.relative_to(root).as_posix()
+            if _owned(rel, preserve):
+                found[rel] = path.read_bytes()
+    return found
+
+
+@dataclass(frozen=True)
+class Drift:
+    stale: tuple[str, ...]
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.stale or self.missing or self.extra)
+
+    def lines(self) -> list[str]:
+        return (
+            [f"stale: {p}" for p in self.stale]
+            + [f"missing: {p}" for p in self.missing]
+            + [f"extra: {p}" for p in self.extra]
+        )
+
+
+def compare(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> Drift:
+    current = existing_files(root, preserve)
+    return Drift(
+        stale=tuple(sorted(p for p in files if p in current and current[p] != files[p])),
+        missing=tuple(sorted(p for p in files if p not in current)),
+        extra=tuple(sorted(p for p in current if p not in files)),
+    )
+
+
+def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> None:
+    """Replace the owned content of root with files, all at once: readers see old or new, never a mix.
+
+    The new tree is staged beside root (preserved entries hard-linked or copied in), then swapped
+    in with an atomic exchange; if the process dies before the swap, root is untouched.
+    """
+    for rel in files:
+        check_relative(rel)
+    root = root.resolve() if root.exists() else root.absolute()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    stage = root.parent / f".{root.name}.detc-stage-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    try:
+        stage.mkdir()
+        if root.is_dir():
+            for entry in sorted(root.iterdir()):
+                if entry.name in preserve:
+                    shutil.copytree(entry, stage / entry.name, copy_function=_link_or_copy, symlinks=True)
+        for rel, data in sorted(files.items()):
+            target = stage / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if not root.exists():
+            os.rename(stage, root)
+            return
+        if not _exchange(stage, root):
+            # No atomic exchange here: two renames, with a backup kept until the second one lands.
+            backup = root.parent / f".{root.name}.detc-old-{os.getpid()}"
+            os.rename(root, backup)
+            os.rename(stage, root)
+            stage = backup
+    except OSError as err:
+        raise EmitError(f"cannot write {root}: {err.strerror or err}") from err
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

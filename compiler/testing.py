@@ -1,0 +1,142 @@
+"""Run every fixture case against every target and report verdicts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from compiler.build import compile_one, dumps
+from compiler.errors import DetcError, UnsupportedFeature
+from compiler.fixtures import FixtureFile
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Target
+
+Status = Literal["pass", "fail", "waived", "unsupported"]
+Actual = Literal["match", "no_match", "unsupported", "error"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseResult:
+    rule_id: str
+    rule_path: str
+    title: str
+    case: str
+    target: str
+    expected: str
+    actual: Actual
+    status: Status
+    query: str = ""
+    message: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule_id,
+            "case": self.case,
+            "target": self.target,
+            "expected": self.expected,
+            "actual": self.actual,
+            "status": self.status,
+        }
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+def run_rule(
+    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile
+) -> list[CaseResult]:
+    out: list[CaseResult] = []
+    for target in targets:
+        base = {"rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name}
+        try:
+            compiled = compile_one(target, rule, profile)
+        except UnsupportedFeature as err:
+            out.extend(
+                CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
+                           status="unsupported", message=err.message)
+                for c in fixtures.cases
+            )
+            continue
+        except DetcError as err:
+            out.extend(
+                CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
+                           message=str(err))
+                for c in fixtures.cases
+            )
+            continue
+        try:
+            matcher = target.evaluator(compiled.query)
+            compile_error = ""
+        except Exception as err:  # an unparsable query fails every case, never passes one
+            matcher = None
+            compile_error = f"evaluator rejected the query: {err}"
+        for case in fixtures.cases:
+            actual: Actual
+            message = compile_error
+            if matcher is None:
+                actual = "error"
+            else:
+                try:
+                    doc = target.shape(case.event, profile)
+                    actual = "match" if matcher(doc) else "no_match"
+                except Exception as err:
+                    actual, message = "error", f"{type(err).__name__}: {err}"
+            status: Status
+            if target.name in case.waive:
+                status = "waived"
+                message = case.waive[target.name] + (
+                    " (waiver not needed: the target gives the expected verdict)"
+                    if actual == case.expect
+                    else ""
+                )
+            else:
+                status = "pass" if actual == case.expect else "fail"
+            out.append(
+                CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
+                           status=status, query=compiled.query, message=message)
+            )
+    return out
+
+
+def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
+    by_status = Counter(r.status for r in results)
+    per_target: dict[str, dict[str, int]] = {}
+    for r in results:
+        per_target.setdefault(r.target, Counter())[r.status] += 1  # type: ignore[index]
+    return {
+        "total": len(results),
+        **{s: by_status.get(s, 0) for s in ("pass", "fail", "waived", "unsupported")},
+        "targets": {t: dict(sorted(c.items())) for t, c in sorted(per_target.items())},
+    }
+
+
+def to_json(results: Sequence[CaseResult]) -> bytes:
+    return dumps({"results": [r.as_json() for r in results], "summary": summary(results)})
+
+
+def to_junit(results: Sequence[CaseResult]) -> bytes:
+    """JUnit XML: one suite per target, one test case per rule and fixture case."""
+    suites = ET.Element("testsuites", name="detc", tests=str(len(results)),
+                        failures=str(sum(r.status == "fail" for r in results)))
+    for target in sorted({r.target for r in results}):
+        mine = [r for r in results if r.target == target]
+        suite = ET.SubElement(
+            suites, "testsuite", name=target, tests=str(len(mine)),
+            failures=str(sum(r.status == "fail" for r in mine)), errors="0",
+            skipped=str(sum(r.status in ("waived", "unsupported") for r in mine)),
+        )
+        for r in mine:
+            case = ET.SubElement(suite, "testcase", classname=f"{r.rule_path}.{r.rule_id}", name=r.case)
+            if r.status == "fail":
+                failure = ET.SubElement(case, "failure", message=f"expected {r.expected}, got {r.actual}")
+                failure.text = "\n".join(x for x in (r.message, r.query) if x)
+            elif r.status == "waived":
+                ET.SubElement(case, "skipped", message=f"waived: {r.message}")
+            elif r.status == "unsupported":
+                ET.SubElement(case, "skipped", message=f"unsupported: {r.message}")
+    ET.indent(suites)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
