@@ -19,7 +19,7 @@ from compiler.clients import CLIENTS_DIR, apply_profile, client_path, load_profi
 from compiler.clients import all_clients as all_clients_in
 from compiler.check import validate
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
-from compiler.fixtures import load_fixtures
+from compiler.fixtures import load_fixtures, orphan_tests_files
 from compiler.outputs import compare, write_files, write_tree
 from compiler.package import diff as diff_manifests
 from compiler.package import package as make_package
@@ -102,10 +102,18 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
+    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
     ruleset = load_rules(rules)
-    if ruleset.errors:
-        for err in ruleset.errors:
-            typer.echo(str(err), err=True)
+    problems: list[str] = [str(err) for err in ruleset.errors]
+    for rule in ruleset.rules:
+        try:
+            load_fixtures(rule)
+        except DetcError as err:
+            problems.append(str(err))
+    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
         raise typer.Exit(2)
     return ruleset.rules
 
