@@ -8,7 +8,10 @@ from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import AddFieldnamePrefixTransformation, FieldMappingTransformation
 
-CLOUDTRAIL = LogsourceCondition(product="aws", service="cloudtrail")
+
+def _cloudtrail() -> LogsourceCondition:
+    # a condition belongs to one pipeline (pySigma refuses to share it), so make one per use
+    return LogsourceCondition(product="aws", service="cloudtrail")
 
 
 def eventbridge_cloudtrail(extra_mapping: Mapping[str, str] | None = None) -> ProcessingPipeline:
@@ -24,14 +27,14 @@ def eventbridge_cloudtrail(extra_mapping: Mapping[str, str] | None = None) -> Pr
             ProcessingItem(
                 FieldMappingTransformation(dict(extra_mapping)),
                 identifier="detc_profile_mapping",
-                rule_conditions=[CLOUDTRAIL],
+                rule_conditions=[_cloudtrail()],
             )
         )
     items.append(
         ProcessingItem(
             AddFieldnamePrefixTransformation("detail."),
             identifier="eventbridge_cloudtrail_detail",
-            rule_conditions=[CLOUDTRAIL],
+            rule_conditions=[_cloudtrail()],
         )
     )
     return ProcessingPipeline(name="EventBridge: CloudTrail record under detail", priority=20, items=items)
