@@ -41,8 +41,8 @@ def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
 
 
 def _first_line(err: Exception) -> str:
-    text = str(err).split(" in SigmaRuleLocation")[0]
-    return text.splitlines()[0] if text else type(err).__name__
+    text = str(err.args[0]) if err.args else ""
+    return " ".join(text.split()) or type(err).__name__
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,8 @@ def load_rule(path: Path, display: str | None = None) -> DetcRule:
     block = data.pop(CUSTOM_BLOCK, None)
     try:
         rule = SigmaRule.from_dict(data, collect_errors=False, source=SigmaRuleLocation(path))
+        for condition in rule.detection.parsed_condition:
+            condition.parse()  # pySigma parses conditions lazily; a bad one must fail at load
     except SigmaError as err:
         raise _err(_sigma_message(err), shown, rid) from err
     except (TypeError, ValueError, AttributeError, KeyError) as err:
@@ -192,9 +194,9 @@ def load_rule(path: Path, display: str | None = None) -> DetcRule:
 
 
 def _sigma_message(err: SigmaError) -> str:
-    text = str(err)
-    # pySigma appends " in <location>"; the location is already part of our line.
-    return text.split(" in SigmaRuleLocation")[0]
+    """pySigma's message without the " in <file>" it appends: our line names the file already."""
+    text = str(err.args[0]) if err.args else type(err).__name__
+    return " ".join(text.split())
 
 
 def rule_files(root: Path) -> list[Path]:
