@@ -312,3 +312,11 @@ def test_any_literal_compiled_and_evaluated_matches_itself(name: str) -> None:
     rule = rule_from({"sel": {"eventName": name}, "condition": "sel"})
     assert verdicts(rule, record(eventName=name))[0]
     assert verdicts(rule, record(eventName=name.swapcase()))[0]
+
+
+def test_numeric_strings_also_match_numbers_within_range_only() -> None:
+    small = rule_from({"sel": {"requestParameters.pendingWindowInDays": "7"}, "condition": "sel"})
+    assert pattern_of(small)["detail"]["requestParameters"]["pendingWindowInDays"] == ["7", 7]
+    assert verdicts(small, record(requestParameters={"pendingWindowInDays": 7})) == (True, True)
+    account = rule_from({"sel": {"recipientAccountId": "111122223333"}, "condition": "sel"})
+    assert pattern_of(account)["detail"]["recipientAccountId"] == ["111122223333"]

@@ -167,8 +167,10 @@ class PatternBuilder:
             return frozenset({Alt("neg", op, (value,)), ABSENT})
         out = {Alt("pos", op, (value,))}
         if _JSON_NUMBER.fullmatch(value):
+            # Sigma's "5" also matches the JSON number 5; within EventBridge's numeric range only, so
+            # 12-digit account IDs stay strings (User Guide, "Numeric matching").
             number = float(value)
-            if math.isfinite(number):
+            if math.isfinite(number) and abs(number) <= NUMERIC_LIMIT and round(number, 6) == number:
                 out.add(Alt("pos", "exact", (int(number) if number.is_integer() else number,)))
         if value.lower() in ("true", "false"):
             out.add(Alt("pos", "exact", (value.lower() == "true",)))
