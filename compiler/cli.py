@@ -14,7 +14,7 @@ from rich.table import Table
 
 from compiler import __version__
 from compiler.build import build as run_build
-from compiler.build import compile_one, dumps, sha256
+from compiler.build import compile_one, compile_rules, dumps, sha256
 from compiler.clients import CLIENTS_DIR, apply_profile, client_path, load_profile, select_rules
 from compiler.clients import all_clients as all_clients_in
 from compiler.check import validate
@@ -25,6 +25,7 @@ from compiler.package import diff as diff_manifests
 from compiler.package import package as make_package
 from compiler.package import read_manifest
 from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.report import support_report
 from compiler.rules import DetcRule, display_path, load_rule, load_rules
 from compiler.target import Registry, load_registry
 from compiler.testing import CaseResult, run_rule, summary, to_json, to_junit, with_client_cases
@@ -151,8 +152,15 @@ def build(
     client: Optional[list[str]] = ClientOpt,
     all_clients: bool = AllClientsOpt,
     clients_dir: Path = ClientsDirOpt,
+    report: bool = typer.Option(
+        False, "--report", help="Write nothing; print the support matrix (rules x targets, reasons counted)."
+    ),
+    report_json: Optional[Path] = typer.Option(None, "--report-json", help="With --report: also write it as JSON."),
 ) -> None:
     """Compile every rule for every target and write artifacts plus manifest.json (atomically)."""
+    if report:
+        _report(rules, target, report_json)
+        return
     try:
         registry = _registry()
         chosen = registry.select(target)
@@ -193,6 +201,37 @@ def build(
         )
     if stale:
         raise typer.Exit(1)
+
+
+def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
+    try:
+        registry = _registry()
+        chosen = registry.select(target)
+        ruleset = load_rules(rules)
+        results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
+    except DetcError as err:
+        _fail(err)
+    data = support_report(results, chosen, ruleset.errors, errors)
+    console = _stdout()
+    table = Table(title=f"support matrix: {data['rules']} rules ({data['loaded']} loaded)")
+    for column in ("target", "ok", "unsupported", "error"):
+        table.add_column(column, justify="left" if column == "target" else "right")
+    for name, row in data["targets"].items():
+        table.add_row(name, str(row["ok"]), str(row["unsupported"]), str(row["error"]))
+    console.print(table)
+    if data["load_errors"]:
+        console.print("rules that do not load:", markup=False)
+        for reason, count in data["load_errors"].items():
+            console.print(f"  {count:4}  {reason}", markup=False)
+    for name, row in data["targets"].items():
+        if row["reasons"]:
+            console.print(f"{name}: unsupported because", markup=False)
+            for reason, count in row["reasons"].items():
+                console.print(f"  {count:4}  {reason}", markup=False)
+    for err in errors:
+        console.print(f"error: {err}", markup=False)
+    if report_json:
+        report_json.write_bytes(dumps(data))
 
 
 @app.command("test")
