@@ -311,7 +311,8 @@ def test_delivery_data_events_and_sign_in_region() -> None:
 def test_any_literal_compiled_and_evaluated_matches_itself(name: str) -> None:
     rule = rule_from({"sel": {"eventName": name}, "condition": "sel"})
     assert verdicts(rule, record(eventName=name))[0]
-    assert verdicts(rule, record(eventName=name.swapcase()))[0]
+    if name.isascii():  # case folding beyond ASCII (ß, dotted İ) is not specified by AWS
+        assert verdicts(rule, record(eventName=name.swapcase()))[0]
 
 
 def test_numeric_strings_also_match_numbers_within_range_only() -> None:
