@@ -142,6 +142,8 @@ def manifest(
             entry: dict[str, Any] = {"status": "ok", "artifacts": artifacts}
             if compiled.caveats:
                 entry["caveats"] = list(compiled.caveats)
+            if compiled.details:
+                entry["details"] = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
             per_target[target.name] = entry
         rules[rule.id] = {
             "title": rule.title,

@@ -341,14 +341,22 @@ def test_cmd(
     client: Optional[list[str]] = ClientOpt,
     all_clients: bool = AllClientsOpt,
     clients_dir: Path = ClientsDirOpt,
+    live: bool = typer.Option(
+        False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
+    ),
 ) -> None:
     """Run every fixture case against every target; exit 1 on any failure."""
     from compiler.fixtures import load_fixtures
-    from compiler.testing import run_rule, to_json, to_junit, with_client_cases
+    from compiler.testing import live_targets, run_rule, to_json, to_junit, with_client_cases
 
     try:
         registry = _registry()
         chosen = registry.select(target)
+        if live:
+            twins = live_targets(chosen)
+            if not twins:
+                raise UsageError("--live: none of the chosen targets has a live platform to ask")
+            chosen = [*chosen, *twins]
         loaded = _load(rules)
         results: list[CaseResult] = []
         for profile in _profiles(registry, client, all_clients, clients_dir):
@@ -434,7 +442,7 @@ def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) ->
 
     console = _stdout()
     table = Table(title="detc test", show_lines=False)
-    table.add_column("rule")
+    table.add_column("rule", overflow="fold")
     for name in target_names:
         table.add_column(name, justify="center")
     rows: dict[str, dict[str, list[CaseResult]]] = {}

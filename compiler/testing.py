@@ -98,9 +98,10 @@ def run_rule(
                 except Exception as err:
                     actual, message = "error", f"{type(err).__name__}: {err}"
             status: Status
-            if target.name in case.waive:
+            waiver = case.waive.get(target.name) or case.waive.get(target.name.split(":")[0])
+            if waiver:
                 status = "waived"
-                message = case.waive[target.name] + (
+                message = waiver + (
                     " (waiver not needed: the target gives the expected verdict)"
                     if actual == case.expect
                     else ""
@@ -112,6 +113,30 @@ def run_rule(
                            status=status, query=compiled.query, message=message)
             )
     return out
+
+
+class LiveTarget:
+    """A target judged by its platform itself (``detc test --live``) instead of detc's evaluator."""
+
+    def __init__(self, target: Any) -> None:
+        self.inner = target
+        self.name = f"{target.name}:live"
+        self.description = f"{target.description} (verdicts from the live platform)"
+        self.client = target.live_client()
+
+    def compile(self, rule: DetcRule, profile: Profile) -> Any:
+        return self.inner.compile(rule, profile)
+
+    def shape(self, record: Any, profile: Profile) -> Any:
+        return self.inner.shape(record, profile)
+
+    def evaluator(self, query: str) -> Any:
+        return self.inner.live_evaluator(query, self.client)
+
+
+def live_targets(targets: Sequence[Target]) -> list[Target]:
+    """Live twins of the targets that can ask their platform for a verdict."""
+    return [LiveTarget(t) for t in targets if hasattr(t, "live_evaluator")]  # type: ignore[misc]
 
 
 def summary(results: Sequence[CaseResult]) -> dict[str, Any]:

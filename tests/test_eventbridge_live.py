@@ -54,3 +54,40 @@ def test_match_and_no_match(client: object) -> None:
 def test_invalid_pattern_is_an_evaluation_error(client: object) -> None:
     with pytest.raises(EvaluationError, match="AWS rejected the pattern"):
         aws_matches('{"source": "aws.kms"}', json.dumps(shape(RECORD)), client)
+
+
+def test_detc_test_live_runs_every_case_through_test_event_pattern(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The CLI's --live path end to end: the same shaped events, AWS's API as the judge (moto here)."""
+    from typer.testing import CliRunner
+
+    from compiler.cli import app
+
+    monkeypatch.setattr(EventsHandler, "test_event_pattern", _test_event_pattern)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        result = CliRunner().invoke(
+            app, ["test", "--target", "eventbridge", "--live", "--json", str(tmp_path / "r.json")]
+        )
+    rows = json.loads((tmp_path / "r.json").read_text())["results"]
+    live = [r for r in rows if r["target"] == "eventbridge:live"]
+    assert live and len(live) == len([r for r in rows if r["target"] == "eventbridge"])
+    # moto's matcher lacks equals-ignore-case, so its verdicts are recorded, not trusted: the point
+    # here is that every case went through the exact client call and came back as a verdict.
+    assert all(r["actual"] in ("match", "no_match") for r in live), result.output
+
+
+def test_detc_test_live_without_credentials_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from compiler.cli import app
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = CliRunner().invoke(app, ["test", "--target", "eventbridge", "--live"])
+    assert result.exit_code == 2
+    assert "--live needs AWS credentials" in result.stderr

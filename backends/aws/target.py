@@ -13,6 +13,7 @@ from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
 from backends.aws.pipeline import eventbridge_cloudtrail
 from backends.aws.shaper import shape
+from compiler.errors import UsageError
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
@@ -57,7 +58,7 @@ class EventBridgeTarget:
                 f"logsource {logsource.product}/{logsource.service}",
                 "EventBridge receives CloudTrail records only (product: aws, service: cloudtrail)",
             )
-        backend = EventBridgeBackend(eventbridge_cloudtrail(profile.field_mappings.get(NAME)))
+        backend = EventBridgeBackend(eventbridge_cloudtrail() + profile.mapping_pipeline(NAME))
         formula = nnf(rule_formula(backend, sigma))
         delivery = plan(formula)
         if not delivery.detail_types:
@@ -91,3 +92,20 @@ class EventBridgeTarget:
 
     def evaluator(self, query: str) -> Matcher:
         return pattern_evaluator.evaluator(query)
+
+    def live_client(self) -> Any:
+        """A boto3 EventBridge client for ``detc test --live``; refuses clearly without credentials."""
+        try:
+            import boto3
+        except ImportError as err:
+            raise UsageError("--live needs boto3: pip install 'detc[live]'") from err
+        session = boto3.Session()
+        if session.get_credentials() is None:
+            raise UsageError("--live needs AWS credentials (environment, shared config or an instance role)")
+        return session.client("events", region_name=session.region_name or "us-east-1")
+
+    def live_evaluator(self, query: str, client: Any) -> Matcher:
+        """AWS's own verdict through TestEventPattern, for the same pattern text and shaped event."""
+        from backends.aws.live import aws_matches
+
+        return lambda document: aws_matches(query, json.dumps(document), client)
