@@ -1,0 +1,5 @@
+class SplunkEmitter:
+    name = "splunk"
+    targets = ("spl",)
+    def emit(self, results, profile):
+        return []
