@@ -28,7 +28,8 @@ DEFAULTS: Mapping[str, Any] = {
     "index": "aws",
     "risk_object_field": "userIdentity.arn",
     "risk_object_type": "user",
-    "app": "search",
+    "security_domain": "threat",
+    "dispatch_app": "SplunkEnterpriseSecuritySuite",
 }
 """Per-deployment settings; an MSSP client profile overrides them under ``target_settings["spl"]``."""
 
@@ -104,7 +105,8 @@ class SplTarget:
                 "sourcetype": SOURCETYPE,
                 "risk_object_field": settings["risk_object_field"],
                 "risk_object_type": settings["risk_object_type"],
-                "app": settings["app"],
+                "security_domain": settings["security_domain"],
+                "dispatch_app": settings["dispatch_app"],
             },
         )
 
