@@ -164,3 +164,12 @@ def test_waived_case_is_reported_as_waived_not_passed(rules_dir: Path, tmp_path:
     rows = json.loads((tmp_path / "r.json").read_text())["results"]
     assert rows[0]["status"] == "waived"
     assert "waived" in result.stdout
+
+
+def test_committed_output_is_current():
+    """output/ in the repository is exactly what a fresh build writes, for the default and every client."""
+    from tests.conftest import ROOT
+
+    for extra in ([], ["--all-clients", "--clients-dir", str(ROOT / "clients")]):
+        result = run("build", "--rules", str(ROOT / "sigma"), "--output", str(ROOT / "output"), "--check", *extra)
+        assert result.exit_code == 0, result.stdout + result.stderr
