@@ -38,6 +38,7 @@ from sigma.processing.transformations import (
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
     PreprocessingTransformation,
+    StringValueTransformation,
 )
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaNull, SigmaString, SpecialChars
@@ -187,6 +188,35 @@ class AddonErrorCode(DetectionItemTransformation):
 
 
 @dataclass
+class LiteralAsteriskAsWildcard(StringValueTransformation):
+    """A literal ``*`` becomes Splunk's wildcard: no escape for it exists in a search.
+
+    Search Manual, "Backslashes": "SPL uses the asterisk ( * ) as a wildcard character. The
+    backslash symbol can't be used to escape the asterisk in search strings." Upstream writes
+    ``\\*``, which Splunk reads as a literal backslash followed by a wildcard, so ``a*b`` would not
+    even match itself; as a wildcard it matches itself and more (the target reports the caveat).
+    """
+
+    def apply_string_value(self, field: str | None, val: SigmaString) -> SigmaString | None:
+        if not any(isinstance(p, str) and "*" in p for p in val.s):
+            return None
+        parts: list[Any] = []
+        for part in val.s:
+            if isinstance(part, str) and "*" in part:
+                pieces = part.split("*")
+                for i, piece in enumerate(pieces):
+                    if i:
+                        parts.append(SpecialChars.WILDCARD_MULTI)
+                    if piece:
+                        parts.append(piece)
+            else:
+                parts.append(part)
+        widened = SigmaString()
+        widened.s = tuple(parts)
+        return widened
+
+
+@dataclass
 class InvestigationFields(PreprocessingTransformation):
     """Rename a rule's ``fields:`` (only those, never detection fields) to Splunk names."""
 
@@ -238,6 +268,10 @@ def spl_cloudtrail(
                 identifier="spl_error_code",
                 transformation=AddonErrorCode(),
                 rule_conditions=_cloudtrail(),
+            ),
+            ProcessingItem(
+                identifier="spl_literal_asterisk",
+                transformation=LiteralAsteriskAsWildcard(),
             ),
             ProcessingItem(
                 identifier="spl_array_fields",
