@@ -31,7 +31,6 @@ from sigma.processing.conditions import IncludeFieldCondition, LogsourceConditio
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
-    DetectionItemFailureTransformation,
     FieldMappingTransformation,
     RuleFailureTransformation,
 )
@@ -188,6 +187,19 @@ class AddonErrorCode(DetectionItemTransformation):
 
 
 @dataclass
+class ObjectFieldFailure(DetectionItemTransformation):
+    """Refuse a detection on a whole CloudTrail JSON object, naming the field."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        raise SigmaTransformationError(
+            f"{detection_item.field}: a CloudTrail JSON object is not a Splunk field; the add-on's "
+            "JSON extraction (KV_MODE=json) makes fields of its leaves only, e.g. "
+            f"{detection_item.field}.<name>",
+            source=detection_item.source,
+        )
+
+
+@dataclass
 class LiteralAsteriskAsWildcard(StringValueTransformation):
     """A literal ``*`` becomes Splunk's wildcard: no escape for it exists in a search.
 
@@ -258,10 +270,7 @@ def spl_cloudtrail(
             ),
             ProcessingItem(
                 identifier="spl_object_fields",
-                transformation=DetectionItemFailureTransformation(
-                    "a CloudTrail JSON object is not a Splunk field: the add-on's JSON extraction "
-                    "(KV_MODE=json) makes fields of its leaves only, name one (e.g. requestParameters.bucketName)"
-                ),
+                transformation=ObjectFieldFailure(),
                 field_name_conditions=[IncludeFieldCondition(fields=list(OBJECT_FIELDS))],
             ),
             ProcessingItem(

@@ -118,5 +118,6 @@ class SplTarget:
 
 
 def _first_line(err: Exception) -> str:
-    text = str(err).split(" in SigmaRuleLocation")[0]
-    return text.splitlines()[0] if text else type(err).__name__
+    # SigmaError's str() appends " in <rule location>"; the detc error line names the file already.
+    text = str(err.args[0]) if isinstance(err, SigmaError) and err.args else str(err)
+    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
