@@ -154,7 +154,7 @@ class SplunkEmitter:
             if compiled is None:
                 reason = result.unsupported.get(NAME)
                 if reason is not None:
-                    header.append(f"not carried: {rule.path}: {' '.join(reason.split())}")
+                    header.append(f"not carried: {rule.path}: unsupported: {' '.join(reason.split())}")
                 continue
             try:
                 stanzas.append((stanza_name(rule), stanza_settings(rule, compiled)))

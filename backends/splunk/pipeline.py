@@ -144,7 +144,7 @@ class AddonErrorCode(DetectionItemTransformation):
         )
         # A lone "*" is Sigma's "has any errorCode": the same as exists: true.
         present = any(isinstance(v, SigmaExists) and v.exists for v in values) or any(
-            isinstance(v, SigmaString) and v.s == (SpecialChars.WILDCARD_MULTI,) for v in values
+            isinstance(v, SigmaString) and list(v.s) == [SpecialChars.WILDCARD_MULTI] for v in values
         )
         if present:
             raise SigmaTransformationError(
@@ -224,7 +224,7 @@ class LiteralAsteriskAsWildcard(StringValueTransformation):
             else:
                 parts.append(part)
         widened = SigmaString()
-        widened.s = tuple(parts)
+        widened.s = list(parts)
         return widened
 
 
