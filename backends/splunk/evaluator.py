@@ -204,16 +204,24 @@ def _term_predicate(text: str, *, whole_term: bool) -> Predicate:
     return lambda e: any(regex.search(raw) for raw in _values(e, "_raw"))
 
 
-class _Search:
-    """Compiles search-command syntax trees to predicates."""
+class _Dispatch:
+    """Compiles a syntax tree node with the method named after its rule."""
 
-    def compile(self, node: Tree | Token) -> Predicate:
+    kind = "syntax"
+
+    def compile(self, node: Tree | Token) -> Any:
         if isinstance(node, Token):
             raise _error(f"unexpected token {node!r}")
         method = getattr(self, node.data, None)
         if method is None:
-            raise _error(f"unsupported search construct {node.data}")
-        return method(node)  # type: ignore[no-any-return]
+            raise _error(f"unsupported {self.kind} construct {node.data}")
+        return method(node)
+
+
+class _Search(_Dispatch):
+    """Compiles search-command syntax trees to predicates."""
+
+    kind = "search"
 
     def s_and(self, node: Tree) -> Predicate:
         parts = [self.compile(c) for c in node.children if not isinstance(c, Token)]
@@ -320,21 +328,15 @@ def _truth(value: Value) -> bool:
     return value is True
 
 
-class _Eval:
+class _Eval(_Dispatch):
     """Compiles eval-expression trees to functions of the event."""
+
+    kind = "eval"
 
     FUNCTIONS = frozenset(
         {"if", "isnull", "isnotnull", "like", "match", "cidrmatch", "lower", "upper",
          "coalesce", "len", "in", "true", "false", "null", "tostring"}
     )
-
-    def compile(self, node: Tree | Token) -> EvalFn:
-        if isinstance(node, Token):
-            raise _error(f"unexpected token {node!r}")
-        method = getattr(self, node.data, None)
-        if method is None:
-            raise _error(f"unsupported eval construct {node.data}")
-        return method(node)  # type: ignore[no-any-return]
 
     def e_string(self, node: Tree) -> EvalFn:
         text = unquote(str(node.children[0]))
@@ -388,15 +390,25 @@ class _Eval:
         return self._like(self.compile(node.children[0]), self.compile(node.children[2]))
 
     @staticmethod
-    def _like(subject: EvalFn, pattern: EvalFn) -> EvalFn:
-        def like(e: Event) -> Value:
+    def _any_value(
+        subject: EvalFn, pattern: EvalFn, build: Callable[[str], Callable[[str], Any] | None]
+    ) -> EvalFn:
+        """Test each value of subject with a test built from pattern; null in, null out."""
+
+        def apply(e: Event) -> Value:
             values, pat = subject(e), pattern(e)
             if values is None or pat is None or isinstance(pat, tuple):
                 return None
-            regex = _like_regex(_text(pat))
-            return any(regex.fullmatch(_text(v)) for v in _as_list(values))
+            test = build(_text(pat))
+            if test is None:
+                return False
+            return any(bool(test(_text(v))) for v in _as_list(values))
 
-        return like
+        return apply
+
+    @classmethod
+    def _like(cls, subject: EvalFn, pattern: EvalFn) -> EvalFn:
+        return cls._any_value(subject, pattern, lambda p: _like_regex(p).fullmatch)
 
     def e_call(self, node: Tree) -> EvalFn:
         name = str(node.children[0])[:-1]
@@ -432,31 +444,16 @@ class _Eval:
 
     def f_match(self, args: Sequence[EvalFn]) -> EvalFn:
         self._arity("match", args, 2)
-        subject, pattern = args
-
-        def match(e: Event) -> Value:
-            values, pat = subject(e), pattern(e)
-            if values is None or pat is None or isinstance(pat, tuple):
-                return None
-            regex = pcre(_text(pat))
-            return any(regex.search(_text(v)) for v in _as_list(values))
-
-        return match
+        return self._any_value(args[0], args[1], lambda p: pcre(p).search)
 
     def f_cidrmatch(self, args: Sequence[EvalFn]) -> EvalFn:
         self._arity("cidrmatch", args, 2)
-        cidr_fn, ip_fn = args
 
-        def cidrmatch(e: Event) -> Value:
-            cidr, ips = cidr_fn(e), ip_fn(e)
-            if cidr is None or ips is None or isinstance(cidr, tuple):
-                return None
-            network = _cidr(_text(cidr))
-            if network is None:
-                return False
-            return any(_in_network(_text(ip), network) for ip in _as_list(ips))
+        def within(cidr: str) -> Callable[[str], bool] | None:
+            network = _cidr(cidr)
+            return None if network is None else (lambda ip: _in_network(ip, network))
 
-        return cidrmatch
+        return self._any_value(args[1], args[0], within)
 
     def f_lower(self, args: Sequence[EvalFn]) -> EvalFn:
         self._arity("lower", args, 1)

@@ -118,15 +118,7 @@ def _add_caveat(transformation: Any, text: str) -> None:
 
 def _filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
     """The Sigma string as a case-insensitive regex, to test it against the add-on's filled values."""
-    parts: list[str] = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            parts.append(".*")
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            parts.append(".")
-        elif isinstance(part, str):
-            parts.append(re.escape(part))
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    return re.compile(str(value.to_regex().regexp), re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
