@@ -41,8 +41,8 @@ def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
 
 
 def _first_line(err: Exception) -> str:
-    text = str(err).split(" in SigmaRuleLocation")[0]
-    return text.splitlines()[0] if text else type(err).__name__
+    text = str(err.args[0]) if err.args else ""
+    return " ".join(text.split()) or type(err).__name__
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,15 @@ def build(
 ) -> BuildResult:
     """Everything a build writes, as bytes in memory: nothing touches disk here."""
     results, errors = compile_rules(rules, targets, profile)
+    emitted = emit_all(results, registry, targets, profile)
+    return BuildResult(results=emitted.results, files=emitted.files, errors=tuple(errors) + emitted.errors)
+
+
+def emit_all(
+    results: Sequence[RuleResult], registry: Registry, targets: Sequence[Target], profile: Profile
+) -> BuildResult:
+    """Run every emitter concerned by the targets over compiled results; add the manifest."""
+    errors: list[DetcError] = []
     names = {t.name for t in targets}
     files: dict[str, bytes] = {}
     owners: dict[str, Artifact] = {}

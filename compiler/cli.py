@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from compiler import __version__
 from compiler.build import build as run_build
-from compiler.build import compile_one, dumps, sha256
+from compiler.build import compile_one, compile_rules, dumps, sha256
+from compiler.cache import DEFAULT_DIR as CACHE_DIR
+from compiler.cache import Cache
 from compiler.clients import CLIENTS_DIR, apply_profile, client_path, load_profile, select_rules
 from compiler.clients import all_clients as all_clients_in
 from compiler.check import validate
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
-from compiler.fixtures import load_fixtures
+from compiler.fixtures import load_fixtures, orphan_tests_files
 from compiler.outputs import compare, write_files, write_tree
 from compiler.package import diff as diff_manifests
+from compiler.pipeline import default_jobs
+from compiler.pipeline import run_build as run_pipeline
 from compiler.package import package as make_package
 from compiler.package import read_manifest
 from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.report import support_report
 from compiler.rules import DetcRule, display_path, load_rule, load_rules
 from compiler.target import Registry, load_registry
 from compiler.testing import CaseResult, run_rule, summary, to_json, to_junit, with_client_cases
@@ -102,10 +109,18 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
+    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
     ruleset = load_rules(rules)
-    if ruleset.errors:
-        for err in ruleset.errors:
-            typer.echo(str(err), err=True)
+    problems: list[str] = [str(err) for err in ruleset.errors]
+    for rule in ruleset.rules:
+        try:
+            load_fixtures(rule)
+        except DetcError as err:
+            problems.append(str(err))
+    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
         raise typer.Exit(2)
     return ruleset.rules
 
@@ -134,6 +149,27 @@ def _output_for(output: Path, profile: Profile) -> tuple[Path, tuple[str, ...]]:
     return output / "clients" / profile.name, ()
 
 
+JobsOpt = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: all cores).")
+NoCacheOpt = typer.Option(False, "--no-cache", help="Ignore and do not write .detc-cache/.")
+
+
+def _progress(total: int) -> Callable[[int], None] | None:
+    """A progress bar on a terminal for long builds; nothing in CI or when piped."""
+    if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    progress = Progress(
+        TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    task = progress.add_task("compile", total=total)
+    progress.start()
+    _PROGRESS.append(progress)
+    return lambda n: progress.advance(task, n)
+
+
+_PROGRESS: list[Progress] = []
+
+
 @app.command()
 def build(
     rules: Path = RulesOpt,
@@ -143,48 +179,95 @@ def build(
     client: Optional[list[str]] = ClientOpt,
     all_clients: bool = AllClientsOpt,
     clients_dir: Path = ClientsDirOpt,
+    jobs: Optional[int] = JobsOpt,
+    no_cache: bool = NoCacheOpt,
+    report: bool = typer.Option(
+        False, "--report", help="Write nothing; print the support matrix (rules x targets, reasons counted)."
+    ),
+    report_json: Optional[Path] = typer.Option(None, "--report-json", help="With --report: also write it as JSON."),
 ) -> None:
     """Compile every rule for every target and write artifacts plus manifest.json (atomically)."""
+    if report:
+        _report(rules, target, report_json)
+        return
+    cache = Cache(None if no_cache else CACHE_DIR)
     try:
         registry = _registry()
         chosen = registry.select(target)
-        loaded = _load(rules)
         profiles = _profiles(registry, client, all_clients, clients_dir)
-        builds = [
-            (p, run_build(_client_rules(loaded, p), registry, chosen, p)) for p in profiles
-        ]
+        builds = []
+        for profile in profiles:
+            outcome = run_pipeline(
+                rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache, progress=_progress
+            )
+            while _PROGRESS:
+                _PROGRESS.pop().stop()
+            builds.append((profile, outcome))
     except DetcError as err:
         _fail(err)
-    errors = [e for _, b in builds for e in b.errors]
-    if errors:
-        for err in errors:
+    problems = [e for _, b in builds for e in b.problems]
+    if problems:
+        for err in problems:
             typer.echo(str(err), err=True)
         raise typer.Exit(2)
     stale = False
-    for profile, result in builds:
+    for profile, outcome in builds:
         root, preserve = _output_for(output, profile)
         if check:
-            drift = compare(root, result.files, preserve)
+            drift = compare(root, outcome.files, preserve)
             for line in drift.lines():
                 typer.echo(f"{line}" if profile is DEFAULT_PROFILE else f"{line} (client {profile.name})")
             if not drift.clean:
                 typer.echo(f"{root} is stale: run detc build", err=True)
                 stale = True
             else:
-                typer.echo(f"{root} is up to date ({len(result.files)} files)", err=True)
+                typer.echo(f"{root} is up to date ({len(outcome.files)} files)", err=True)
             continue
         try:
-            write_tree(root, result.files, preserve)
+            write_tree(root, outcome.files, preserve)
         except DetcError as err:
             _fail(err)
-        unsupported = sum(len(r.unsupported) for r in result.results)
-        typer.echo(
-            f"built {len(result.results)} rule(s) for {len(chosen)} target(s): "
-            f"{len(result.files)} files in {root}" + (f", {unsupported} unsupported" if unsupported else ""),
-            err=True,
-        )
+        if outcome.cached:
+            summary_line = "nothing changed (from cache)"
+        else:
+            unsupported = sum(len(r.unsupported) for r in outcome.results)
+            summary_line = f"built {len(outcome.results)} rule(s) for {len(chosen)} target(s)" + (
+                f", {unsupported} unsupported" if unsupported else ""
+            )
+        typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
     if stale:
         raise typer.Exit(1)
+
+
+def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
+    try:
+        registry = _registry()
+        chosen = registry.select(target)
+        ruleset = load_rules(rules)
+        results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
+    except DetcError as err:
+        _fail(err)
+    data = support_report(results, chosen, ruleset.errors, errors)
+    console = _stdout()
+    table = Table(title=f"support matrix: {data['rules']} rules ({data['loaded']} loaded)")
+    for column in ("target", "ok", "unsupported", "error"):
+        table.add_column(column, justify="left" if column == "target" else "right")
+    for name, row in data["targets"].items():
+        table.add_row(name, str(row["ok"]), str(row["unsupported"]), str(row["error"]))
+    console.print(table)
+    if data["load_errors"]:
+        console.print("rules that do not load:", markup=False)
+        for reason, count in data["load_errors"].items():
+            console.print(f"  {count:4}  {reason}", markup=False)
+    for name, row in data["targets"].items():
+        if row["reasons"]:
+            console.print(f"{name}: unsupported because", markup=False)
+            for reason, count in row["reasons"].items():
+                console.print(f"  {count:4}  {reason}", markup=False)
+    for err in errors:
+        console.print(f"error: {err}", markup=False)
+    if report_json:
+        report_json.write_bytes(dumps(data))
 
 
 @app.command("test")

@@ -24,6 +24,10 @@ class DetcError(Exception):
         self.target = target
         self.case = case
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the location across process boundaries (parallel builds pickle errors).
+        return (_rebuild, (type(self), self.message, self.path, self.rule_id, self.target, self.case))
+
     def located(self, **where: str | None) -> "DetcError":
         """Fill in location fields that are not set yet, keeping this error's class."""
         for key, value in where.items():
@@ -37,6 +41,12 @@ class DetcError(Exception):
             parts.append(f"case {self.case!r}")
         text = " ".join(self.message.split("\n")) if "\n" in self.message else self.message
         return ": ".join([*parts, text])
+
+
+def _rebuild(
+    cls: type[DetcError], message: str, path: str | None, rule_id: str | None, target: str | None, case: str | None
+) -> DetcError:
+    return cls(message, path=path, rule_id=rule_id, target=target, case=case)
 
 
 class RuleLoadError(DetcError):

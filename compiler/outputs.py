@@ -83,6 +83,7 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
         check_relative(rel)
     root = root.resolve() if root.exists() else root.absolute()
     root.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(root)
     stage = root.parent / f".{root.name}.detc-stage-{os.getpid()}"
     if stage.exists():
         shutil.rmtree(stage)
@@ -113,6 +114,24 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Delete staging trees left beside root by builds that were killed before their swap."""
+    for leftover in root.parent.glob(f".{root.name}.detc-*-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -16,6 +16,10 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 MAX_NODES = 200_000
 """Upper bound on the expanded size of a document: refuses alias bombs before anything walks them."""
 MAX_DEPTH = 64
+MAX_BYTES = 4 * 1024 * 1024
+"""A rule or tests file larger than this is refused before parsing."""
+MAX_STRING = 256 * 1024
+"""No single value in a rule or fixture may be longer than this many characters."""
 
 
 def _check_size(data: Any, path: str) -> None:
@@ -30,6 +34,10 @@ def _check_size(data: Any, path: str) -> None:
             )
         if depth > MAX_DEPTH:
             raise RuleLoadError(f"YAML document nested deeper than {MAX_DEPTH} levels", path=path)
+        if isinstance(node, str) and len(node) > MAX_STRING:
+            raise RuleLoadError(
+                f"a value of {len(node)} characters exceeds the limit of {MAX_STRING}", path=path
+            )
         if isinstance(node, dict):
             for key, value in node.items():
                 stack.append((key, depth + 1))
@@ -38,13 +46,40 @@ def _check_size(data: Any, path: str) -> None:
             stack.extend((item, depth + 1) for item in node)
 
 
+def _max_depth_events(text: str) -> int:
+    """Nesting depth from the parser's event stream, which (unlike composing) does not recurse."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return deepest
+
+
+def _could_be_deep(text: str) -> bool:
+    """Cheap bound: depth cannot exceed the bracket count plus the deepest indentation."""
+    brackets = text.count("[") + text.count("{")
+    indent = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    return brackets + indent > MAX_DEPTH
+
+
 def load_yaml(raw: bytes, path: str) -> Any:
     """Parse one YAML document from bytes, refusing non-UTF-8, multi-documents and bombs."""
+    if len(raw) > MAX_BYTES:
+        raise RuleLoadError(f"file of {len(raw)} bytes exceeds the limit of {MAX_BYTES}", path=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise RuleLoadError(f"not UTF-8 text (byte {err.start})", path=path) from err
     try:
+        # libyaml's composer recurses per nesting level and crashes the process on very deep
+        # documents, so depth is measured on the flat event stream first when it could be large.
+        if _could_be_deep(text) and _max_depth_events(text) > MAX_DEPTH:
+            raise RuleLoadError(f"YAML document nested deeper than {MAX_DEPTH} levels", path=path)
         docs = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark

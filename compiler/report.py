@@ -1,0 +1,45 @@
+"""The support matrix: which rules each target can express, and why not where it cannot."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from compiler.errors import DetcError
+from compiler.target import RuleResult, Target
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def reason_group(reason: str) -> str:
+    """A reason with its rule-specific quoted parts blanked, so like reasons count together."""
+    return _QUOTED.sub("'…'", reason)
+
+
+def support_report(
+    results: Sequence[RuleResult],
+    targets: Sequence[Target],
+    load_errors: Sequence[DetcError],
+    compile_errors: Sequence[DetcError],
+) -> dict[str, Any]:
+    per_target: dict[str, Any] = {}
+    for target in targets:
+        reasons = Counter(
+            reason_group(r.unsupported[target.name]) for r in results if target.name in r.unsupported
+        )
+        errors = [e for e in compile_errors if e.target == target.name]
+        per_target[target.name] = {
+            "ok": sum(target.name in r.compiled for r in results),
+            "unsupported": sum(reasons.values()),
+            "error": len(errors),
+            "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+    load = Counter(reason_group(e.message) for e in load_errors)
+    return {
+        "rules": len(results) + len(load_errors),
+        "loaded": len(results),
+        "load_errors": dict(sorted(load.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "targets": per_target,
+    }
