@@ -10,7 +10,7 @@ from sigma.exceptions import (
     SigmaFeatureNotSupportedByBackendError,
     SigmaTransformationError,
 )
-from sigma.types import SigmaString, SpecialChars
+from sigma.types import Placeholder, SigmaString, SpecialChars
 
 from compiler.errors import CompileError, UnsupportedFeature
 from compiler.profile import Profile
@@ -35,7 +35,8 @@ DEFAULTS: Mapping[str, Any] = {
 
 
 def _value_caveats(rule: Any) -> list[str]:
-    """Sigma value constructs that Splunk's search command widens, found before conversion."""
+    """Sigma value constructs that Splunk's search command widens, found before conversion;
+    unresolved placeholders are refused here."""
     caveats: list[str] = []
 
     def visit(detection: Any) -> None:
@@ -46,6 +47,10 @@ def _value_caveats(rule: Any) -> list[str]:
             for value in item.value:
                 if not isinstance(value, SigmaString):
                     continue
+                for part in value.s:
+                    if isinstance(part, Placeholder):
+                        # |expand needs a value list from the deployment; detc has none to give
+                        raise UnsupportedFeature(f"placeholder %{part.name}% is not resolved", target=NAME)
                 if SpecialChars.WILDCARD_SINGLE in value.s:
                     caveats.append(
                         f"{item.field or 'keyword'}: Sigma's '?' (one character) becomes Splunk's '*' "
