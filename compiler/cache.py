@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
@@ -12,20 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
+from compiler.paths import display_path, orphan_tests_files, rule_files, tests_path_for
 
 DEFAULT_DIR = Path(".detc-cache")
-_DEPENDENCIES = ("pysigma", "pysigma-backend-elasticsearch", "pysigma-backend-splunk", "pyyaml", "lark", "luqum")
 
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
-def package_fingerprint(package: str) -> str:
-    """Hash of every source and data file of a package: any edit to its code changes it."""
-    module = sys.modules.get(package) or __import__(package, fromlist=["_"])
-    root = Path(module.__file__ or "").parent
+def _tree_digest(root: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".lark", ".json", ".yml", ".toml") and "__pycache__" not in path.parts:
@@ -33,22 +29,59 @@ def package_fingerprint(package: str) -> str:
     return h.hexdigest()
 
 
+def _package_dir(package: str) -> Path:
+    """A package's folder, found without importing (and so without running) it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(package)
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@functools.lru_cache(maxsize=None)
+def package_fingerprint(package: str) -> str:
+    """Hash of every source and data file of a package: any edit to its code changes it."""
+    return _tree_digest(_package_dir(package))
+
+
 @functools.lru_cache(maxsize=None)
 def environment_fingerprint() -> str:
-    """detc's own code and the versions of the libraries that shape its output."""
-    versions = []
-    for dist in _DEPENDENCIES:
-        try:
-            versions.append((dist, importlib.metadata.version(dist)))
-        except importlib.metadata.PackageNotFoundError:
-            versions.append((dist, None))
-    return _digest(__version__, sys.version_info[:2], versions, package_fingerprint("compiler"))
+    """detc's own compiler code, the Python version and every installed distribution's version."""
+    # Installed distributions by their metadata folder names (name and version), read from the
+    # import path: parsing every METADATA file would cost more than the whole cached build.
+    dists = sorted(
+        entry
+        for folder in sys.path
+        if folder and os.path.isdir(folder)
+        for entry in os.listdir(folder)
+        if entry.endswith((".dist-info", ".egg-info"))
+    )
+    return _digest(__version__, sys.version_info[:2], dists, package_fingerprint("compiler"))
 
 
 def target_fingerprint(obj: object) -> str:
     """Fingerprint of the platform package that defines a target or emitter."""
     package = type(obj).__module__.rsplit(".", 1)[0]
     return _digest(environment_fingerprint(), package_fingerprint(package))
+
+
+def build_key(root: Path, selection: list[str] | None, profile_name: str, profile_sha: str) -> str:
+    """Everything a whole build's bytes depend on, computed without importing any backend:
+    rule and tests files (paths and bytes), all code, library versions, targets asked for, profile."""
+    inputs = []
+    for path in rule_files(root):
+        tests = tests_path_for(path)
+        inputs.append(
+            (
+                display_path(path),
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None,
+            )
+        )
+    orphans = [display_path(p) for p in orphan_tests_files(root)]
+    return _digest(
+        "build", environment_fingerprint(), package_fingerprint("backends"),
+        sorted(selection) if selection else "all", profile_name, profile_sha, inputs, orphans,
+    )
 
 
 class Cache:

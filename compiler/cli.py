@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional
+
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from compiler import __version__
-from compiler.build import build as run_build
-from compiler.build import compile_one, compile_rules, dumps, sha256
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.clients import CLIENTS_DIR, apply_profile, client_path, load_profile, select_rules
-from compiler.clients import all_clients as all_clients_in
-from compiler.check import validate
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
-from compiler.fixtures import load_fixtures, orphan_tests_files
 from compiler.outputs import compare, write_files, write_tree
-from compiler.package import diff as diff_manifests
-from compiler.pipeline import default_jobs
-from compiler.pipeline import run_build as run_pipeline
-from compiler.package import package as make_package
-from compiler.package import read_manifest
+from compiler.paths import CLIENTS_DIR, display_path, orphan_tests_files
 from compiler.profile import DEFAULT_PROFILE, Profile
-from compiler.report import support_report
-from compiler.rules import DetcRule, display_path, load_rule, load_rules
-from compiler.target import Registry, load_registry
-from compiler.testing import CaseResult, run_rule, summary, to_json, to_junit, with_client_cases
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from compiler.rules import DetcRule
+    from compiler.target import Registry
+    from compiler.testing import CaseResult
+
+# Heavy modules (pySigma, the backends, rich) are imported inside the commands that need them,
+# so that a no-change build served from the cache starts in a fraction of a second.
 
 app = typer.Typer(
     add_completion=False,
@@ -54,10 +50,14 @@ def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
 
 
 def _registry() -> Registry:
+    from compiler.target import load_registry
+
     return load_registry()
 
 
 def _stdout() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
@@ -77,6 +77,8 @@ def targets() -> None:
 @app.command()
 def check(rules: Path = RulesOpt) -> None:
     """Validate every rule and tests file; one line per problem, exit 1 if any."""
+    from compiler.check import validate
+
     try:
         problems = validate(rules, _registry())
     except DetcError as err:
@@ -95,6 +97,9 @@ def convert(
     target: str = typer.Option(..., "--target", "-t", help="Target name (see: detc targets)."),
 ) -> None:
     """Print one rule compiled for one target."""
+    from compiler.build import compile_one
+    from compiler.rules import load_rule
+
     try:
         chosen = _registry().get(target)
         loaded = load_rule(rule, display_path(rule))
@@ -110,6 +115,9 @@ def convert(
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
     """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
+    from compiler.fixtures import load_fixtures
+    from compiler.rules import load_rules
+
     ruleset = load_rules(rules)
     problems: list[str] = [str(err) for err in ruleset.errors]
     for rule in ruleset.rules:
@@ -131,6 +139,9 @@ ClientsDirOpt = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of cl
 
 
 def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bool, clients_dir: Path) -> list[Profile]:
+    from compiler.clients import all_clients as all_clients_in
+    from compiler.clients import client_path, load_profile
+
     names = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(clients or []))
     if all_clients and not names:
         raise UsageError(f"no client profiles in {clients_dir}")
@@ -140,11 +151,13 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
 
 
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:
+    from compiler.clients import apply_profile, select_rules
+
     return [apply_profile(r, profile) for r in select_rules(rules, profile)]
 
 
 def _output_for(output: Path, profile: Profile) -> tuple[Path, tuple[str, ...]]:
-    if profile is DEFAULT_PROFILE:
+    if profile.name == DEFAULT_PROFILE.name:
         return output, PRESERVED
     return output / "clients" / profile.name, ()
 
@@ -157,6 +170,9 @@ def _progress(total: int) -> Callable[[int], None] | None:
     """A progress bar on a terminal for long builds; nothing in CI or when piped."""
     if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
         return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), transient=True,
@@ -168,6 +184,41 @@ def _progress(total: int) -> Callable[[int], None] | None:
 
 
 _PROGRESS: list[Progress] = []
+
+
+def _cached_builds(
+    cache: Cache, rules: Path, target: Sequence[str] | None, clients: Sequence[str] | None,
+    all_clients: bool, clients_dir: Path,
+) -> list[tuple[Profile, Any]] | None:
+    """Every requested build straight from the cache, without importing pySigma; None on any miss."""
+    from compiler.cache import build_key
+    from compiler.target import Outcome
+
+    if cache.root is None:
+        return None
+    if all_clients:
+        names = sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
+        if not names:
+            return None
+    else:
+        names = list(dict.fromkeys(clients or []))
+    wanted: list[tuple[Profile, str]] = []
+    for name in names or [None]:
+        if name is None:
+            wanted.append((DEFAULT_PROFILE, build_key(rules, list(target) if target else None, "default", "")))
+            continue
+        path = clients_dir / f"{name}.yml"
+        if not path.is_file():
+            return None
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        wanted.append((Profile(name=name, sha256=sha), build_key(rules, list(target) if target else None, name, sha)))
+    builds = []
+    for profile, key in wanted:
+        files = cache.get_files(key)
+        if files is None:
+            return None
+        builds.append((profile, Outcome(files=files, cached=True)))
+    return builds
 
 
 @app.command()
@@ -192,17 +243,22 @@ def build(
         return
     cache = Cache(None if no_cache else CACHE_DIR)
     try:
-        registry = _registry()
-        chosen = registry.select(target)
-        profiles = _profiles(registry, client, all_clients, clients_dir)
-        builds = []
-        for profile in profiles:
-            outcome = run_pipeline(
-                rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache, progress=_progress
-            )
-            while _PROGRESS:
-                _PROGRESS.pop().stop()
-            builds.append((profile, outcome))
+        builds = _cached_builds(cache, rules, target, client, all_clients, clients_dir)
+        if builds is None:
+            from compiler.pipeline import default_jobs
+            from compiler.pipeline import run_build as run_pipeline
+
+            registry = _registry()
+            chosen = registry.select(target)
+            builds = []
+            for profile in _profiles(registry, client, all_clients, clients_dir):
+                outcome = run_pipeline(
+                    rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
+                    progress=_progress, selection=list(target) if target else None,
+                )
+                while _PROGRESS:
+                    _PROGRESS.pop().stop()
+                builds.append((profile, outcome))
     except DetcError as err:
         _fail(err)
     problems = [e for _, b in builds for e in b.problems]
@@ -216,7 +272,7 @@ def build(
         if check:
             drift = compare(root, outcome.files, preserve)
             for line in drift.lines():
-                typer.echo(f"{line}" if profile is DEFAULT_PROFILE else f"{line} (client {profile.name})")
+                typer.echo(line if profile.name == DEFAULT_PROFILE.name else f"{line} (client {profile.name})")
             if not drift.clean:
                 typer.echo(f"{root} is stale: run detc build", err=True)
                 stale = True
@@ -231,8 +287,8 @@ def build(
             summary_line = "nothing changed (from cache)"
         else:
             unsupported = sum(len(r.unsupported) for r in outcome.results)
-            summary_line = f"built {len(outcome.results)} rule(s) for {len(chosen)} target(s)" + (
-                f", {unsupported} unsupported" if unsupported else ""
+            summary_line = f"built {len(outcome.results)} rule(s)" + (
+                f", {unsupported} unsupported rule x target pair(s)" if unsupported else ""
             )
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
     if stale:
@@ -240,6 +296,12 @@ def build(
 
 
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
+    from rich.table import Table
+
+    from compiler.build import compile_rules, dumps
+    from compiler.report import support_report
+    from compiler.rules import load_rules
+
     try:
         registry = _registry()
         chosen = registry.select(target)
@@ -281,6 +343,9 @@ def test_cmd(
     clients_dir: Path = ClientsDirOpt,
 ) -> None:
     """Run every fixture case against every target; exit 1 on any failure."""
+    from compiler.fixtures import load_fixtures
+    from compiler.testing import run_rule, to_json, to_junit, with_client_cases
+
     try:
         registry = _registry()
         chosen = registry.select(target)
@@ -313,6 +378,10 @@ def package_cmd(
     clients_dir: Path = ClientsDirOpt,
 ) -> None:
     """Write a reproducible NAME.tar.gz of a client's artifacts and its NAME.package.json manifest."""
+    from compiler.build import build as run_build
+    from compiler.build import sha256
+    from compiler.package import package as make_package
+
     try:
         registry = _registry()
         loaded = _load(rules)
@@ -339,6 +408,10 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the difference as JSON."),
 ) -> None:
     """Which rules were added, removed or changed between two client packages."""
+    from compiler.build import dumps
+    from compiler.package import diff as diff_manifests
+    from compiler.package import read_manifest
+
     try:
         changes = diff_manifests(read_manifest(old), read_manifest(new))
     except DetcError as err:
@@ -354,6 +427,11 @@ def diff_cmd(
 
 
 def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from compiler.testing import summary
+
     console = _stdout()
     table = Table(title="detc test", show_lines=False)
     table.add_column("rule")

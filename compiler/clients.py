@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from sigma.exceptions import SigmaError
-from sigma.rule import SigmaLevel, SigmaRule
+from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError, UsageError
+from compiler.paths import CLIENTS_DIR
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
 from compiler.rules import DetcRule, Schedule, display_path, parse_meta
 from compiler.yamlio import load_yaml
 
-CLIENTS_DIR = Path("clients")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _TOP = {"name", "description", "targets", "field_mappings", "schedule", "select", "overrides", "exclusions"}
 _SELECTOR = {"ids", "tags", "levels", "statuses", "logsources"}
@@ -80,6 +80,8 @@ def load_profile(path: Path, known_targets: Sequence[str]) -> Profile:
     name = data.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise ProfileError("name must be lowercase letters, digits, '-' or '_'", path=shown)
+    if name == "default":
+        raise ProfileError("'default' is the name of the build without a client", path=shown)
     if name != path.stem:
         raise ProfileError(f"name {name!r} must equal the file name {path.stem!r}", path=shown)
     description = data.get("description", "")

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
-from compiler.rules import TESTS_SUFFIX, DetcRule, display_path
+from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
+from compiler.rules import DetcRule
 from compiler.yamlio import load_yaml
 
 Expect = Literal["match", "no_match"]
@@ -103,13 +104,3 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
             raise RuleLoadError(f"needs at least one {needed!r} case", path=path, rule_id=rule.id)
     return FixtureFile(path=path, rule_id=rule.id, cases=cases)
 
-
-def orphan_tests_files(root: Path) -> list[Path]:
-    """Tests files with no rule file beside them."""
-    if not root.is_dir():
-        return []
-    return sorted(
-        p
-        for p in root.rglob("*" + TESTS_SUFFIX)
-        if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -12,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.build import BuildResult, compile_one, emit_all
-from compiler.cache import Cache, environment_fingerprint, key, target_fingerprint
+from compiler.cache import Cache, build_key, key, target_fingerprint
 from compiler.clients import apply_profile, select_rules
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
 from compiler.fixtures import load_fixtures, orphan_tests_files
 from compiler.profile import Profile
-from compiler.rules import TESTS_SUFFIX, DetcRule, display_path, load_rule, rule_files
-from compiler.target import Compiled, Registry, RuleResult, Target, load_registry
+from compiler.rules import DetcRule, display_path, load_rule, rule_files
+from compiler.target import Compiled, Outcome, Registry, RuleResult, Target, load_registry
 
 SERIAL_BELOW = 32
 """Rule sets smaller than this compile in-process: a worker pool costs more than it saves."""
@@ -60,26 +59,6 @@ def load_checked(root: Path) -> Loaded:
         RuleLoadError("tests file without a rule beside it", path=display_path(p)) for p in orphan_tests_files(root)
     )
     return Loaded(tuple(rules), tuple(problems))
-
-
-def build_key(root: Path, registry: Registry, targets: Sequence[Target], profile: Profile) -> str:
-    """Everything a build's bytes depend on: rule and tests bytes, code, library versions, profile."""
-    inputs = []
-    for path in rule_files(root):
-        tests = path.with_name(path.name[: -len(".yml")] + TESTS_SUFFIX)
-        inputs.append(
-            (
-                display_path(path),
-                hashlib.sha256(path.read_bytes()).hexdigest(),
-                hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None,
-            )
-        )
-    orphans = [display_path(p) for p in orphan_tests_files(root)]
-    emitters = sorted(target_fingerprint(e) for e in registry.emitters)
-    return key(
-        "build", environment_fingerprint(), [(t.name, target_fingerprint(t)) for t in targets],
-        emitters, profile.name, profile.sha256, inputs, orphans,
-    )
 
 
 def _compiled_key(rule: DetcRule, target: Target, profile: Profile) -> str:
@@ -176,22 +155,16 @@ def compile_all(
     return results, errors
 
 
-@dataclass(frozen=True)
-class Outcome:
-    files: dict[str, bytes]
-    results: tuple[RuleResult, ...] = ()
-    problems: tuple[DetcError, ...] = ()
-    cached: bool = False
-    stats: dict[str, int] = field(default_factory=dict)
-
-
 def run_build(
     root: Path, registry: Registry, targets: Sequence[Target], profile: Profile, *,
     jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
+    selection: list[str] | None = None,
 ) -> Outcome:
     """A whole build in memory: from the cache when nothing it depends on changed."""
     cache = cache or Cache(None)
-    whole = build_key(root, registry, targets, profile) if cache.root else ""
+    if selection is None and len(targets) != len(registry.targets):
+        selection = [t.name for t in targets]
+    whole = build_key(root, selection, profile.name, profile.sha256) if cache.root else ""
     if whole:
         files = cache.get_files(whole)
         if files is not None:

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import FieldMappingTransformation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sigma.processing.pipeline import ProcessingPipeline
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,9 @@ class Profile:
 
     def mapping_pipeline(self, target: str) -> ProcessingPipeline:
         """The client's field renames for one target, applied after the target's own mapping."""
+        from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+        from sigma.processing.transformations import FieldMappingTransformation
+
         mapping = dict(self.field_mappings.get(target, {}))
         items = (
             [ProcessingItem(FieldMappingTransformation(mapping), identifier=f"detc_client_{self.name}_fields")]

@@ -15,6 +15,7 @@ from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError
+from compiler.paths import TESTS_SUFFIX, display_path, rule_files, tests_path_for  # noqa: F401 (re-exported)
 from compiler.yamlio import load_yaml
 
 LEVEL_TO_SEVERITY = {
@@ -30,7 +31,6 @@ DEFAULT_RISK = {"informational": 21, "low": 21, "medium": 47, "high": 73, "criti
 """Elastic's conventional risk score per severity, used when a rule gives none."""
 
 REQUIRED_ATTRIBUTES = ("title", "id", "status", "description", "author", "date", "level", "logsource")
-TESTS_SUFFIX = ".tests.yml"
 CUSTOM_BLOCK = "detc"
 _DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
 _LOOKBACK = re.compile(r"^now-[1-9][0-9]*[smhd]$")
@@ -191,7 +191,7 @@ def load_rule(path: Path, display: str | None = None) -> DetcRule:
         raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
     level = rule.level.name.lower() if rule.level else "medium"
     meta = parse_meta(block, level, shown, str(rule.id))
-    tests = path.with_name(path.name[: -len(".yml")] + TESTS_SUFFIX)
+    tests = tests_path_for(path)
     return DetcRule(
         path=shown,
         source=raw,
@@ -208,24 +208,6 @@ def _sigma_message(err: SigmaError) -> str:
     return " ".join(text.split())
 
 
-def rule_files(root: Path) -> list[Path]:
-    """Rule files below root, sorted, without fixture files."""
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise RuleLoadError("no such rules directory", path=str(root))
-    return sorted(
-        p
-        for p in root.rglob("*.yml")
-        if not p.name.endswith(TESTS_SUFFIX) and p.is_file()
-    )
-
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from compiler.errors import UsageError
 
 if TYPE_CHECKING:
+    from compiler.errors import DetcError
     from compiler.profile import Profile
     from compiler.rules import DetcRule
 
@@ -50,6 +51,17 @@ class RuleResult:
     rule: "DetcRule"
     compiled: Mapping[str, Compiled]
     unsupported: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A build held in memory: its files, and how they came about."""
+
+    files: dict[str, bytes]
+    results: tuple[RuleResult, ...] = ()
+    problems: tuple["DetcError", ...] = ()
+    cached: bool = False
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 Matcher = Callable[[Any], bool]

@@ -1,0 +1,51 @@
+"""A raw CloudTrail record wrapped in the event EventBridge delivers for it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from backends.aws.delivery import DETAIL_TYPES, source_of
+from compiler.errors import ShapeError
+
+TARGET = "eventbridge"
+MAX_EVENT_BYTES = 256 * 1024
+"""AWS API call events larger than 256 KB are not delivered (User Guide, "Events delivered via CloudTrail")."""
+_ID_NAMESPACE = uuid.UUID("6f1c8e2a-3d7b-5c4e-9a10-2b7d5e8f0c31")
+
+
+def shape(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope of ../shared/corpus/eventbridge/aws-api-call-via-cloudtrail.s3-createbucket.json.
+
+    ``detail`` is the record unchanged; ``source`` is derived from eventSource, ``detail-type`` from
+    eventType (a record without one is an API call, CloudTrail's default), ``resources`` is empty for
+    CloudTrail-delivered events, ``id`` is EventBridge's own: here a stable UUID from the eventID.
+    """
+    if not isinstance(record, Mapping):
+        raise ShapeError("a CloudTrail record is a JSON object", target=TARGET)
+    event_type = record.get("eventType", "AwsApiCall")
+    if event_type not in DETAIL_TYPES:
+        raise ShapeError(f"eventType {event_type!r}: EventBridge documents no delivery for it", target=TARGET)
+    event_source = record.get("eventSource")
+    if not isinstance(event_source, str) or not event_source:
+        raise ShapeError("record has no eventSource, so EventBridge has no source for it", target=TARGET)
+    body = json.dumps(record, sort_keys=True, default=str)
+    if len(body.encode("utf-8")) > MAX_EVENT_BYTES:
+        raise ShapeError("record larger than 256 KB: EventBridge does not deliver it", target=TARGET)
+    identity = record.get("userIdentity")
+    account = record.get("recipientAccountId") or (
+        identity.get("accountId") if isinstance(identity, Mapping) else None
+    )
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(_ID_NAMESPACE, str(record.get("eventID") or body))),
+        "detail-type": DETAIL_TYPES[event_type],
+        "source": source_of(event_source),
+        "account": str(account or ""),
+        "time": str(record.get("eventTime", "")),
+        "region": str(record.get("awsRegion", "")),
+        "resources": [],
+        "detail": dict(record),
+    }

@@ -1,0 +1,93 @@
+"""Target ``eventbridge``: Sigma rules as EventBridge event patterns on the CloudTrail event stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from backends.aws import evaluator as pattern_evaluator
+from backends.aws.backend import EventBridgeBackend, rule_formula, unsupported
+from backends.aws.delivery import plan
+from backends.aws.formula import nnf
+from backends.aws.pattern import DOCS, PatternBuilder
+from backends.aws.pipeline import eventbridge_cloudtrail
+from backends.aws.shaper import shape
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Compiled, Matcher
+
+NAME = "eventbridge"
+DEFAULTS: Mapping[str, Any] = {
+    "event_bus": "default",
+    "alert_topic_arn": "",
+    "name_prefix": "detc-",
+    "max_pattern_chars": 2048,
+    "strict_case": False,
+}
+"""``max_pattern_chars``: EventBridge's "Event pattern size" quota, 2,048 characters by default and
+adjustable (User Guide, quotas); PutRule accepts at most 4,096 (API Reference, EventPattern).
+``strict_case``: refuse, instead of caveat, constructs EventBridge can only match case-sensitively."""
+PATTERN_MAX = 4096
+
+
+def pattern_text(pattern: Mapping[str, Any]) -> str:
+    """The one text form of a pattern: sorted keys, two-space indent."""
+    return json.dumps(pattern, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def compact(pattern: Mapping[str, Any]) -> str:
+    """The form CloudFormation and Terraform's jsonencode submit; the size quota counts these characters."""
+    return json.dumps(pattern, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class EventBridgeTarget:
+    name = NAME
+    description = "AWS EventBridge event pattern on the CloudTrail event stream (real time, no SIEM)"
+
+    def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        settings = profile.settings(NAME, DEFAULTS)
+        limit = int(settings["max_pattern_chars"])
+        if not 1 <= limit <= PATTERN_MAX:
+            raise unsupported("max_pattern_chars", f"must be 1..{PATTERN_MAX} ({DOCS['put_rule']})")
+        sigma = rule.fresh_sigma()
+        logsource = sigma.logsource
+        if (logsource.product, logsource.service) != ("aws", "cloudtrail"):
+            raise unsupported(
+                f"logsource {logsource.product}/{logsource.service}",
+                "EventBridge receives CloudTrail records only (product: aws, service: cloudtrail)",
+            )
+        backend = EventBridgeBackend(eventbridge_cloudtrail(profile.field_mappings.get(NAME)))
+        formula = nnf(rule_formula(backend, sigma))
+        delivery = plan(formula)
+        if not delivery.detail_types:
+            raise unsupported("eventType", "the rule admits no eventType that CloudTrail delivers to EventBridge")
+        envelope: dict[str, Any] = {"detail-type": list(delivery.detail_types)}
+        if delivery.sources:
+            envelope["source"] = list(delivery.sources)
+        builder = PatternBuilder(strict_case=bool(settings["strict_case"]))
+        pattern = builder.render(builder.build(formula), envelope)
+        size = len(compact(pattern))
+        if size > limit:
+            raise unsupported(
+                "pattern size",
+                f"{size} characters exceed the event pattern size quota of {limit} ({DOCS['quota']})",
+            )
+        details = {
+            "event_bus": settings["event_bus"],
+            "rule_state": delivery.rule_state,
+            "source": list(delivery.sources or ()),
+            "detail_types": list(delivery.detail_types),
+            "delivery_requirements": list(delivery.requirements),
+            "deploy_regions": delivery.regions,
+            "pattern_chars": size,
+        }
+        return Compiled(
+            target=NAME, query=pattern_text(pattern), caveats=tuple(sorted(builder.caveats)), details=details
+        )
+
+    def shape(self, record: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
+        return shape(record)
+
+    def evaluator(self, query: str) -> Matcher:
+        return pattern_evaluator.evaluator(query)

@@ -1,0 +1,219 @@
+"""detc benchmarks, reported as ratios measured side by side in one run.
+
+    python3 bench/run.py [--copies 55] [--events 100000] [--json bench/results.json]
+
+Needs the ``bench`` extra (sigma-cli) and the shared corpus beside the repository.
+Each timing is the best of --repeat runs of a fresh process; peak memory is that process's maxrss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
+RECORDS = CORPUS / "cloudtrail"
+sys.path.insert(0, str(ROOT))
+
+
+def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall time and peak resident memory (KiB) of one child process."""
+    start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
+    return elapsed, usage.ru_maxrss
+
+
+def best(cmd: list[str], cwd: Path, repeat: int, before: Any = None) -> tuple[float, int]:
+    times, peaks = [], []
+    for _ in range(repeat):
+        if before:
+            before()
+        t, m = run(cmd, cwd)
+        times.append(t)
+        peaks.append(m)
+    return min(times), max(peaks)
+
+
+# ---------------------------------------------------------------- corpora
+
+def _vary(node: Any, suffix: str, key: str = "") -> Any:
+    """Vary string values, keeping each rule's logic: modifiers that parse values are left alone."""
+    if isinstance(node, dict):
+        return {k: _vary(v, suffix, str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_vary(v, suffix, key) for v in node]
+    if isinstance(node, str) and not any(m in key for m in ("|cidr", "|re", "|lt", "|gt", "|exists")):
+        return node + suffix if not node.endswith("*") else node[:-1] + suffix + "*"
+    return node
+
+
+def generate_rules(target: Path, copies: int) -> int:
+    """copies × the SigmaHQ AWS rules, with new ids, titles and values."""
+    target.mkdir(parents=True)
+    count = 0
+    for path in sorted(AWS_RULES.rglob("*.yml")):
+        data = yaml.safe_load(path.read_text())
+        for i in range(copies):
+            rule = dict(data)
+            rule["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{data['id']}/{i}"))
+            rule["title"] = f"{data['title']} (variant {i})"
+            detection = {k: (_vary(v, f"-v{i}") if k != "condition" else v) for k, v in data["detection"].items()}
+            rule["detection"] = detection if i else data["detection"]
+            rule.pop("related", None)
+            (target / f"{path.stem}_{i:03}.yml").write_text(yaml.safe_dump(rule, sort_keys=False))
+            count += 1
+    return count
+
+
+def load_records() -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for path in sorted(RECORDS.rglob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        items = data.get("Records", [data]) if isinstance(data, dict) else data
+        records.extend(r for r in items if isinstance(r, dict) and "eventName" in r)
+    ndjson = RECORDS / "panther-analysis" / "records.ndjson"
+    if ndjson.exists():
+        records.extend(json.loads(line) for line in ndjson.read_text().splitlines() if line.strip())
+    return [r for r in records if "eventName" in r]
+
+
+def vary_events(records: list[dict[str, Any]], n: int, rng: random.Random) -> list[dict[str, Any]]:
+    """n events: real records with ids, principals, addresses and letter case varied."""
+    out = []
+    for i in range(n):
+        event = json.loads(json.dumps(records[i % len(records)]))
+        event["eventID"] = str(uuid.UUID(int=rng.getrandbits(128)))
+        event["sourceIPAddress"] = f"198.51.{rng.randrange(256)}.{rng.randrange(256)}"
+        if rng.random() < 0.1:
+            event["eventName"] = event["eventName"].lower()
+        if rng.random() < 0.05:
+            event["errorCode"] = "AccessDenied"
+        out.append(event)
+    return out
+
+
+# ---------------------------------------------------------------- measurements
+
+def bench_build(rules: Path, work: Path, repeat: int, label: str) -> dict[str, Any]:
+    detc = [sys.executable, "-m", "compiler"]
+    out = work / f"out-{label}"
+    cache = work / ".detc-cache"
+
+    def clear() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    full = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat, before=clear)
+    rebuild = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat)
+    victim = sorted(rules.rglob("*.yml"))[0]
+    original = victim.read_text()
+
+    def touch_one() -> None:
+        victim.write_text(original.replace("level: ", "level: ", 1) + f"\n# edited {time.perf_counter_ns()}\n")
+
+    one = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat, before=touch_one)
+    victim.write_text(original)
+    serial = best([*detc, "build", "--rules", str(rules), "--output", str(out), "--jobs", "1", "--no-cache"], work, repeat)
+    sigma = shutil.which("sigma")
+    results: dict[str, Any] = {
+        "rules": len(list(rules.rglob("*.yml"))),
+        "detc_full_all_targets_s": full[0], "detc_full_peak_kib": full[1],
+        "detc_full_serial_no_cache_s": serial[0],
+        "detc_no_change_rebuild_s": rebuild[0], "detc_no_change_peak_kib": rebuild[1],
+        "detc_one_rule_changed_s": one[0],
+        "no_change_speedup_vs_full": full[0] / rebuild[0],
+        "one_changed_ratio_vs_full": one[0] / full[0],
+    }
+    if sigma:
+        for backend in ("lucene", "splunk"):
+            t, m = best([sigma, "convert", "-t", backend, "--without-pipeline", "-s", str(rules)], work, repeat)
+            results[f"sigma_cli_{backend}_s"] = t
+            results[f"sigma_cli_{backend}_peak_kib"] = m
+            results[f"detc_all_targets_vs_sigma_cli_{backend}"] = full[0] / t
+    return results
+
+
+def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str, Any]:
+    """Evaluations per second per evaluator: matchers compiled once, documents shaped beforehand."""
+    from compiler.profile import DEFAULT_PROFILE
+    from compiler.rules import load_rule
+    from compiler.target import load_registry
+    import resource
+
+    registry = load_registry()
+    out: dict[str, Any] = {}
+    for target in registry.targets.values():
+        docs = [target.shape(e, DEFAULT_PROFILE) for e in events]
+        for label, paths in (("seed", rule_paths[:1]), ("corpus", rule_paths[1:])):
+            matchers = []
+            for path in paths:
+                try:
+                    matchers.append(target.evaluator(target.compile(load_rule(path), DEFAULT_PROFILE).query))
+                except Exception:
+                    continue  # unsupported for this target
+            if not matchers:
+                continue
+            sample = docs if label == "seed" else docs[: max(1000, len(docs) // len(matchers))]
+            start = time.perf_counter()
+            hits = sum(m(d) for m in matchers for d in sample)
+            elapsed = time.perf_counter() - start
+            out[f"{target.name}_{label}_evals_per_s"] = len(matchers) * len(sample) / elapsed
+            out[f"{target.name}_{label}_hits"] = hits
+    out["eval_peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=55, help="variants per SigmaHQ AWS rule (55 x 57 = 3,135)")
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    rng = random.Random(20261129)
+    report: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+        }
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        report["sigmahq_aws"] = bench_build(AWS_RULES, work, args.repeat, "aws")
+        generated = work / "generated"
+        generate_rules(generated, args.copies)
+        report["generated"] = bench_build(generated, work, args.repeat, "gen")
+        events = vary_events(load_records(), args.events, rng)
+        seed = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
+        report["evaluation"] = {"events": len(events), **bench_eval(events, [seed, *sorted(AWS_RULES.rglob("*.yml"))])}
+    text = json.dumps(report, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Where rules, tests files and profiles are: file-system facts only, cheap to import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.errors import RuleLoadError
+
+TESTS_SUFFIX = ".tests.yml"
+CLIENTS_DIR = Path("clients")
+
+
+def tests_path_for(rule_path: Path) -> Path:
+    return rule_path.with_name(rule_path.name[: -len(".yml")] + TESTS_SUFFIX)
+
+
+def rule_files(root: Path) -> list[Path]:
+    """Rule files below root, sorted, without fixture files."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise RuleLoadError("no such rules directory", path=str(root))
+    return sorted(p for p in root.rglob("*.yml") if not p.name.endswith(TESTS_SUFFIX) and p.is_file())
+
+
+def orphan_tests_files(root: Path) -> list[Path]:
+    """Tests files with no rule file beside them."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.rglob("*" + TESTS_SUFFIX) if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()
+    )
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
