@@ -1,0 +1,59 @@
+"""Writing Splunk .conf files: stanzas of ``key = value`` lines, long values continued with ``\\``.
+
+Splunk's configuration file syntax (Admin Manual, "Configuration file structure" and
+"How to edit a configuration file"): ``[stanza]`` headers, one ``key = value`` per line, lines
+starting with ``#`` are comments, and a value spans lines when each line but the last ends
+with a backslash; reading it back, each such backslash becomes the line break it stood for
+(Splunk AppInspect's parser, ``configuration_parser.join_lines``, models this: it joins continued
+lines before it looks for comments, and it trims the whole value's ends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from compiler.errors import EmitError
+
+Setting = tuple[str, str]
+
+
+def conf_value(key: str, value: str) -> str:
+    """One ``key = value`` line, continued with backslashes where the value has line breaks."""
+    text = value.replace("\r\n", "\n")
+    if "\r" in text:
+        raise EmitError(f"{key}: a carriage return cannot be written in a .conf value")
+    text = text.strip()
+    if text.endswith("\\"):
+        raise EmitError(
+            f"{key}: a value ending in a backslash would read as a line continuation in a .conf file"
+        )
+    lines = text.split("\n")
+    return f"{key} = " + "\\\n".join(lines)
+
+
+def _stanza_name(name: str) -> str:
+    if not name or name != name.strip() or any(c in name for c in "[]\n\r"):
+        raise EmitError(f"cannot use {name!r} as a .conf stanza name")
+    return name
+
+
+def write_conf(header: Sequence[str], stanzas: Iterable[tuple[str, Sequence[Setting]]]) -> bytes:
+    """A whole .conf file: comment header lines, then each stanza with its settings in order."""
+    out: list[str] = []
+    for line in header:
+        if "\n" in line or "\r" in line:
+            raise EmitError("a .conf comment is one line")
+        out.append(f"# {line}".rstrip())
+    seen: set[str] = set()
+    for name, settings in stanzas:
+        stanza = _stanza_name(name)
+        if stanza in seen:
+            raise EmitError(f"two rules would write the same stanza [{stanza}]")
+        seen.add(stanza)
+        keys = [k for k, _ in settings]
+        if len(set(keys)) != len(keys):
+            raise EmitError(f"[{stanza}]: a key is written twice")
+        out.append("")
+        out.append(f"[{stanza}]")
+        out.extend(conf_value(key, value) for key, value in settings)
+    return ("\n".join(out) + "\n").encode("utf-8")

@@ -1,0 +1,178 @@
+"""Splunk artifacts: ``splunk/savedsearches.conf`` (ES correlation searches) and one ``.spl`` per rule.
+
+Each rule becomes one stanza of savedsearches.conf (Admin Manual, savedsearches.conf.spec):
+``search``, ``description``, the schedule (``enableSched``, ``cron_schedule``,
+``dispatch.earliest_time``/``dispatch.latest_time``), alert settings (trigger when the search
+returns any event, once per result), and the Splunk Enterprise Security correlation-search
+settings as ES writes them: ``action.correlationsearch.enabled``/``label``/``annotations``
+(``{"mitre_attack": [technique ids]}``), the notable action (``action.notable.param.*``, the
+triage note as ``next_steps`` in ES's ``{"version": 1, "data": ...}`` form) and the risk action
+(``action.risk.param._risk``: a JSON list of risk objects with their score).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from compiler import __version__
+from compiler.errors import EmitError
+from compiler.naming import rule_stem
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Artifact, Compiled, RuleResult
+
+from backends.splunk.conf import Setting, write_conf
+from backends.splunk.target import NAME
+
+CONF_PATH = "splunk/savedsearches.conf"
+
+ALERT_SEVERITY = {"low": "3", "medium": "4", "high": "5", "critical": "6"}
+"""alert.severity: 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal (savedsearches.conf.spec)."""
+
+_TECHNIQUE = re.compile(r"^t(\d{4})(?:\.(\d{3}))?$")
+_DURATION = re.compile(r"^([1-9][0-9]*)([smhd])$")
+_LOOKBACK = re.compile(r"^now-([1-9][0-9]*)([smhd])$")
+
+
+def cron_schedule(interval: str) -> str:
+    """A cron expression that runs every interval, evenly; intervals cron cannot space evenly are refused."""
+    match = _DURATION.match(interval)
+    if not match:
+        raise EmitError(f"schedule interval {interval!r} is not a duration like 5m")
+    count, unit = int(match.group(1)), match.group(2)
+    if unit == "m" and count < 60 and 60 % count == 0:
+        return "* * * * *" if count == 1 else f"*/{count} * * * *"
+    if unit == "m" and count % 60 == 0:
+        unit, count = "h", count // 60
+    if unit == "h" and count < 24 and 24 % count == 0:
+        return "0 * * * *" if count == 1 else f"0 */{count} * * *"
+    if (unit == "h" and count == 24) or (unit == "d" and count == 1):
+        return "0 0 * * *"
+    raise EmitError(
+        f"schedule interval {interval!r} has no evenly spaced cron schedule "
+        "(use minutes dividing an hour, hours dividing a day, or 1d)"
+    )
+
+
+def earliest_time(lookback: str) -> str:
+    """Elastic-style ``now-6m`` as a Splunk relative time modifier, ``-6m``."""
+    match = _LOOKBACK.match(lookback)
+    if not match:
+        raise EmitError(f"schedule lookback {lookback!r} is not like now-6m")
+    return f"-{match.group(1)}{match.group(2)}"
+
+
+def attack_techniques(rule: DetcRule) -> list[str]:
+    """ATT&CK technique and sub-technique ids from the rule's ``attack.tNNNN[.NNN]`` tags, in tag order."""
+    ids: list[str] = []
+    for tag in rule.sigma.tags:
+        if tag.namespace != "attack":
+            continue
+        match = _TECHNIQUE.match(tag.name.lower())
+        if match:
+            ids.append("T" + match.group(1) + (f".{match.group(2)}" if match.group(2) else ""))
+    return list(dict.fromkeys(ids))
+
+
+def stanza_name(rule: DetcRule) -> str:
+    """The saved search's name: the rule title without the brackets a stanza header cannot hold."""
+    return " ".join(rule.title.replace("[", "(").replace("]", ")").split())
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
+    """Every setting of one rule's stanza, keys in sorted order."""
+    details = compiled.details
+    risk_field = str(details["risk_object_field"])
+    description = (rule.sigma.description or rule.title).strip()
+    settings: dict[str, str] = {
+        "search": compiled.query,
+        "description": description,
+        "disabled": "0",
+        "enableSched": "1",
+        "cron_schedule": cron_schedule(rule.meta.schedule.interval),
+        "dispatch.earliest_time": earliest_time(rule.meta.schedule.lookback),
+        "dispatch.latest_time": "now",
+        # continuous scheduling: a delayed run still covers its window, so no window is skipped
+        "realtime_schedule": "0",
+        "request.ui_dispatch_app": str(details["dispatch_app"]),
+        "alert_type": "number of events",
+        "alert_comparator": "greater than",
+        "alert_threshold": "0",
+        "alert.digest_mode": "0",
+        "alert.track": "1",
+        "alert.suppress": "0",
+        "alert.severity": ALERT_SEVERITY[rule.severity],
+        "actions": "notable, risk",
+        "action.correlationsearch.enabled": "1",
+        "action.correlationsearch.label": rule.title,
+        "action.correlationsearch.annotations": _json({"mitre_attack": attack_techniques(rule)}),
+        "action.notable": "1",
+        "action.notable.param.rule_title": rule.title,
+        "action.notable.param.rule_description": description,
+        "action.notable.param.security_domain": str(details["security_domain"]),
+        "action.notable.param.severity": rule.severity,
+        "action.risk": "1",
+        "action.risk.param._risk": _json(
+            [
+                {
+                    "risk_object_field": risk_field,
+                    "risk_object_type": str(details["risk_object_type"]),
+                    "risk_score": rule.meta.risk_score,
+                }
+            ]
+        ),
+        "action.risk.param._risk_message": f"{rule.title}: ${risk_field}$",
+    }
+    if rule.meta.note:
+        settings["action.notable.param.next_steps"] = _json({"version": 1, "data": rule.meta.note.strip()})
+    return sorted(settings.items())
+
+
+class SplunkEmitter:
+    name = "splunk"
+    targets = (NAME,)
+
+    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
+        ordered = sorted(results, key=lambda r: r.rule.path)
+        stanzas: list[tuple[str, list[Setting]]] = []
+        artifacts: list[Artifact] = []
+        carried: list[str] = []
+        header = [
+            f"Generated by detc {__version__} from Sigma rules: do not edit, rebuild with `detc build`.",
+            "Splunk Enterprise Security correlation searches over sourcetype aws:cloudtrail",
+            "(Splunk Add-on for AWS). One stanza per rule.",
+        ]
+        for result in ordered:
+            rule = result.rule
+            compiled = result.compiled.get(NAME)
+            if compiled is None:
+                reason = result.unsupported.get(NAME)
+                if reason is not None:
+                    header.append(f"not carried: {rule.path}: unsupported: {' '.join(reason.split())}")
+                continue
+            try:
+                stanzas.append((stanza_name(rule), stanza_settings(rule, compiled)))
+            except EmitError as err:
+                raise err.located(path=rule.path, rule_id=rule.id, target=NAME) from None
+            carried.append(rule.id)
+            artifacts.append(
+                Artifact(
+                    path=f"splunk/{rule_stem(rule.path)}.spl",
+                    data=(compiled.query.rstrip("\n") + "\n").encode("utf-8"),
+                    rules=(rule.id,),
+                    targets=(NAME,),
+                )
+            )
+        if not stanzas:
+            return artifacts
+        artifacts.insert(
+            0,
+            Artifact(path=CONF_PATH, data=write_conf(header, stanzas), rules=tuple(carried), targets=(NAME,)),
+        )
+        return artifacts

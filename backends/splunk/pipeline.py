@@ -1,0 +1,295 @@
+"""The processing pipeline for CloudTrail as the Splunk Add-on for AWS presents it to a search.
+
+Facts modelled here, from the add-on's ``default/props.conf`` stanza ``[aws:cloudtrail]``
+(Splunk_TA_aws; read from a public copy: skykid17/smartlp @ 05f23bd336699c8e8a5072b32185ea1171db656e,
+``rag/repos/splunk_repo/Splunk_TA_aws/default/props.conf``):
+
+- ``KV_MODE = json``: fields are extracted at search time by Splunk's JSON extraction, which names
+  a nested value by its dotted path and an array by ``{}`` (the add-on itself refers to
+  ``'resources{}.ARN'`` and ``'requestParameters.instancesSet.items{}.imageId'``). A Sigma rule
+  names CloudTrail fields by their dotted JSON path without array markers, so every known array
+  along a path gets its ``{}`` here.
+- ``EVAL-errorCode = coalesce('errorCode', if(like('responseElements.ConsoleLogin', "Failure"),
+  "failure", "success"), "success")``: a calculated field that shadows the extracted one, so in
+  Splunk *every* CloudTrail event has an errorCode — ``success`` for a call without one (this is
+  why Splunk's security_content searches filter ``errorCode=success``), ``failure`` for a failed
+  console sign-in. ``NOT errorCode=*`` therefore never matches; Sigma's "no errorCode" is
+  rewritten to the values the add-on fills in (:class:`AddonErrorCode`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.conditions import ConditionAND, ConditionOR
+from sigma.exceptions import SigmaTransformationError
+from sigma.modifiers import SigmaExistsModifier
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import (
+    AddConditionTransformation,
+    FieldMappingTransformation,
+    RuleFailureTransformation,
+)
+from sigma.processing.transformations.base import (
+    DetectionItemTransformation,
+    PreprocessingTransformation,
+    StringValueTransformation,
+)
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaExists, SigmaNull, SigmaString, SpecialChars
+
+SOURCETYPE = "aws:cloudtrail"
+"""The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""
+
+ERROR_CODE = "errorCode"
+CONSOLE_LOGIN = "responseElements.ConsoleLogin"
+FILLED_SUCCESS = "success"
+FILLED_FAILURE = "failure"
+CAVEATS_STATE = "spl_caveats"
+"""Pipeline state key under which transformations leave caveats for the target to report."""
+
+ARRAY_FIELDS: Mapping[str, str] = {
+    # CloudTrail record contents: ``resources`` is the one top-level array of objects.
+    "resources.ARN": "resources{}.ARN",
+    "resources.accountId": "resources{}.accountId",
+    "resources.type": "resources{}.type",
+    # Arrays inside requestParameters / responseElements that SigmaHQ's AWS rules and the
+    # add-on's own props.conf name (EC2's ``*.items`` lists, ECS task definitions, Lambda layers).
+    "requestParameters.containerDefinitions.command": "requestParameters.containerDefinitions{}.command{}",
+    "requestParameters.containerDefinitions.image": "requestParameters.containerDefinitions{}.image",
+    "requestParameters.containerDefinitions.name": "requestParameters.containerDefinitions{}.name",
+    "requestParameters.layers": "requestParameters.layers{}",
+    "requestParameters.instancesSet.items.instanceId": "requestParameters.instancesSet.items{}.instanceId",
+    "requestParameters.instancesSet.items.imageId": "requestParameters.instancesSet.items{}.imageId",
+    "responseElements.instancesSet.items.instanceId": "responseElements.instancesSet.items{}.instanceId",
+    "requestParameters.ipPermissions.items.ipRanges.items.cidrIp": "requestParameters.ipPermissions.items{}.ipRanges.items{}.cidrIp",
+    "requestParameters.ipPermissions.items.fromPort": "requestParameters.ipPermissions.items{}.fromPort",
+    "requestParameters.ipPermissions.items.toPort": "requestParameters.ipPermissions.items{}.toPort",
+    "requestParameters.ipPermissions.items.ipProtocol": "requestParameters.ipPermissions.items{}.ipProtocol",
+}
+"""Sigma (dotted JSON path) → Splunk JSON-extraction name, for paths that cross an array."""
+
+OBJECT_FIELDS: tuple[str, ...] = (
+    "userIdentity",
+    "userIdentity.sessionContext",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "resources",
+    "serviceEventDetails",
+    "tlsDetails",
+)
+"""CloudTrail members that hold JSON objects: Splunk's JSON extraction makes fields of their
+leaves only (``requestParameters.bucketName``), never of the object itself."""
+
+INVESTIGATION_FIELDS: Mapping[str, str] = {
+    "@timestamp": "_time",
+    "user.name": "userName",  # props.conf EVAL-userName
+    "user_agent.original": "userAgent",
+    "source.ip": "sourceIPAddress",
+    "aws.cloudtrail.user_identity.arn": "userIdentity.arn",
+    "aws.cloudtrail.user_identity.type": "userIdentity.type",
+    "aws.cloudtrail.user_identity.access_key_id": "userIdentity.accessKeyId",
+    "aws.cloudtrail.resources.arn": "resources{}.ARN",
+    "aws.cloudtrail.resources.type": "resources{}.type",
+    "event.action": "eventName",
+    "event.provider": "eventSource",
+    "event.outcome": "errorCode",  # props.conf EVAL-errorCode: success / failure / the error code
+    "cloud.account.id": "recipientAccountId",
+    "cloud.region": "awsRegion",
+    "aws.cloudtrail.request_parameters": "requestParameters.*",
+    "aws.cloudtrail.response_elements": "responseElements.*",
+}
+"""A rule's ``fields:`` may carry Elastic investigation field names (the seed rule does); for the
+``| table`` of a Splunk search they become the add-on's names."""
+
+
+def _add_caveat(transformation: Any, text: str) -> None:
+    pipeline = getattr(transformation, "_pipeline", None)
+    if pipeline is not None:
+        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
+        if text not in caveats:
+            caveats.append(text)
+
+
+def _filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
+    """The Sigma string as a case-insensitive regex, to test it against the add-on's filled values."""
+    return re.compile(str(value.to_regex().regexp), re.IGNORECASE | re.DOTALL)
+
+
+@dataclass
+class AddonErrorCode(DetectionItemTransformation):
+    """Rewrite Sigma's "no errorCode" to what the add-on's ``EVAL-errorCode`` leaves in Splunk."""
+
+    def apply_detection_item(
+        self, detection_item: SigmaDetectionItem
+    ) -> SigmaDetection | SigmaDetectionItem | None:
+        if detection_item.field != ERROR_CODE:
+            return None
+        values = detection_item.value
+        absent = any(isinstance(v, SigmaNull) for v in values) or any(
+            isinstance(v, SigmaExists) and not v.exists for v in values
+        )
+        # A lone "*" is Sigma's "has any errorCode": the same as exists: true.
+        present = any(isinstance(v, SigmaExists) and v.exists for v in values) or any(
+            isinstance(v, SigmaString) and list(v.s) == [SpecialChars.WILDCARD_MULTI] for v in values
+        )
+        if present:
+            raise SigmaTransformationError(
+                "errorCode|exists: true (or errorCode: '*'): the Splunk Add-on for AWS fills errorCode on every "
+                "CloudTrail event (EVAL-errorCode), so Splunk cannot tell a record that had one"
+            )
+        for value in values:
+            if isinstance(value, SigmaString) and any(
+                _filled_value_pattern(value).fullmatch(filled)
+                for filled in (FILLED_SUCCESS, FILLED_FAILURE)
+            ):
+                _add_caveat(
+                    self,
+                    f"errorCode value {str(value)!r} also matches the 'success'/'failure' the add-on "
+                    "fills in for calls that had no errorCode",
+                )
+        if not absent:
+            return None
+        if len(values) != 1 or detection_item.modifiers and not all(
+            m is SigmaExistsModifier for m in detection_item.modifiers
+        ):
+            raise SigmaTransformationError(
+                "errorCode: null combined with other values or modifiers is not supported on spl"
+            )
+        # coalesce('errorCode', if(like(ConsoleLogin, "Failure"), "failure", "success"), "success")
+        # takes "failure" only where the record says ConsoleLogin=Failure; "success" otherwise.
+        return SigmaDetection(
+            [
+                SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_SUCCESS)]),
+                SigmaDetection(
+                    [
+                        SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_FAILURE)]),
+                        SigmaDetectionItem(CONSOLE_LOGIN, [], [SigmaString("Failure")]),
+                    ],
+                    item_linking=ConditionAND,
+                ),
+            ],
+            item_linking=ConditionOR,
+        )
+
+
+@dataclass
+class ObjectFieldFailure(DetectionItemTransformation):
+    """Refuse a detection on a whole CloudTrail JSON object, naming the field."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        raise SigmaTransformationError(
+            f"{detection_item.field}: a CloudTrail JSON object is not a Splunk field; the add-on's "
+            "JSON extraction (KV_MODE=json) makes fields of its leaves only, e.g. "
+            f"{detection_item.field}.<name>",
+            source=detection_item.source,
+        )
+
+
+@dataclass
+class LiteralAsteriskAsWildcard(StringValueTransformation):
+    """A literal ``*`` becomes Splunk's wildcard: no escape for it exists in a search.
+
+    Search Manual, "Backslashes": "SPL uses the asterisk ( * ) as a wildcard character. The
+    backslash symbol can't be used to escape the asterisk in search strings." Upstream writes
+    ``\\*``, which Splunk reads as a literal backslash followed by a wildcard, so ``a*b`` would not
+    even match itself; as a wildcard it matches itself and more (the target reports the caveat).
+    """
+
+    def apply_string_value(self, field: str | None, val: SigmaString) -> SigmaString | None:
+        if not any(isinstance(p, str) and "*" in p for p in val.s):
+            return None
+        parts: list[Any] = []
+        for part in val.s:
+            if isinstance(part, str) and "*" in part:
+                pieces = part.split("*")
+                for i, piece in enumerate(pieces):
+                    if i:
+                        parts.append(SpecialChars.WILDCARD_MULTI)
+                    if piece:
+                        parts.append(piece)
+            else:
+                parts.append(part)
+        widened = SigmaString()
+        widened.s = list(parts)
+        return widened
+
+
+@dataclass
+class InvestigationFields(PreprocessingTransformation):
+    """Rename a rule's ``fields:`` (only those, never detection fields) to Splunk names."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()
+
+    def apply(self, rule: Any) -> None:
+        super().apply(rule)
+        if isinstance(rule, SigmaRule) and rule.fields:
+            renamed = [self.mapping.get(name, name) for name in rule.fields]
+            renamed.extend(name for name in self.extra if name not in renamed)
+            rule.fields = list(dict.fromkeys(renamed))
+
+
+def _cloudtrail() -> list[LogsourceCondition]:
+    # A condition object belongs to one processing item: pySigma binds it to its pipeline.
+    return [LogsourceCondition(product="aws", service="cloudtrail")]
+
+
+def spl_cloudtrail(
+    index: str,
+    *,
+    extra_mappings: Mapping[str, str] | None = None,
+    table_extra: tuple[str, ...] = (),
+) -> ProcessingPipeline:
+    """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in ``index``."""
+    mapping = {**ARRAY_FIELDS, **(extra_mappings or {})}
+    return ProcessingPipeline(
+        name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
+        priority=20,
+        items=[
+            ProcessingItem(
+                identifier="spl_cloudtrail_only",
+                transformation=RuleFailureTransformation(
+                    "unsupported: logsource: spl compiles only product: aws, service: cloudtrail"
+                ),
+                rule_conditions=_cloudtrail(),
+                rule_condition_negation=True,
+            ),
+            ProcessingItem(
+                identifier="spl_object_fields",
+                transformation=ObjectFieldFailure(),
+                field_name_conditions=[IncludeFieldCondition(fields=list(OBJECT_FIELDS))],
+            ),
+            ProcessingItem(
+                identifier="spl_error_code",
+                transformation=AddonErrorCode(),
+                rule_conditions=_cloudtrail(),
+            ),
+            ProcessingItem(
+                identifier="spl_literal_asterisk",
+                transformation=LiteralAsteriskAsWildcard(),
+            ),
+            ProcessingItem(
+                identifier="spl_array_fields",
+                transformation=FieldMappingTransformation(dict(mapping)),
+                rule_conditions=_cloudtrail(),
+            ),
+            ProcessingItem(
+                identifier="spl_investigation_fields",
+                transformation=InvestigationFields(mapping=INVESTIGATION_FIELDS, extra=table_extra),
+                rule_conditions=_cloudtrail(),
+            ),
+            ProcessingItem(
+                identifier="spl_index_sourcetype",
+                transformation=AddConditionTransformation(
+                    {"index": index, "sourcetype": SOURCETYPE}
+                ),
+                rule_conditions=_cloudtrail(),
+            ),
+        ],
+    )
