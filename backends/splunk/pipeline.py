@@ -243,11 +243,10 @@ def _cloudtrail() -> list[LogsourceCondition]:
 def spl_cloudtrail(
     index: str,
     *,
-    extra_mappings: Mapping[str, str] | None = None,
     table_extra: tuple[str, ...] = (),
 ) -> ProcessingPipeline:
     """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in ``index``."""
-    mapping = {**ARRAY_FIELDS, **(extra_mappings or {})}
+    mapping = dict(ARRAY_FIELDS)
     return ProcessingPipeline(
         name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
         priority=20,

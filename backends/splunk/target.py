@@ -83,9 +83,8 @@ class SplTarget:
         caveats = _value_caveats(sigma)
         pipeline = spl_cloudtrail(
             str(settings["index"]),
-            extra_mappings=profile.field_mappings.get(NAME),
             table_extra=(str(settings["risk_object_field"]),),
-        )
+        ) + profile.mapping_pipeline(NAME)
         backend = SplBackend(pipeline)
         backend.reset_deferred_state()
         try:
