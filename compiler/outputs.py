@@ -120,3 +120,20 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+
+
+def write_files(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Write a few files into a directory, each atomically (temp file, fsync, rename)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for rel, data in sorted(files.items()):
+            check_relative(rel)
+            target = directory / rel
+            temp = target.with_name(f".{target.name}.detc-tmp-{os.getpid()}")
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+    except OSError as err:
+        raise EmitError(f"cannot write {directory}: {err.strerror or err}") from err

@@ -1,4 +1,4 @@
-"""Build profiles: the default build, and later one per MSSP client."""
+"""Build profiles: the default build, and one per MSSP client."""
 
 from __future__ import annotations
 
@@ -6,21 +6,124 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import FieldMappingTransformation
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exclusion:
+    """Field/value pairs that must never alert, for some rules or all of them."""
+
+    field: str
+    """A raw CloudTrail field name, as rules use."""
+    values: tuple[str, ...]
+    """Literal values: wildcards and backslashes in them mean themselves."""
+    rules: tuple[str, ...] | None = None
+    """Rule ids the exclusion applies to; None for every rule."""
+    reason: str = ""
+
+    def applies_to(self, rule_id: str) -> bool:
+        return self.rules is None or rule_id in self.rules
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selector:
+    ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    logsources: tuple[str, ...] = ()
+    """``product/service`` or ``product/service/category`` with ``*`` allowed for a part."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ids or self.tags or self.levels or self.statuses or self.logsources)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleOverride:
+    level: str | None = None
+    risk_score: int | None = None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Profile:
     """Settings that vary per deployment; the default profile is the plain build."""
 
     name: str = "default"
+    description: str = ""
     target_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-target settings (index names, Splunk index, EventBridge bus ...) over each target's defaults."""
     field_mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Per-target extra field mappings layered over the target's pipeline."""
+    """Per target: the platform's field name to the name this client stores it under."""
+    schedule: Mapping[str, str] = field(default_factory=dict)
+    """Schedule override for every rule (interval, lookback)."""
+    include: Selector = Selector()
+    exclude: Selector = Selector()
+    overrides: Mapping[str, RuleOverride] = field(default_factory=dict)
+    exclusions: tuple[Exclusion, ...] = ()
+    sha256: str = ""
+    """Hash of the profile file; empty for the default profile."""
 
     def settings(self, target: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
         merged = dict(defaults)
         merged.update(self.target_settings.get(target, {}))
         return merged
+
+    def mapping_pipeline(self, target: str) -> ProcessingPipeline:
+        """The client's field renames for one target, applied after the target's own mapping."""
+        mapping = dict(self.field_mappings.get(target, {}))
+        items = (
+            [ProcessingItem(FieldMappingTransformation(mapping), identifier=f"detc_client_{self.name}_fields")]
+            if mapping
+            else []
+        )
+        return ProcessingPipeline(name=f"detc client {self.name}", priority=900, items=items)
+
+    def rename_fields(self, target: str, document: Any) -> Any:
+        """Apply the client's field renames to a shaped document (nested or flat dotted keys)."""
+        mapping = self.field_mappings.get(target, {})
+        if not mapping or not isinstance(document, dict):
+            return document
+        doc = _deep_copy(document)
+        for source, dest in mapping.items():
+            if source in doc:  # flat documents (Splunk) keep dotted names as literal keys
+                doc[dest] = doc.pop(source)
+                continue
+            found, value = _pop_path(doc, source)
+            if found:
+                _set_path(doc, dest, value)
+        return doc
+
+
+def _deep_copy(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _deep_copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_deep_copy(v) for v in node]
+    return node
+
+
+def _pop_path(doc: dict[str, Any], path: str) -> tuple[bool, Any]:
+    if path in doc:
+        return True, doc.pop(path)
+    head, _, rest = path.partition(".")
+    child = doc.get(head)
+    if rest and isinstance(child, dict):
+        return _pop_path(child, rest)
+    return False, None
+
+
+def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = doc
+    for part in parts[:-1]:
+        nxt = node.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[part] = nxt
+        node = nxt
+    node[parts[-1]] = value
 
 
 DEFAULT_PROFILE = Profile()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
@@ -10,7 +12,7 @@ from typing import Any, Literal
 
 from compiler.build import compile_one, dumps
 from compiler.errors import DetcError, UnsupportedFeature
-from compiler.fixtures import FixtureFile
+from compiler.fixtures import Case, FixtureFile
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Target
@@ -31,6 +33,11 @@ class CaseResult:
     status: Status
     query: str = ""
     message: str = ""
+    client: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.rule_path} [{self.client}]" if self.client else self.rule_path
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -43,6 +50,8 @@ class CaseResult:
         }
         if self.message:
             out["message"] = self.message
+        if self.client:
+            out["client"] = self.client
         return out
 
 
@@ -51,7 +60,10 @@ def run_rule(
 ) -> list[CaseResult]:
     out: list[CaseResult] = []
     for target in targets:
-        base = {"rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name}
+        base = {
+            "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
+            "client": "" if profile.name == "default" else profile.name,
+        }
         try:
             compiled = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
@@ -81,7 +93,7 @@ def run_rule(
                 actual = "error"
             else:
                 try:
-                    doc = target.shape(case.event, profile)
+                    doc = profile.rename_fields(target.name, target.shape(case.event, profile))
                     actual = "match" if matcher(doc) else "no_match"
                 except Exception as err:
                     actual, message = "error", f"{type(err).__name__}: {err}"
@@ -130,7 +142,7 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
             skipped=str(sum(r.status in ("waived", "unsupported") for r in mine)),
         )
         for r in mine:
-            case = ET.SubElement(suite, "testcase", classname=f"{r.rule_path}.{r.rule_id}", name=r.case)
+            case = ET.SubElement(suite, "testcase", classname=f"{r.label}.{r.rule_id}", name=r.case)
             if r.status == "fail":
                 failure = ET.SubElement(case, "failure", message=f"expected {r.expected}, got {r.actual}")
                 failure.text = "\n".join(x for x in (r.message, r.query) if x)
@@ -140,3 +152,40 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
                 ET.SubElement(case, "skipped", message=f"unsupported: {r.message}")
     ET.indent(suites)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
+
+
+def _set_path(event: Any, path: str, value: str) -> Any:
+    """A copy of a raw record with a dotted field set (objects created on the way)."""
+    out = json.loads(json.dumps(event))
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value
+    return out
+
+
+def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:
+    """For each client exclusion value: the first matching fixture with that value set must not match."""
+    base = next((c for c in fixtures.cases if c.expect == "match"), None)
+    if base is None:
+        return ()
+    made = []
+    for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
+        for value in exclusion.values:
+            made.append(
+                Case(
+                    name=f"client {profile.name} exclusion {i}: {exclusion.field}={value!r} on {base.name!r}",
+                    expect="no_match",
+                    event=_set_path(base.event, exclusion.field, value),
+                    waive=base.waive,
+                )
+            )
+    return tuple(made)
+
+
+def with_client_cases(fixtures: FixtureFile, rule: DetcRule, profile: Profile) -> FixtureFile:
+    extra = exclusion_cases(rule, fixtures, profile)
+    return dataclasses.replace(fixtures, cases=fixtures.cases + extra) if extra else fixtures

@@ -1,0 +1,245 @@
+"""MSSP client profiles: load ``clients/<name>.yml`` and apply it to rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaLevel, SigmaRule
+
+from compiler.errors import RuleLoadError, UsageError
+from compiler.profile import Exclusion, Profile, RuleOverride, Selector
+from compiler.rules import DetcRule, Schedule, display_path, parse_meta
+from compiler.yamlio import load_yaml
+
+CLIENTS_DIR = Path("clients")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_TOP = {"name", "description", "targets", "field_mappings", "schedule", "select", "overrides", "exclusions"}
+_SELECTOR = {"ids", "tags", "levels", "statuses", "logsources"}
+_LEVELS = ("informational", "low", "medium", "high", "critical")
+EXCLUSION_PREFIX = "detc_exclusion_"
+
+
+class ProfileError(RuleLoadError):
+    """A client profile is malformed."""
+
+
+def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ProfileError(f"{where} must be a list of non-empty strings", path=path)
+    return tuple(value)
+
+
+def _mapping(value: Any, where: str, path: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ProfileError(f"{where} must be a mapping", path=path)
+    return value
+
+
+def _selector(value: Any, where: str, path: str) -> Selector:
+    block = _mapping(value, where, path)
+    unknown = sorted(set(block) - _SELECTOR)
+    if unknown:
+        raise ProfileError(f"unknown key {where}.{unknown[0]} (known: {', '.join(sorted(_SELECTOR))})", path=path)
+    levels = _str_list(block.get("levels", []), f"{where}.levels", path)
+    for level in levels:
+        if level not in _LEVELS:
+            raise ProfileError(f"{where}.levels: unknown level {level!r}", path=path)
+    return Selector(
+        ids=_str_list(block.get("ids", []), f"{where}.ids", path),
+        tags=tuple(t.lower() for t in _str_list(block.get("tags", []), f"{where}.tags", path)),
+        levels=levels,
+        statuses=_str_list(block.get("statuses", []), f"{where}.statuses", path),
+        logsources=_str_list(block.get("logsources", []), f"{where}.logsources", path),
+    )
+
+
+def load_profile(path: Path, known_targets: Sequence[str]) -> Profile:
+    """Read and validate one client profile; every bad key is a one-line error."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ProfileError(f"cannot read: {err.strerror}", path=shown) from err
+    data = load_yaml(raw, shown)
+    if not isinstance(data, dict):
+        raise ProfileError("a client profile must be a mapping", path=shown)
+    unknown = sorted(set(map(str, data)) - _TOP)
+    if unknown:
+        raise ProfileError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_TOP))})", path=shown)
+    name = data.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ProfileError("name must be lowercase letters, digits, '-' or '_'", path=shown)
+    if name != path.stem:
+        raise ProfileError(f"name {name!r} must equal the file name {path.stem!r}", path=shown)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ProfileError("description must be a string", path=shown)
+    settings = _mapping(data.get("targets"), "targets", shown)
+    mappings = _mapping(data.get("field_mappings"), "field_mappings", shown)
+    for where, block in (("targets", settings), ("field_mappings", mappings)):
+        for target, value in block.items():
+            if target not in known_targets:
+                raise ProfileError(f"{where}: unknown target {target!r}", path=shown)
+            _mapping(value, f"{where}.{target}", shown)
+    for target, table in mappings.items():
+        for source, dest in table.items():
+            if not isinstance(dest, str) or not dest or not source:
+                raise ProfileError(f"field_mappings.{target}.{source} must name one field", path=shown)
+    schedule = _mapping(data.get("schedule"), "schedule", shown)
+    if schedule:
+        # The same validation rules use, so a client cannot schedule what a rule could not.
+        try:
+            parse_meta({"schedule": schedule, "risk_score": 0}, "medium", shown, "")
+        except RuleLoadError as err:
+            raise ProfileError(err.message.replace("detc.", ""), path=shown) from None
+    select = _mapping(data.get("select"), "select", shown)
+    bad = sorted(set(select) - {"include", "exclude"})
+    if bad:
+        raise ProfileError(f"unknown key select.{bad[0]} (known: exclude, include)", path=shown)
+    overrides: dict[str, RuleOverride] = {}
+    for rid, value in _mapping(data.get("overrides"), "overrides", shown).items():
+        block = _mapping(value, f"overrides.{rid}", shown)
+        extra = sorted(set(block) - {"level", "risk_score"})
+        if extra:
+            raise ProfileError(f"unknown key overrides.{rid}.{extra[0]} (known: level, risk_score)", path=shown)
+        level = block.get("level")
+        if level is not None and level not in _LEVELS:
+            raise ProfileError(f"overrides.{rid}.level: unknown level {level!r}", path=shown)
+        risk = block.get("risk_score")
+        if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int) or not 0 <= risk <= 100):
+            raise ProfileError(f"overrides.{rid}.risk_score must be an integer from 0 to 100", path=shown)
+        overrides[rid] = RuleOverride(level=level, risk_score=risk)
+    exclusions = []
+    raw_exclusions = data.get("exclusions") or []
+    if not isinstance(raw_exclusions, list):
+        raise ProfileError("exclusions must be a list", path=shown)
+    for i, item in enumerate(raw_exclusions):
+        where = f"exclusions[{i}]"
+        block = _mapping(item, where, shown)
+        extra = sorted(set(block) - {"field", "values", "rules", "reason"})
+        if extra:
+            raise ProfileError(f"unknown key {where}.{extra[0]} (known: field, reason, rules, values)", path=shown)
+        fld = block.get("field")
+        if not isinstance(fld, str) or not fld or "|" in fld:
+            raise ProfileError(f"{where}.field must be a plain field name", path=shown)
+        values = block.get("values")
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            raise ProfileError(f"{where}.values must be a non-empty list of strings", path=shown)
+        rules = block.get("rules", "all")
+        reason = block.get("reason", "")
+        if not isinstance(reason, str):
+            raise ProfileError(f"{where}.reason must be a string", path=shown)
+        exclusions.append(
+            Exclusion(
+                field=fld,
+                values=tuple(values),
+                rules=None if rules == "all" else _str_list(rules, f"{where}.rules", shown),
+                reason=reason,
+            )
+        )
+    return Profile(
+        name=name,
+        description=description,
+        target_settings={k: dict(v) for k, v in settings.items()},
+        field_mappings={k: dict(v) for k, v in mappings.items()},
+        schedule=dict(schedule),
+        include=_selector(select.get("include"), "select.include", shown),
+        exclude=_selector(select.get("exclude"), "select.exclude", shown),
+        overrides=overrides,
+        exclusions=tuple(exclusions),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
+    if not _NAME.match(name):
+        raise UsageError(f"invalid client name {name!r}")
+    path = clients_dir / f"{name}.yml"
+    if not path.is_file():
+        raise UsageError(f"no client profile {display_path(path)}")
+    return path
+
+
+def all_clients(clients_dir: Path = CLIENTS_DIR) -> list[str]:
+    return sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
+
+
+def _matches(rule: DetcRule, sel: Selector) -> bool:
+    logsource = rule.sigma.logsource
+    parts = [logsource.product or "", logsource.service or "", logsource.category or ""]
+    tags = {f"{t.namespace}.{t.name}".lower() for t in rule.sigma.tags}
+    return (
+        rule.id in sel.ids
+        or bool(tags.intersection(sel.tags))
+        or rule.level in sel.levels
+        or (rule.sigma.status is not None and rule.sigma.status.name.lower() in sel.statuses)
+        or any(
+            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/")))
+            for pattern in sel.logsources
+        )
+    )
+
+
+def select_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:
+    """The rules a client buys: included (all when no include is given) and not excluded."""
+    chosen = [r for r in rules if profile.include.empty or _matches(r, profile.include)]
+    return [r for r in chosen if profile.exclude.empty or not _matches(r, profile.exclude)]
+
+
+def _escape(value: str) -> str:
+    """Make a literal Sigma string: backslash, * and ? stand for themselves."""
+    return re.sub(r"([\\*?])", r"\\\1", value)
+
+
+def apply_profile(rule: DetcRule, profile: Profile) -> DetcRule:
+    """The rule as this client runs it: exclusions as NOT clauses, overridden level, risk and schedule."""
+    exclusions = [e for e in profile.exclusions if e.applies_to(rule.id)]
+    override = profile.overrides.get(rule.id, RuleOverride())
+    if not exclusions and override == RuleOverride() and not profile.schedule:
+        return rule
+    data = rule.sigma.to_dict()
+    if exclusions:
+        detection = dict(data["detection"])
+        conditions = detection.pop("condition")
+        conditions = conditions if isinstance(conditions, list) else [conditions]
+        names = []
+        for i, exclusion in enumerate(exclusions):
+            name = f"{EXCLUSION_PREFIX}{i}"
+            if name in detection:
+                raise ProfileError(f"rule already has a detection named {name}", path=rule.path, rule_id=rule.id)
+            detection[name] = {exclusion.field: [_escape(v) for v in exclusion.values]}
+            names.append(name)
+        suffix = " and not ".join(names)
+        detection["condition"] = [f"({c}) and not {suffix}" for c in conditions]
+        data["detection"] = detection
+    if override.level:
+        data["level"] = override.level
+    try:
+        sigma = SigmaRule.from_dict(data, collect_errors=False, source=rule.sigma.source)
+    except SigmaError as err:
+        raise ProfileError(f"client {profile.name}: {err}", path=rule.path, rule_id=rule.id) from err
+    meta = rule.meta
+    if override.risk_score is not None:
+        meta = dataclasses.replace(meta, risk_score=override.risk_score)
+    if profile.schedule:
+        meta = dataclasses.replace(
+            meta,
+            schedule=Schedule(
+                interval=profile.schedule.get("interval", meta.schedule.interval),
+                lookback=profile.schedule.get("lookback", meta.schedule.lookback),
+            ),
+        )
+    return dataclasses.replace(rule, sigma=sigma, meta=meta)

@@ -1,0 +1,175 @@
+"""The CLI contracts CI users rely on: exit codes, one-line errors, determinism, atomic output."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from compiler.cli import app
+from tests.conftest import SEED_RULE
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_targets_lists_the_reference():
+    result = run("targets")
+    assert result.exit_code == 0
+    names = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    assert "sigma" in names
+
+
+def test_check_passes_on_bundled_rules():
+    result = run("check")
+    assert result.exit_code == 0, result.output
+
+
+def test_check_reports_each_problem_on_one_line(rules_dir: Path):
+    tests_file = next(rules_dir.rglob("*.tests.yml"))
+    data = yaml.safe_load(tests_file.read_text())
+    for case in data["cases"]:
+        case["expect"] = "match"
+    tests_file.write_text(yaml.safe_dump(data))
+    (rules_dir / "orphan.tests.yml").write_text("cases: []\n")
+    result = run("check", "--rules", str(rules_dir))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert any("needs at least one 'no_match' case" in line for line in lines)
+    assert any("orphan.tests.yml: tests file without a rule beside it" in line for line in lines)
+
+
+def test_convert_prints_the_query():
+    result = run("convert", str(SEED_RULE), "--target", "sigma")
+    assert result.exit_code == 0
+    assert "DeleteImportedKeyMaterial" in result.stdout
+
+
+def test_convert_unknown_target_is_a_usage_error():
+    result = run("convert", str(SEED_RULE), "--target", "nope")
+    assert result.exit_code == 2
+    assert "unknown target 'nope'" in result.stderr
+
+
+def test_convert_unsupported_exits_1_with_one_line(tmp_path: Path):
+    from tests.conftest import rule_dict
+
+    path = tmp_path / "r.yml"
+    path.write_text(yaml.safe_dump(rule_dict({"sel": {"f|expand": "%x%"}, "condition": "sel"})))
+    result = run("convert", str(path), "--target", "sigma")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("unsupported:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_rule_is_one_line_exit_2(tmp_path: Path):
+    path = tmp_path / "bad.yml"
+    path.write_text("title: [unclosed\n")
+    result = run("convert", str(path), "--target", "sigma")
+    assert result.exit_code == 2
+    assert "bad.yml: invalid YAML: line" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_build_then_check_is_clean_and_deterministic(tmp_path: Path):
+    out = tmp_path / "out"
+    assert run("build", "--output", str(out)).exit_code == 0
+    first = snapshot(out)
+    assert run("build", "--output", str(out), "--check").exit_code == 0
+    assert run("build", "--output", str(out)).exit_code == 0
+    assert snapshot(out) == first
+    manifest = json.loads(first["manifest.json"])
+    assert manifest["rules"]["f6fee40d-8a5e-4cc8-9f73-8688419c6d68"]["targets"]["sigma"]["status"] == "ok"
+
+
+def test_build_check_lists_stale_missing_and_extra(tmp_path: Path):
+    out = tmp_path / "out"
+    run("build", "--output", str(out))
+    (out / "manifest.json").write_text("{}\n")
+    (out / "leftover.txt").write_text("x")
+    result = run("build", "--output", str(out), "--check")
+    assert result.exit_code == 1
+    assert "stale: manifest.json" in result.stdout
+    assert "extra: leftover.txt" in result.stdout
+    (out / "manifest.json").unlink()
+    assert "missing: manifest.json" in run("build", "--output", str(out), "--check").stdout
+
+
+def test_failing_build_leaves_output_untouched(tmp_path: Path, rules_dir: Path):
+    out = tmp_path / "out"
+    run("build", "--rules", str(rules_dir), "--output", str(out))
+    (out / "clients").mkdir()
+    (out / "clients" / "keep.txt").write_text("client build")
+    before = snapshot(out)
+    (rules_dir / "broken.yml").write_text("title: x\nid: [\n")
+    result = run("build", "--rules", str(rules_dir), "--output", str(out))
+    assert result.exit_code == 2
+    assert "broken.yml" in result.stderr
+    assert snapshot(out) == before
+
+
+def test_build_preserves_client_builds(tmp_path: Path):
+    out = tmp_path / "out"
+    (out / "clients" / "acme").mkdir(parents=True)
+    (out / "clients" / "acme" / "x.json").write_text("{}")
+    assert run("build", "--output", str(out)).exit_code == 0
+    assert (out / "clients" / "acme" / "x.json").read_text() == "{}"
+
+
+def test_test_passes_and_writes_reports(tmp_path: Path):
+    result = run("test", "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["fail"] == 0
+    row = report["results"][0]
+    assert set(row) >= {"rule", "case", "target", "expected", "actual", "status"}
+    suites = ET.parse(tmp_path / "r.xml").getroot()
+    assert suites.tag == "testsuites" and suites.get("failures") == "0"
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_test_fails_when_any_expectation_is_flipped(rules_dir: Path, tmp_path: Path, index: int):
+    tests_file = next(rules_dir.rglob("aws_kms_imported_key_material_deleted.tests.yml"))
+    data = yaml.safe_load(tests_file.read_text())
+    case = data["cases"][index]
+    case["expect"] = "no_match" if case["expect"] == "match" else "match"
+    case.pop("waive", None)
+    tests_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run("test", "--rules", str(rules_dir), "--target", "sigma", "--json", str(tmp_path / "r.json"))
+    assert result.exit_code == 1
+    assert repr(case["name"]) in result.stdout
+    failed = [r for r in json.loads((tmp_path / "r.json").read_text())["results"] if r["status"] == "fail"]
+    assert [(r["case"], r["target"]) for r in failed] == [(case["name"], "sigma")]
+
+
+def test_waived_case_is_reported_as_waived_not_passed(rules_dir: Path, tmp_path: Path):
+    tests_file = next(rules_dir.rglob("aws_kms_imported_key_material_deleted.tests.yml"))
+    data = yaml.safe_load(tests_file.read_text())
+    data["cases"][0]["expect"] = "no_match"
+    data["cases"][0]["waive"] = {"sigma": "documented limit, for the test"}
+    tests_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run("test", "--rules", str(rules_dir), "--target", "sigma", "--json", str(tmp_path / "r.json"))
+    assert result.exit_code == 0
+    rows = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert rows[0]["status"] == "waived"
+    assert "waived" in result.stdout
+
+
+def test_committed_output_is_current():
+    """output/ in the repository is exactly what a fresh build writes, for the default and every client."""
+    from tests.conftest import ROOT
+
+    for extra in ([], ["--all-clients", "--clients-dir", str(ROOT / "clients")]):
+        result = run("build", "--rules", str(ROOT / "sigma"), "--output", str(ROOT / "output"), "--check", *extra)
+        assert result.exit_code == 0, result.stdout + result.stderr

@@ -1,0 +1,172 @@
+"""MSSP client profiles: validation, selection, exclusions, packaging and diffs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from compiler.build import build
+from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
+from compiler.cli import app
+from compiler.fixtures import load_fixtures
+from compiler.rules import load_rule
+from compiler.target import load_registry
+from compiler.testing import run_rule, with_client_cases
+from tests.conftest import ROOT, SEED_RULE
+
+REGISTRY = load_registry()
+TARGETS = list(REGISTRY.targets)
+runner = CliRunner()
+
+
+def write_profile(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / f"{data.get('name', 'client')}.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "c", "colour": "red"}, "unknown key 'colour'"),
+        ({"name": "Bad Name"}, "name must be lowercase"),
+        ({"name": "c", "targets": {"nope": {}}}, "targets: unknown target 'nope'"),
+        ({"name": "c", "targets": {"sigma": []}}, "targets.sigma must be a mapping"),
+        ({"name": "c", "schedule": {"interval": "soon"}}, "schedule.interval must look like 5m"),
+        ({"name": "c", "select": {"include": {"colour": ["x"]}}}, "unknown key select.include.colour"),
+        ({"name": "c", "select": {"include": {"levels": ["urgent"]}}}, "unknown level 'urgent'"),
+        ({"name": "c", "overrides": {"x": {"risk_score": 101}}}, "risk_score must be an integer from 0 to 100"),
+        ({"name": "c", "overrides": {"x": {"colour": 1}}}, "unknown key overrides.x.colour"),
+        ({"name": "c", "exclusions": [{"field": "a|contains", "values": ["x"]}]}, "field must be a plain field name"),
+        ({"name": "c", "exclusions": [{"field": "a", "values": []}]}, "values must be a non-empty list"),
+        ({"name": "c", "exclusions": [{"field": "a", "values": ["x"], "why": "?"}]}, "unknown key exclusions[0].why"),
+        ({"name": "c", "exclusions": {"field": "a"}}, "exclusions must be a list"),
+    ],
+)
+def test_profile_errors_are_one_clear_line(tmp_path: Path, data: dict, message: str):
+    path = write_profile(tmp_path, data)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, TARGETS)
+    assert message in str(info.value)
+    assert str(info.value).count("\n") == 0
+
+
+def test_profile_name_must_match_file(tmp_path: Path):
+    path = tmp_path / "other.yml"
+    path.write_text("name: c\n")
+    with pytest.raises(ProfileError, match="must equal the file name"):
+        load_profile(path, TARGETS)
+
+
+def test_selection_include_and_exclude(tmp_path: Path):
+    seed = load_rule(SEED_RULE)
+    for include, exclude, selected in [
+        ({}, {}, True),
+        ({"tags": ["attack.impact"]}, {}, True),
+        ({"tags": ["attack.persistence"]}, {}, False),
+        ({"levels": ["medium"]}, {}, True),
+        ({"logsources": ["aws/*"]}, {}, True),
+        ({"logsources": ["gcp/*"]}, {}, False),
+        ({}, {"ids": [seed.id]}, False),
+        ({"statuses": ["stable"]}, {"levels": ["medium"]}, False),
+    ]:
+        profile = load_profile(
+            write_profile(tmp_path, {"name": "c", "select": {"include": include, "exclude": exclude}}), TARGETS
+        )
+        assert (select_rules([seed], profile) == [seed]) is selected, (include, exclude)
+
+
+HOSTILE = ['a"b', "a\\b", "a*b", "a?b", '{"x": 1}', "a' OR 1=1 --", "x)|(y", "tab\there", "ünïcode", "a\\*b"]
+
+
+def test_hostile_exclusion_values_keep_every_fixture_passing(tmp_path: Path):
+    profile = load_profile(
+        write_profile(
+            tmp_path,
+            {"name": "hostile", "exclusions": [{"field": "userIdentity.arn", "values": HOSTILE}]},
+        ),
+        TARGETS,
+    )
+    rule = apply_profile(load_rule(SEED_RULE), profile)
+    fixtures = with_client_cases(load_fixtures(rule), rule, profile)
+    assert len(fixtures.cases) == 10 + len(HOSTILE)
+    results = run_rule(rule, fixtures, list(REGISTRY.targets.values()), profile)
+    failures = [(r.target, r.case, r.actual) for r in results if r.status == "fail"]
+    assert failures == []
+
+
+def test_exclusion_values_are_literal_not_wildcards(tmp_path: Path):
+    profile = load_profile(
+        write_profile(tmp_path, {"name": "lit", "exclusions": [{"field": "userIdentity.userName", "values": ["Al*"]}]}),
+        TARGETS,
+    )
+    rule = apply_profile(load_rule(SEED_RULE), profile)
+    sigma = REGISTRY.get("sigma")
+    matcher = sigma.evaluator(sigma.compile(rule, profile).query)
+    event = load_fixtures(rule).cases[0].event
+    assert matcher(event)  # userName "Alice" is not excluded by the literal "Al*"
+    assert not matcher({**event, "userIdentity": {**event["userIdentity"], "userName": "Al*"}})
+
+
+def test_overrides_and_schedule_apply(tmp_path: Path):
+    profile = load_profile(ROOT / "clients" / "globex.yml", TARGETS)
+    rule = apply_profile(load_rule(SEED_RULE), profile)
+    assert rule.level == "critical" and rule.meta.risk_score == 99
+    assert rule.meta.schedule.interval == "15m"
+
+
+def test_bundled_clients_differ_in_every_setting():
+    a = yaml.safe_load((ROOT / "clients" / "acme.yml").read_text())
+    b = yaml.safe_load((ROOT / "clients" / "globex.yml").read_text())
+    assert set(a) == set(b)
+    for key in a:
+        if key != "name":
+            assert a[key] != b[key], key
+
+
+def test_client_build_is_checked_and_package_is_reproducible(tmp_path: Path):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["build", "--all-clients", "--output", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["build", "--all-clients", "--output", str(out), "--check"]).exit_code == 0
+    assert (out / "clients" / "acme" / "manifest.json").is_file()
+    first = runner.invoke(app, ["package", "--client", "acme", "--output", str(tmp_path / "p1")])
+    second = runner.invoke(app, ["package", "--client", "acme", "--output", str(tmp_path / "p2")])
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert (tmp_path / "p1" / "acme.tar.gz").read_bytes() == (tmp_path / "p2" / "acme.tar.gz").read_bytes()
+    manifest = json.loads((tmp_path / "p1" / "acme.package.json").read_text())
+    rule = manifest["rules"]["f6fee40d-8a5e-4cc8-9f73-8688419c6d68"]
+    assert rule["version"] == "2026-06-18" and len(rule["source_sha256"]) == 64
+    assert manifest["profile_sha256"]
+
+
+def test_diff_reports_added_removed_changed(tmp_path: Path):
+    rules = tmp_path / "sigma"
+    shutil.copytree(ROOT / "sigma", rules)
+    clients = tmp_path / "clients"
+    shutil.copytree(ROOT / "clients", clients)
+    args = ["--client", "acme", "--clients-dir", str(clients), "--rules", str(rules)]
+    assert runner.invoke(app, ["package", *args, "--output", str(tmp_path / "old")]).exit_code == 0
+    seed = next(rules.rglob("aws_kms_imported_key_material_deleted.yml"))
+    seed.write_text(seed.read_text().replace("level: medium", "level: low"))
+    extra = rules / "aws" / "extra.yml"
+    extra.write_text(
+        seed.read_text()
+        .replace("f6fee40d-8a5e-4cc8-9f73-8688419c6d68", "0b5ddc9e-3f5e-4c3b-9f61-2d1a8a0e4f11")
+        .replace("title: AWS KMS Imported Key Material Deleted", "title: Extra")
+    )
+    shutil.copy(seed.with_name("aws_kms_imported_key_material_deleted.tests.yml"), rules / "aws" / "extra.tests.yml")
+    assert runner.invoke(app, ["package", *args, "--output", str(tmp_path / "new")]).exit_code == 0
+    result = runner.invoke(
+        app, ["diff", str(tmp_path / "old" / "acme.package.json"), str(tmp_path / "new" / "acme.tar.gz"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)
+    assert [a["id"] for a in changes["added"]] == ["0b5ddc9e-3f5e-4c3b-9f61-2d1a8a0e4f11"]
+    assert changes["removed"] == []
+    assert changes["changed"][0]["id"] == "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
+    assert "rule source changed" in changes["changed"][0]["changes"]
