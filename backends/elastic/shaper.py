@@ -16,6 +16,7 @@ import copy
 import ipaddress
 import json
 import math
+import re
 from decimal import Decimal
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -294,10 +295,13 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+_ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
 def _iso_date(value: Any) -> str | None:
     """The date processor with format ISO8601, printed as Elasticsearch stores it (UTC, millis)."""
-    if not isinstance(value, str):
-        return None
+    if not isinstance(value, str) or not _ISO8601.match(value):
+        return None  # e.g. "20131102T010628Z": Java's ISO8601 parser wants the extended form
     text = value.replace("Z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
