@@ -104,7 +104,7 @@ class KqlBackend(TextQueryBackend):
         if s.contains_placeholder():
             raise SigmaFeatureNotSupportedByBackendError("unresolved placeholder: KQL needs concrete values")
         if not s.contains_special():
-            return quote_kql(str(s))
+            return quote_kql("".join(str(p) for p in s.s))
         parts: list[str] = []
         for part in s.s:
             if part == SpecialChars.WILDCARD_MULTI:
@@ -123,6 +123,18 @@ class KqlBackend(TextQueryBackend):
                 "leading or trailing whitespace next to a wildcard: KQL trims unquoted values"
             )
         return text
+
+    def convert_condition_group(self, cond: Any, state: ConversionState) -> Any:
+        """``field: (a or b)`` is already one clause: no parentheses around it."""
+        if isinstance(cond, ConditionOR) and self.decide_convert_condition_as_in_expression(cond, state):
+            return self.convert_condition(cond, state)
+        return super().convert_condition_group(cond, state)
+
+    def convert_condition_val_str(self, cond: Any, state: ConversionState) -> Any:
+        """A Sigma keyword is free text found anywhere in a value: ``*text*`` over all fields."""
+        wrapped = SigmaString()
+        wrapped.s = (SpecialChars.WILDCARD_MULTI, *cond.value.s, SpecialChars.WILDCARD_MULTI)
+        return self.convert_value_str(wrapped, state)
 
     def convert_condition_field_eq_val_re(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         raise SigmaFeatureNotSupportedByBackendError("regular expression: KQL has no regex syntax")
