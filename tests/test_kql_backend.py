@@ -54,7 +54,7 @@ def test_kql_seed_rule() -> None:
             {"sel": {"userAgent|contains": 'a:b<c>d"e\\f{g}h'}, "condition": "sel"},
             'user_agent.original: *a\\:b\\<c\\>d\\"e\\\\f\\{g\\}h*',
         ),
-        ({"sel": {"userAgent|contains": "cannot do this"}, "condition": "sel"}, "user_agent.original: *can\\not do this*"),
+        ({"sel": {"userAgent|contains": "cannot do this"}, "condition": "sel"}, "user_agent.original: *can\\u006eot do this*"),
         ({"sel": {"userAgent|contains": "this or that"}, "condition": "sel"}, "user_agent.original: *this \\or that*"),
         ({"sel": {"userAgent": 'say "hi" \\o/'}, "condition": "sel"}, 'user_agent.original: "say \\"hi\\" \\\\o/"'),
         ({"sel": {"userAgent": "a*b"}, "condition": "sel"}, "user_agent.original: a*b"),

@@ -36,11 +36,18 @@ def quote_kql(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def _escape_keyword(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if word[0] in "nN":  # kuery reads "\\not" as "\\n" (a newline) then "ot": spell the n as \\u006e
+        return f"\\u{ord(word[0]):04x}" + word[1:]
+    return "\\" + word
+
+
 def _escape_unquoted_text(text: str) -> str:
     escaped = "".join(
         "\\" + ch if ch in _SPECIAL else _WHITESPACE_ESCAPES.get(ch, ch) for ch in text
     )
-    return _KEYWORD.sub(lambda m: "\\" + m.group(0), escaped)
+    return _KEYWORD.sub(_escape_keyword, escaped)
 
 
 class KqlBackend(TextQueryBackend):
