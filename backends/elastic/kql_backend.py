@@ -38,7 +38,7 @@ def quote_kql(text: str) -> str:
 
 def _escape_keyword(match: re.Match[str]) -> str:
     word = match.group(0)
-    if word[0] in "nN":  # kuery reads "\\not" as "\\n" (a newline) then "ot": spell the n as \\u006e
+    if word[0] in "nN":  # kuery reads \not as \n (a newline) and "ot": spell the n as \u006e
         return f"\\u{ord(word[0]):04x}" + word[1:]
     return "\\" + word
 
