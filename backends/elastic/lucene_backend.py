@@ -31,6 +31,12 @@ NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read
 """Fields left exact: ip and boolean fields take no regex; the dataset name is detc's own constant."""
 
 
+def _needs_regex(text: str) -> bool:
+    """Tabs, newlines and control characters: upstream leaves them unescaped, and query_string
+    would split the term there; inside a regex they are plain characters."""
+    return any((ch.isspace() and ch != " ") or not ch.isprintable() for ch in text)
+
+
 class DetcLuceneBackend(LuceneBackend):
     """Upstream LuceneBackend; a keyword regex goes to the default fields like a keyword term."""
 
@@ -57,7 +63,8 @@ class LuceneCaseFolding(ValueTransformation):
                     wrapped = SigmaString()
                     wrapped.s = (SpecialChars.WILDCARD_MULTI, *val.s, SpecialChars.WILDCARD_MULTI)
                     val = wrapped
-                if not has_letters("".join(p for p in val.s if isinstance(p, str))):
+                text = "".join(p for p in val.s if isinstance(p, str))
+                if not has_letters(text) and not _needs_regex(text):
                     return None
                 return SigmaRegularExpression(sigma_string_regex(val))
         except LuceneRegexError as err:
