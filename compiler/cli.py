@@ -94,23 +94,47 @@ def check(rules: Path = RulesOpt) -> None:
 @app.command()
 def convert(
     rule: Path = typer.Argument(..., help="A Sigma rule file."),
-    target: str = typer.Option(..., "--target", "-t", help="Target name (see: detc targets)."),
+    target: list[str] = typer.Option(
+        None, "--target", "-t", help="Target name (see: detc targets); repeatable. Default: every target."
+    ),
+    client: str = typer.Option(None, "--client", "-c", help="Compile with a client profile (clients/NAME.yml)."),
+    clients_dir: Path = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of client profiles."),
 ) -> None:
-    """Print one rule compiled for one target."""
+    """Print one rule compiled for one target, or for several under a `# target` header each."""
     from compiler.build import compile_one
     from compiler.rules import load_rule
 
     try:
-        chosen = _registry().get(target)
+        registry = _registry()
+        chosen = [registry.get(name) for name in target] if target else list(registry.targets.values())
+        profile = _profiles(registry, [client] if client else None, False, clients_dir)[0]
         loaded = load_rule(rule, display_path(rule))
-        compiled = compile_one(chosen, loaded, DEFAULT_PROFILE)
-    except UnsupportedFeature as err:
-        _fail(f"unsupported: {err}", 1)
+        if client:
+            from compiler.clients import apply_profile
+
+            loaded = apply_profile(loaded, profile)  # the client's exclusions and overrides
     except DetcError as err:
         _fail(err)
-    sys.stdout.write(compiled.query if compiled.query.endswith("\n") else compiled.query + "\n")
-    for caveat in compiled.caveats:
-        typer.echo(f"caveat: {caveat}", err=True)
+    several = len(chosen) > 1
+    refused = []
+    for index, one in enumerate(chosen):
+        try:
+            compiled = compile_one(one, loaded, profile)
+        except UnsupportedFeature as err:
+            if not several:
+                _fail(f"unsupported: {err}", 1)
+            refused.append(one.name)
+            typer.echo(f"unsupported: {err}", err=True)
+            continue
+        except DetcError as err:
+            _fail(err)
+        if several:
+            sys.stdout.write(("\n" if index else "") + f"# {one.name}\n")
+        sys.stdout.write(compiled.query if compiled.query.endswith("\n") else compiled.query + "\n")
+        for caveat in compiled.caveats:
+            typer.echo(f"caveat [{one.name}]: {caveat}" if several else f"caveat: {caveat}", err=True)
+    if refused and target:
+        raise typer.Exit(1)
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
@@ -147,7 +171,7 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
         raise UsageError(f"no client profiles in {clients_dir}")
     if not names:
         return [DEFAULT_PROFILE]
-    return [load_profile(client_path(n, clients_dir), list(registry.targets)) for n in names]
+    return [load_profile(client_path(n, clients_dir), registry.settings()) for n in names]
 
 
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:

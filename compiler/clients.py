@@ -6,7 +6,7 @@ import dataclasses
 import fnmatch
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,30 @@ def _selector(value: Any, where: str, path: str) -> Selector:
     )
 
 
-def load_profile(path: Path, known_targets: Sequence[str]) -> Profile:
-    """Read and validate one client profile; every bad key is a one-line error."""
+def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, Any], shown: str) -> None:
+    """Every key a known setting of the target, every value of its default's type."""
+    for key, value in block.items():
+        where = f"targets.{target}.{key}"
+        if key not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise ProfileError(f"{where}: unknown setting (known: {listed})", path=shown)
+        default = known[key]
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif isinstance(default, (list, tuple)):
+            ok = isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+            kind = "a non-empty list of strings"
+        else:
+            ok, kind = isinstance(value, str), "a string"
+        if not ok:
+            raise ProfileError(f"{where} must be {kind}", path=shown)
+
+
+def load_profile(path: Path, known_targets: Sequence[str] | Mapping[str, Mapping[str, Any]]) -> Profile:
+    """Read and validate one client profile; every bad key is a one-line error. ``known_targets``
+    names the targets, or maps each to its settings and their defaults (then settings are checked)."""
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -93,7 +115,9 @@ def load_profile(path: Path, known_targets: Sequence[str]) -> Profile:
         for target, value in block.items():
             if target not in known_targets:
                 raise ProfileError(f"{where}: unknown target {target!r}", path=shown)
-            _mapping(value, f"{where}.{target}", shown)
+            block_value = _mapping(value, f"{where}.{target}", shown)
+            if where == "targets" and isinstance(known_targets, Mapping):
+                _check_settings(target, block_value, known_targets[target], shown)
     for target, table in mappings.items():
         for source, dest in table.items():
             if not isinstance(dest, str) or not dest or not source:

@@ -71,6 +71,9 @@ Matcher = Callable[[Any], bool]
 class Target(Protocol):
     name: str
     description: str
+    settings: Mapping[str, Any]
+    """Per-deployment settings a client profile may override (``targets.<name>.<key>``), with their
+    defaults; the default's type is the type a profile must give."""
 
     def compile(self, rule: "DetcRule", profile: "Profile") -> Compiled:
         """Compile a rule; raise UnsupportedFeature naming the construct the target lacks."""
@@ -106,6 +109,10 @@ class Registry:
         except KeyError:
             known = ", ".join(self.targets)
             raise UsageError(f"unknown target {name!r} (known: {known})") from None
+
+    def settings(self) -> dict[str, Mapping[str, Any]]:
+        """Each target's settings and their defaults, for validating client profiles."""
+        return {name: dict(getattr(target, "settings", {})) for name, target in self.targets.items()}
 
     def select(self, names: Sequence[str] | None) -> list[Target]:
         if not names:

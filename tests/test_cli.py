@@ -56,6 +56,43 @@ def test_convert_prints_the_query():
     assert "DeleteImportedKeyMaterial" in result.stdout
 
 
+def test_convert_prints_kql_and_lucene_for_the_seed():
+    result = run("convert", str(SEED_RULE), "-t", "kql", "-t", "lucene")
+    assert result.exit_code == 0, result.output
+    sections = result.stdout.split("\n\n")
+    assert [s.splitlines()[0] for s in sections] == ["# kql", "# lucene"]
+    assert 'event.action: "DeleteImportedKeyMaterial"' in sections[0]
+    assert "event.action:/[Dd][Ee][Ll]" in sections[1]
+    assert "caveat [kql]: case:" in result.stderr
+
+
+def test_convert_without_target_prints_every_target():
+    from compiler.target import load_registry
+
+    result = run("convert", str(SEED_RULE))
+    assert result.exit_code == 0, result.output
+    headers = [line[2:] for line in result.stdout.splitlines() if line.startswith("# ")]
+    assert headers == list(load_registry().targets)
+
+
+def test_convert_with_a_client_applies_its_exclusions():
+    plain = run("convert", str(SEED_RULE), "-t", "kql")
+    acme = run("convert", str(SEED_RULE), "-t", "kql", "--client", "acme")
+    assert acme.exit_code == 0, acme.output
+    assert "AcmeKeyRotation" in acme.stdout and "AcmeKeyRotation" not in plain.stdout
+
+
+def test_convert_several_targets_one_unsupported_exits_1(tmp_path: Path):
+    from tests.conftest import rule_dict
+
+    path = tmp_path / "r.yml"
+    path.write_text(yaml.safe_dump(rule_dict({"sel": {"eventName|re": "^Delete"}, "condition": "sel"})))
+    result = run("convert", str(path), "-t", "sigma", "-t", "kql")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("# sigma")
+    assert result.stderr.startswith("unsupported:") and "regular expression" in result.stderr
+
+
 def test_convert_unknown_target_is_a_usage_error():
     result = run("convert", str(SEED_RULE), "--target", "nope")
     assert result.exit_code == 2

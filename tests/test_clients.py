@@ -20,7 +20,7 @@ from compiler.testing import run_rule, with_client_cases
 from tests.conftest import ROOT, SEED_RULE
 
 REGISTRY = load_registry()
-TARGETS = list(REGISTRY.targets)
+TARGETS = REGISTRY.settings()
 runner = CliRunner()
 
 
@@ -46,6 +46,12 @@ def write_profile(tmp_path: Path, data: dict) -> Path:
         ({"name": "c", "exclusions": [{"field": "a", "values": []}]}, "values must be a non-empty list"),
         ({"name": "c", "exclusions": [{"field": "a", "values": ["x"], "why": "?"}]}, "unknown key exclusions[0].why"),
         ({"name": "c", "exclusions": {"field": "a"}}, "exclusions must be a list"),
+        ({"name": "c", "targets": {"kql": {"indices": ["x"]}}}, "targets.kql.indices: unknown setting (known: index,"),
+        ({"name": "c", "targets": {"sigma": {"x": 1}}}, "targets.sigma.x: unknown setting (known: none)"),
+        ({"name": "c", "targets": {"kql": {"index": "logs-*"}}}, "targets.kql.index must be a non-empty list of strings"),
+        ({"name": "c", "targets": {"spl": {"index": 7}}}, "targets.spl.index must be a string"),
+        ({"name": "c", "targets": {"eventbridge": {"strict_case": "yes"}}}, "strict_case must be true or false"),
+        ({"name": "c", "targets": {"eventbridge": {"max_pattern_chars": True}}}, "must be an integer"),
     ],
 )
 def test_profile_errors_are_one_clear_line(tmp_path: Path, data: dict, message: str):
@@ -170,3 +176,38 @@ def test_diff_reports_added_removed_changed(tmp_path: Path):
     assert changes["removed"] == []
     assert changes["changed"][0]["id"] == "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
     assert "rule source changed" in changes["changed"][0]["changes"]
+
+
+def _elastic_ids(profile_name: str | None, tmp_path: Path, data: dict | None = None) -> set[str]:
+    from backends.elastic.emit import ElasticEmitter
+    from compiler.build import compile_rules
+    from compiler.profile import DEFAULT_PROFILE
+
+    profile = DEFAULT_PROFILE
+    if profile_name:
+        folder = tmp_path / f"{profile_name}-{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        profile = load_profile(write_profile(folder, {"name": profile_name, **(data or {})}), TARGETS)
+    seed = load_rule(SEED_RULE)
+    results, errors = compile_rules([seed], [REGISTRY.get("kql"), REGISTRY.get("lucene")], profile)
+    assert not errors
+    ids = set()
+    for artifact in ElasticEmitter().emit(results, profile):
+        if artifact.path.endswith(".ndjson"):
+            ids |= {json.loads(line)["rule_id"] for line in artifact.data.decode().splitlines()}
+    return ids
+
+
+def test_elastic_rule_ids_are_namespaced_per_client(tmp_path: Path):
+    default = _elastic_ids(None, tmp_path)
+    one = _elastic_ids("one", tmp_path)
+    two = _elastic_ids("two", tmp_path)
+    assert "f6fee40d-8a5e-4cc8-9f73-8688419c6d68" in default  # the seed's own id, unchanged
+    assert len(default) == len(one) == len(two) == 2  # KQL and Lucene variants
+    assert not (default & one) and not (default & two) and not (one & two)
+    assert one == _elastic_ids("one", tmp_path)  # stable
+
+
+def test_elastic_rule_id_namespace_setting_decides_the_ids(tmp_path: Path):
+    named = {"targets": {"kql": {"rule_id_namespace": "shared-tenant"}}}
+    assert _elastic_ids("a", tmp_path, named) == _elastic_ids("b", tmp_path, named) != _elastic_ids("a", tmp_path)

@@ -44,6 +44,7 @@ def compact(pattern: Mapping[str, Any]) -> str:
 
 class EventBridgeTarget:
     name = NAME
+    settings = DEFAULTS
     description = "AWS EventBridge event pattern on the CloudTrail event stream (real time, no SIEM)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:

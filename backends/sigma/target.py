@@ -22,6 +22,7 @@ _LOGSOURCE_KEYS = ("category", "product", "service", "definition")
 
 class SigmaTarget:
     name = "sigma"
+    settings: dict[str, object] = {}
     description = "Sigma reference evaluator: Sigma semantics on raw CloudTrail records (the arbiter)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:

@@ -31,7 +31,7 @@ DEFAULTS: Mapping[str, Any] = {
     "security_domain": "threat",
     "dispatch_app": "SplunkEnterpriseSecuritySuite",
 }
-"""Per-deployment settings; an MSSP client profile overrides them under ``target_settings["spl"]``."""
+"""Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
 
 
 def _value_caveats(rule: Any) -> list[str]:
@@ -74,11 +74,14 @@ class SplTarget:
         "ES correlation searches in savedsearches.conf"
     )
 
-    def settings(self, profile: Profile) -> dict[str, Any]:
+    settings = DEFAULTS
+
+    def deployment(self, profile: Profile) -> dict[str, Any]:
+        """This deployment's settings: the defaults under the client's ``targets.spl``."""
         return profile.settings(NAME, DEFAULTS)
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        settings = self.settings(profile)
+        settings = self.deployment(profile)
         sigma = rule.fresh_sigma()
         caveats = _value_caveats(sigma)
         pipeline = spl_cloudtrail(
@@ -115,7 +118,7 @@ class SplTarget:
         )
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, tuple[str, ...]]:
-        return shape_record(record, index=str(self.settings(profile)["index"]))
+        return shape_record(record, index=str(self.deployment(profile)["index"]))
 
     def evaluator(self, query: str) -> Matcher:
         return compile_search(query)

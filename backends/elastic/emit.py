@@ -1,0 +1,282 @@
+"""Elastic artifacts: a detection-rules TOML file per rule and ``rules.ndjson`` for Kibana's import.
+
+One model per rule (``rule_model``) in the field names of Elastic's detection engine, serialised
+twice: as TOML in the detection-rules layout (``[metadata]``, ``[rule]``, ``[[rule.threat]]``,
+``[rule.investigation_fields]``) and as Kibana import lines, one per query language. The TOML
+carries the KQL query when the rule compiles for ``kql``, else the Lucene one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from backends.elastic import toml_writer as tw
+from backends.elastic.targets import KQL_DEFAULTS
+from compiler import attack
+from compiler.errors import EmitError
+from compiler.naming import rule_stem
+from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.rules import DetcRule
+from compiler.target import Artifact, Compiled, RuleResult
+
+FRAMEWORK = "MITRE ATT&CK"
+DEFAULT_INTERVAL = "5m"
+LUCENE_RULE_NAMESPACE = uuid.UUID("3f5abd91-0d1c-4e9a-9b7e-6c1e2a4d8e10")
+"""Namespace of the stable uuid5 rule ids of Lucene variants (the KQL variant keeps the Sigma id)."""
+CLIENT_RULE_NAMESPACE = uuid.UUID("8d0f4c6e-2b7a-5e31-a9c4-51f0d3b6e7a2")
+"""Namespace of the uuid5 rule ids of client builds: uuid5(this, "<client namespace>/<Sigma id>")."""
+VARIANTS = (("kql", "kuery"), ("lucene", "lucene"))
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.strftime("%Y/%m/%d") if value else None
+
+
+def threat(rule: DetcRule) -> list[dict[str, Any]]:
+    """``[[rule.threat]]`` entries: per tactic, its techniques, each with its subtechniques."""
+    try:
+        tags = attack.resolve(str(t) for t in rule.sigma.tags)
+    except attack.UnknownAttackTag as err:
+        raise EmitError(str(err), path=rule.path, rule_id=rule.id) from err
+    techniques = {t.id: t for t in tags.techniques}
+    for sub in list(tags.techniques):  # a subtechnique is listed under its technique
+        if sub.parent and sub.parent not in techniques:
+            parent = attack.technique(sub.parent)
+            if parent is None:
+                raise EmitError(f"ATT&CK technique {sub.parent} is missing", path=rule.path, rule_id=rule.id)
+            techniques[parent.id] = parent
+    tactic_names = [t.shortname for t in tags.tactics]
+    for tech in techniques.values():  # a technique with none of its tactics tagged brings its own
+        if not set(tech.tactics) & set(tactic_names):
+            tactic_names.extend(s for s in tech.tactics if s not in tactic_names)
+    entries = []
+    for shortname in tactic_names:
+        tactic = attack.tactic(shortname)
+        if tactic is None:
+            raise EmitError(f"ATT&CK tactic {shortname} is missing", path=rule.path, rule_id=rule.id)
+        entry: dict[str, Any] = {"framework": FRAMEWORK}
+        listed = []
+        for tech in techniques.values():
+            if tech.parent is None and shortname in tech.tactics:
+                item: dict[str, Any] = {"id": tech.id, "name": tech.name, "reference": tech.reference}
+                subs = [
+                    {"id": s.id, "name": s.name, "reference": s.reference}
+                    for s in techniques.values()
+                    if s.parent == tech.id
+                ]
+                if subs:
+                    item["subtechnique"] = subs
+                listed.append(item)
+        if listed:
+            entry["technique"] = listed
+        entry["tactic"] = {"id": tactic.id, "name": tactic.name, "reference": tactic.reference}
+        entries.append(entry)
+    return entries
+
+
+def elastic_rule_id(rule: DetcRule, profile: Profile) -> str:
+    """The KQL variant's rule id: the Sigma id in the default build (as the seed has it), and a
+    stable id of the client's own in a client build, so that clients never share an id."""
+    namespace = str(profile.settings("kql", KQL_DEFAULTS)["rule_id_namespace"]) or (
+        "" if profile.name == DEFAULT_PROFILE.name else profile.name
+    )
+    if not namespace:
+        return rule.id
+    return str(uuid.uuid5(CLIENT_RULE_NAMESPACE, f"{namespace}/{rule.id}"))
+
+
+def rule_model(
+    rule: DetcRule, compiled: Compiled, rule_id: str | None = None, profile: Profile | None = None
+) -> dict[str, Any]:
+    """The detection engine's fields for one rule and one query, in detection-rules' key order."""
+    sigma = rule.sigma
+    meta = rule.meta
+    fields: dict[str, Any] = {
+        "author": [a.strip() for a in (sigma.author or "").split(",") if a.strip()],
+        "description": sigma.description or "",
+    }
+    if sigma.falsepositives:
+        fields["false_positives"] = list(sigma.falsepositives)
+    fields["from"] = meta.schedule.lookback
+    fields["index"] = list(compiled.details["index"])
+    if meta.schedule.interval != DEFAULT_INTERVAL:
+        fields["interval"] = meta.schedule.interval
+    fields["language"] = compiled.details["language"]
+    if meta.license:
+        fields["license"] = meta.license
+    fields["name"] = rule.title
+    if meta.note:
+        fields["note"] = meta.note
+    if sigma.references:
+        fields["references"] = list(sigma.references)
+    fields["risk_score"] = meta.risk_score
+    fields["rule_id"] = rule_id or rule.id
+    if meta.setup:
+        fields["setup"] = meta.setup
+    fields["severity"] = rule.severity
+    if meta.elastic_tags:
+        fields["tags"] = list(meta.elastic_tags)
+    if meta.timestamp_override:
+        fields["timestamp_override"] = meta.timestamp_override
+    fields["type"] = "query"
+    fields["query"] = compiled.query + "\n"
+    threats = threat(rule)
+    if threats:
+        fields["threat"] = threats
+    if sigma.fields:  # ECS names, renamed where the client stores a field under its own name
+        renames = profile.field_mappings.get(compiled.target, {}) if profile else {}
+        fields["investigation_fields"] = {"field_names": [renames.get(f, f) for f in sigma.fields]}
+    return fields
+
+
+def metadata(rule: DetcRule) -> dict[str, Any]:
+    created = _date(rule.sigma.date)
+    out: dict[str, Any] = {}
+    if created:
+        out["creation_date"] = created
+    if rule.meta.integration:
+        out["integration"] = list(rule.meta.integration)
+    out["maturity"] = rule.meta.maturity
+    updated = _date(rule.sigma.modified) or created
+    if updated:
+        out["updated_date"] = updated
+    return out
+
+
+# --- TOML ---------------------------------------------------------------------------------------
+
+_PROSE = {"description": True, "note": False, "setup": False}
+"""Fields written triple-quoted, and whether a newline follows the opening quotes (house style)."""
+
+
+def _rule_table(model: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The ``[rule]`` scalars as text, and the values they parse to."""
+    lines = []
+    parsed: dict[str, Any] = {}
+    for key, value in model.items():
+        if key in ("query", "threat", "investigation_fields"):
+            continue
+        if key in _PROSE:
+            lines.append(f"{key} = {tw.multiline(value, leading_newline=_PROSE[key])}\n")
+            parsed[key] = value
+        elif key == "false_positives":
+            items = []
+            stored = []
+            for fp in value:
+                if "\n" in fp:
+                    items.append(f"{tw.INDENT}{tw.indented_block(fp)},\n")
+                    stored.append(tw.indented_value(fp))
+                else:
+                    items.append(f"{tw.INDENT}{tw.basic(fp)},\n")
+                    stored.append(fp)
+            lines.append("false_positives = [\n" + "".join(items) + "]\n")
+            parsed[key] = stored
+        else:
+            lines.append(tw.table({key: value}))
+            parsed[key] = value
+    return "".join(lines), parsed
+
+
+def _threat_text(threats: list[dict[str, Any]]) -> str:
+    out = []
+    for entry in threats:
+        out.append("[[rule.threat]]\n" + tw.table({"framework": entry["framework"]}))
+        for tech in entry.get("technique", []):
+            out.append("[[rule.threat.technique]]\n" + tw.table({k: tech[k] for k in ("id", "name", "reference")}) + "\n")
+            for sub in tech.get("subtechnique", []):
+                out.append("[[rule.threat.technique.subtechnique]]\n" + tw.table(sub) + "\n")
+        out.append("[rule.threat.tactic]\n" + tw.table(entry["tactic"]) + "\n")
+    return "".join(out)
+
+
+def _header(rule: DetcRule, compiled: Compiled) -> str:
+    """Comments naming the source and the query's documented limits; they are not rule fields."""
+    lines = [f"Generated by detc from {rule.path} (Sigma id {rule.id}, target {compiled.target}); do not edit."]
+    lines += [f"Caveat: {c}" for c in compiled.caveats]
+    out = []
+    for line in lines:
+        out.extend("# " + part for part in textwrap.wrap(line, 116, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out) + "\n"
+
+
+def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> bytes:
+    meta = metadata(rule)
+    body, parsed_rule = _rule_table(model)
+    text = _header(rule, compiled) + "[metadata]\n" + tw.table(meta) + "\n[rule]\n" + body
+    text += "\nquery = " + tw.literal_block(model["query"]) + "\n\n\n"
+    parsed_rule["query"] = model["query"]
+    if "threat" in model:
+        text += _threat_text(model["threat"])
+        parsed_rule["threat"] = model["threat"]
+    if "investigation_fields" in model:
+        text += "[rule.investigation_fields]\n" + tw.table(model["investigation_fields"])
+        parsed_rule["investigation_fields"] = model["investigation_fields"]
+    text = text.rstrip("\n") + "\n"
+    tw.check(text, {"metadata": meta, "rule": parsed_rule}, f"{rule.path}: TOML")
+    return text.encode("utf-8")
+
+
+# --- Kibana import (NDJSON) -----------------------------------------------------------------------
+
+
+def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Compiled) -> dict[str, Any]:
+    """One rule object of Kibana's detection rule import (``_import``), imported disabled."""
+    out = dict(model)
+    out["query"] = model["query"].rstrip("\n")
+    out["interval"] = rule.meta.schedule.interval
+    out["enabled"] = False
+    out["version"] = 1
+    out["meta"] = {
+        "detc": {"source": rule.path, "sigma_id": rule.id, "target": target, "caveats": list(compiled.caveats)}
+    }
+    if target == "lucene":
+        out["rule_id"] = str(uuid.uuid5(LUCENE_RULE_NAMESPACE, model["rule_id"]))
+        out["name"] = f"{rule.title} (Lucene)"
+    return out
+
+
+class ElasticEmitter:
+    name = "elastic"
+    targets = ("kql", "lucene")
+
+    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
+        artifacts: list[Artifact] = []
+        lines: list[str] = []
+        line_rules: list[str] = []
+        line_targets: set[str] = set()
+        for result in results:
+            rule = result.rule
+            rule_id = elastic_rule_id(rule, profile)
+            models = {t: rule_model(rule, result.compiled[t], rule_id, profile) for t, _ in VARIANTS if t in result.compiled}
+            if not models:
+                continue
+            primary = "kql" if "kql" in models else "lucene"
+            artifacts.append(
+                Artifact(
+                    path=f"elastic/{rule_stem(rule.path)}.toml",
+                    data=toml_document(rule, models[primary], result.compiled[primary]),
+                    rules=(rule.id,),
+                    targets=(primary,),
+                )
+            )
+            for target, _language in VARIANTS:
+                if target in models:
+                    obj = kibana_rule(rule, models[target], target, result.compiled[target])
+                    lines.append(json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+                    line_targets.add(target)
+            line_rules.append(rule.id)
+        if lines:
+            artifacts.append(
+                Artifact(
+                    path="elastic/rules.ndjson",
+                    data=("\n".join(lines) + "\n").encode("utf-8"),
+                    rules=tuple(line_rules),
+                    targets=tuple(t for t, _ in VARIANTS if t in line_targets),
+                )
+            )
+        return artifacts

@@ -1,0 +1,274 @@
+"""How Elasticsearch answers term, wildcard, regexp, range and exists queries on a stored document.
+
+Shared by the KQL and Lucene evaluators: both languages end in the same Elasticsearch queries
+(Kibana turns KQL on keyword fields into ``term``/``wildcard`` queries, Lucene's query_string into
+the same term-level queries). The document is the ``_source`` the ingest pipeline wrote; field
+types come from the data stream's mapping (``index_mapping``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from backends.elastic.index_mapping import FieldSpec, field_spec, flattened_root
+from compiler.errors import EvaluationError
+
+_MISSING = object()
+
+
+def _walk(node: Any, parts: list[str]) -> Iterator[Any]:
+    """Values at a dotted path; arrays match any element; dotted keys in _source are honoured."""
+    if not parts:
+        if isinstance(node, list):
+            for item in node:
+                yield from _walk(item, [])
+        else:
+            yield node
+        return
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item, parts)
+        return
+    if not isinstance(node, dict):
+        return
+    for cut in range(len(parts), 0, -1):
+        key = ".".join(parts[:cut])
+        if key in node:
+            yield from _walk(node[key], parts[cut:])
+
+
+def _leaves(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaves(item)
+    elif node is not None:
+        yield node
+
+
+def leaf_paths(doc: Any, prefix: str = "") -> Iterator[str]:
+    """Every field path in a document, leaves and objects (for wildcard field names)."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            path = f"{prefix}{key}"
+            yield path
+            yield from leaf_paths(value, path + ".")
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from leaf_paths(item, prefix)
+
+
+def keyword_text(value: Any) -> str | None:
+    """The term a keyword (or flattened leaf) indexes for a JSON value; None for objects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+class Field:
+    """One field of a document as a query sees it: its type and its indexed values."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.spec: FieldSpec = field_spec(name)
+        self.root = flattened_root(name)
+
+    def values(self, doc: Any) -> list[Any]:
+        raw = list(_walk(doc, self.name.split(".")))
+        if self.spec.type == "flattened":
+            flat = [leaf for value in raw for leaf in _leaves(value)]
+            return [t for t in (keyword_text(v) for v in flat) if t is not None]
+        out: list[Any] = []
+        for value in raw:
+            if value is None or isinstance(value, (dict, list)):
+                continue
+            if self.spec.type in ("keyword", "constant_keyword"):
+                text = keyword_text(value)
+                if text is None or (self.spec.ignore_above is not None and len(text) > self.spec.ignore_above):
+                    continue  # not indexed: Elasticsearch keeps it in _source only
+                out.append(text)
+            else:
+                out.append(value)
+        return out
+
+    def exists(self, doc: Any) -> bool:
+        if self.values(doc):
+            return True
+        # An object field "exists" when any field below it does (exists query on an object).
+        return any(
+            Field(f"{self.name}.{sub}").values(doc)
+            for obj in _walk(doc, self.name.split("."))
+            if isinstance(obj, dict)
+            for sub in obj
+        )
+
+    def _error(self, message: str) -> EvaluationError:
+        return EvaluationError(f"field {self.name} ({self.spec.type}): {message}")
+
+    def term(self, text: str) -> Callable[[Any], bool]:
+        """An exact term: case-sensitive on keywords; ip accepts CIDR; booleans and numbers parse."""
+        kind = self.spec.type
+        if kind in ("keyword", "constant_keyword", "flattened"):
+            return lambda doc: text in self.values(doc)
+        if kind == "ip":
+            try:
+                network = ipaddress.ip_network(text, strict=False)
+            except ValueError as err:
+                raise self._error(f"{text!r} is not an IP address or CIDR block") from err
+            return lambda doc: any(_ip_in(v, network) for v in self.values(doc))
+        if kind == "boolean":
+            if text not in ("true", "false"):
+                raise self._error(f"{text!r} is not a boolean")
+            wanted = text == "true"
+            return lambda doc: any(_as_bool(v) is wanted for v in self.values(doc))
+        if kind == "long":
+            number = self._number(text)
+            return lambda doc: any(_as_number(v) == number for v in self.values(doc))
+        if kind == "date":
+            instant = _parse_date(text)
+            if instant is None:
+                raise self._error(f"{text!r} is not a date")
+            return lambda doc: any(_parse_date(v) == instant for v in self.values(doc))
+        raise self._error("term queries are not supported on this type")
+
+    def pattern(self, regex: re.Pattern[str]) -> Callable[[Any], bool]:
+        """A wildcard or regexp query: the whole indexed term must match (keyword-like fields only)."""
+        if self.spec.type not in ("keyword", "constant_keyword", "flattened"):
+            raise self._error("wildcard and regexp queries need a keyword field")
+        return lambda doc: any(regex.fullmatch(v) for v in self.values(doc))
+
+    def range(self, op: str, text: str) -> Callable[[Any], bool]:
+        """A range: text order on keywords (so '10' < '8'), numeric order on numbers, time on dates."""
+        kind = self.spec.type
+        compare = _COMPARE[op]
+        if kind in ("keyword", "constant_keyword", "flattened"):
+            bound = text.encode("utf-8")
+            return lambda doc: any(compare(v.encode("utf-8"), bound) for v in self.values(doc))
+        if kind == "long":
+            number = self._number(text)
+            return lambda doc: any(
+                (n := _as_number(v)) is not None and compare(n, number) for v in self.values(doc)
+            )
+        if kind == "date":
+            instant = _parse_date(text)
+            if instant is None:
+                raise self._error(f"{text!r} is not a date")
+            return lambda doc: any(
+                (d := _parse_date(v)) is not None and compare(d, instant) for v in self.values(doc)
+            )
+        if kind == "ip":
+            try:
+                address = ipaddress.ip_address(text)
+            except ValueError as err:
+                raise self._error(f"{text!r} is not an IP address") from err
+            return lambda doc: any(
+                (a := _as_ip(v)) is not None and a.version == address.version and compare(a, address)
+                for v in self.values(doc)
+            )
+        raise self._error("range queries are not supported on this type")
+
+    def _number(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError as err:
+            raise self._error(f"{text!r} is not a number") from err
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+}
+
+
+def _as_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
+
+
+def _ip_in(value: Any, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    address = _as_ip(value)
+    return address is not None and address.version == network.version and address in network
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def glob_regex(parts: list[tuple[str, str]]) -> re.Pattern[str]:
+    """A full-match regex from (kind, text) parts: kind 'lit' literal, '*' any run, '?' one char."""
+    out = []
+    for kind, text in parts:
+        if kind == "*":
+            out.append(".*")
+        elif kind == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(text))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def field_names(doc: Any, pattern: str) -> list[str]:
+    """Field names a wildcard field pattern (``aws.cloudtrail.*``) resolves to in a document."""
+    regex = glob_regex([("*", "") if p == "" else ("lit", p) for p in _split_star(pattern)])
+    return sorted({p for p in leaf_paths(doc) if regex.fullmatch(p)})
+
+
+def _split_star(pattern: str) -> list[str]:
+    pieces = pattern.split("*")
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        if i:
+            out.append("")
+        if piece:
+            out.append(piece)
+    return out
+
+
+def any_field(doc: Any, match: Callable[[Field, Any], bool]) -> bool:
+    """Free text: true when the query matches any field of the document (lenient on type errors)."""
+    for name in sorted(set(leaf_paths(doc))):
+        field = Field(name)
+        try:
+            if match(field, doc):
+                return True
+        except EvaluationError:
+            continue  # multi_match / query_string run leniently over mixed field types
+    return False

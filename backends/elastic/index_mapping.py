@@ -1,0 +1,77 @@
+"""The field types of the ``logs-aws.cloudtrail-*`` data stream, as Elasticsearch stores them.
+
+This is platform state, not the Sigma-to-ECS mapping: it says how a field *behaves* in a query
+(keyword terms, ip/CIDR, booleans, dates, flattened objects whose leaves are keywords, values
+longer than ``ignore_above`` that are not indexed). Both evaluators read it; the backends never do.
+Source: the data stream's ``fields/*.yml`` in Elastic's AWS integration
+(``../shared/corpus/elastic-integration-cloudtrail/fields``); a test checks it against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point"]
+
+KEYWORD_IGNORE_ABOVE = 1024
+"""elastic-package gives keyword fields ``ignore_above: 1024`` unless the field says otherwise."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    type: FieldType
+    ignore_above: int | None = None
+
+
+_TYPED: dict[str, FieldSpec] = {
+    "@timestamp": FieldSpec("date"),
+    "event.created": FieldSpec("date"),
+    "event.ingested": FieldSpec("date"),
+    "aws.cloudtrail.user_identity.session_context.creation_date": FieldSpec("date"),
+    "data_stream.type": FieldSpec("constant_keyword"),
+    "data_stream.dataset": FieldSpec("constant_keyword"),
+    "data_stream.namespace": FieldSpec("constant_keyword"),
+    "event.module": FieldSpec("constant_keyword"),
+    "event.dataset": FieldSpec("constant_keyword"),
+    "source.ip": FieldSpec("ip"),
+    "source.as.number": FieldSpec("long"),
+    "source.geo.location": FieldSpec("geo_point"),
+    "aws.cloudtrail.read_only": FieldSpec("boolean"),
+    "aws.cloudtrail.console_login.additional_eventdata.mobile_version": FieldSpec("boolean"),
+    "aws.cloudtrail.console_login.additional_eventdata.mfa_used": FieldSpec("boolean"),
+    # fields.yml gives these two ignore_above 8191: longer strings are kept in _source only.
+    "aws.cloudtrail.request_parameters": FieldSpec("keyword", 8191),
+    "aws.cloudtrail.response_elements": FieldSpec("keyword", 8191),
+    "aws.cloudtrail.additional_eventdata": FieldSpec("keyword", KEYWORD_IGNORE_ABOVE),
+    "aws.cloudtrail.service_event_details": FieldSpec("keyword", KEYWORD_IGNORE_ABOVE),
+}
+
+FLATTENED_ROOTS: tuple[str, ...] = (
+    "aws.cloudtrail.flattened.request_parameters",
+    "aws.cloudtrail.flattened.response_elements",
+    "aws.cloudtrail.flattened.additional_eventdata",
+    "aws.cloudtrail.flattened.service_event_details",
+    "aws.cloudtrail.flattened.digest",
+    "aws.cloudtrail.flattened.insight_details",
+)
+"""``flattened`` fields: the whole object is indexed as keyword leaves (numbers as their text)."""
+
+
+def field_spec(name: str) -> FieldSpec:
+    """The type of a field; strings elsewhere are keywords (ECS and the integration's default)."""
+    spec = _TYPED.get(name)
+    if spec is not None:
+        return spec
+    for root in FLATTENED_ROOTS:
+        if name == root or name.startswith(root + "."):
+            return FieldSpec("flattened")
+    return FieldSpec("keyword", KEYWORD_IGNORE_ABOVE)
+
+
+def flattened_root(name: str) -> str | None:
+    """The flattened field a name lies in, if any."""
+    for root in FLATTENED_ROOTS:
+        if name == root or name.startswith(root + "."):
+            return root
+    return None

@@ -1,0 +1,276 @@
+"""Run Lucene query_string text on stored documents, as Elasticsearch's query_string query would.
+
+Parsing is luqum's; semantics are Lucene's classic query parser, which query_string uses:
+clauses joined by AND/OR become MUST/SHOULD/MUST_NOT clauses of one boolean query (there is no
+AND-over-OR precedence: ``a OR b AND c`` makes ``b`` and ``c`` required and ``a`` optional), the
+default operator is OR, ``NOT``/``-`` prohibit, ``+`` requires, and a query of prohibitions only
+matches everything else. Terms on keyword fields are exact and case-sensitive; ``*``/``?`` make a
+wildcard query; ``"…"`` a phrase, which on a keyword is the exact value; ``/…/`` a regular
+expression in Lucene's own dialect, anchored to the whole value; ``_exists_:f`` and ``f:*`` test
+existence; ``[a TO b]``, ``{a TO b}`` and ``>=a`` are ranges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from luqum import tree as lt
+from luqum.exceptions import ParseError
+from luqum.parser import parser
+
+from backends.elastic.es_semantics import Field, any_field, field_names, glob_regex
+from compiler.errors import EvaluationError
+
+Predicate = Callable[[Any], bool]
+MUST, SHOULD, MUST_NOT = "must", "should", "must_not"
+
+
+def _unescape_term(raw: str) -> list[tuple[str, str]]:
+    """A query_string term as (kind, text) parts: backslash escapes anything; * and ? are wildcards."""
+    parts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw):
+            parts.append(("lit", raw[i + 1]))
+            i += 2
+            continue
+        if ch in "*?":
+            parts.append((ch, ""))
+        else:
+            parts.append(("lit", ch))
+        i += 1
+    merged: list[tuple[str, str]] = []
+    for kind, text in parts:
+        if kind == "lit" and merged and merged[-1][0] == "lit":
+            merged[-1] = ("lit", merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return merged
+
+
+def _unescape_phrase(raw: str) -> str:
+    body = raw[1:-1]
+    return re.sub(r"\\(.)", r"\1", body, flags=re.DOTALL)
+
+
+def lucene_regexp(source: str) -> re.Pattern[str]:
+    """Lucene's RegExp syntax (ALL flags) as a Python pattern for a whole-value match."""
+    out: list[str] = []
+    i = 0
+    n = len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            if i + 1 >= n:
+                raise EvaluationError("regexp ends in a lone backslash")
+            out.append(re.escape(source[i + 1]))
+            i += 2
+        elif ch == '"':
+            end = source.find('"', i + 1)
+            if end < 0:
+                raise EvaluationError("regexp has an unterminated quoted string")
+            out.append("(?:" + re.escape(source[i + 1 : end]) + ")")
+            i = end + 1
+        elif ch == "[":
+            end, text = _regexp_class(source, i)
+            out.append(text)
+            i = end
+        elif ch == "(":
+            out.append("(?:")
+            i += 1
+        elif ch in ").|*+?{}":
+            if ch == "{":
+                close = source.find("}", i)
+                if close < 0 or not re.fullmatch(r"\d+(,\d*)?", source[i + 1 : close]):
+                    raise EvaluationError(f"regexp has a malformed repeat at {i}")
+                out.append(source[i : close + 1])
+                i = close + 1
+                continue
+            out.append(ch)
+            i += 1
+        elif ch == "@":
+            out.append(".*")
+            i += 1
+        elif ch == "#":
+            out.append("(?!)")
+            i += 1
+        elif ch in "&~<>":
+            raise EvaluationError(f"regexp operator {ch!r} (intersection, complement, interval) is not evaluated")
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    try:
+        return re.compile("".join(out), re.DOTALL)
+    except re.error as err:
+        raise EvaluationError(f"invalid Lucene regexp {source!r}: {err}") from err
+
+
+def _regexp_class(source: str, start: int) -> tuple[int, str]:
+    i = start + 1
+    negate = i < len(source) and source[i] == "^"
+    if negate:
+        i += 1
+    items: list[str] = []
+    while i < len(source) and source[i] != "]":
+        ch = source[i]
+        if ch == "\\" and i + 1 < len(source):
+            ch = source[i + 1]
+            i += 1
+        items.append("\\" + ch if ch in "\\]^-[" else ch)
+        i += 1
+        if i + 1 < len(source) and source[i] == "-" and source[i + 1] != "]":
+            hi = source[i + 1]
+            if hi == "\\" and i + 2 < len(source):
+                hi = source[i + 2]
+                i += 1
+            items.append("-" + ("\\" + hi if hi in "\\]^-[" else hi))
+            i += 2
+    if i >= len(source):
+        raise EvaluationError("regexp has an unterminated character class")
+    return i + 1, "[" + ("^" if negate else "") + "".join(items) + "]"
+
+
+class LuceneEvaluator:
+    """A compiled query_string query: call it with a document."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        try:
+            tree = parser.parse(query)
+        except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
+            raise EvaluationError(f"Lucene query does not parse: {err}") from err
+        self._predicate = self._compile(tree, None)
+
+    def __call__(self, doc: Any) -> bool:
+        return self._predicate(doc)
+
+    # --- boolean structure, as Lucene's classic QueryParser.addClause builds it ----------------
+
+    def _flatten(self, node: lt.Item, conj: str | None) -> list[tuple[str | None, lt.Item]]:
+        if isinstance(node, (lt.AndOperation, lt.OrOperation, lt.UnknownOperation)):
+            op = "AND" if isinstance(node, lt.AndOperation) else "OR" if isinstance(node, lt.OrOperation) else None
+            out: list[tuple[str | None, lt.Item]] = []
+            for i, child in enumerate(node.children):
+                out.extend(self._flatten(child, conj if i == 0 else op))
+            return out
+        return [(conj, node)]
+
+    def _boolean(self, node: lt.Item, field: str | None) -> Predicate:
+        clauses: list[list[Any]] = []  # [occur, predicate]
+        for conj, item in self._flatten(node, None):
+            mod = None
+            while isinstance(item, (lt.Not, lt.Prohibit, lt.Plus)):
+                mod = "req" if isinstance(item, lt.Plus) else "not"
+                item = item.children[0]
+            if conj == "AND" and clauses and clauses[-1][0] != MUST_NOT:
+                clauses[-1][0] = MUST
+            prohibited = mod == "not"
+            required = mod == "req" or (conj == "AND" and not prohibited)
+            occur = MUST_NOT if prohibited else MUST if required else SHOULD
+            clauses.append([occur, self._compile(item, field)])
+        if len(clauses) == 1 and clauses[0][0] in (SHOULD, MUST):
+            return clauses[0][1]
+        must = [p for o, p in clauses if o == MUST]
+        should = [p for o, p in clauses if o == SHOULD]
+        must_not = [p for o, p in clauses if o == MUST_NOT]
+
+        def boolean(doc: Any) -> bool:
+            if any(p(doc) for p in must_not):
+                return False
+            if not all(p(doc) for p in must):
+                return False
+            if should and not must:
+                return any(p(doc) for p in should)
+            return True  # only prohibitions: Elasticsearch adds match_all
+
+        return boolean
+
+    def _compile(self, node: lt.Item, field: str | None) -> Predicate:
+        if isinstance(node, (lt.AndOperation, lt.OrOperation, lt.UnknownOperation, lt.Not, lt.Prohibit, lt.Plus)):
+            return self._boolean(node, field)
+        if isinstance(node, (lt.Group, lt.FieldGroup)):
+            return self._boolean(node.children[0], field)
+        if isinstance(node, lt.SearchField):
+            if field is not None:
+                raise EvaluationError(f"field {node.name} inside the field group of {field}")
+            return self._compile(node.expr, _unescape_field(node.name))
+        if isinstance(node, (lt.Word, lt.Phrase, lt.Regex, lt.Range, lt.From, lt.To)):
+            return self._term(node, field)
+        raise EvaluationError(f"unsupported query_string construct {type(node).__name__}: {node}")
+
+    # --- term-level queries --------------------------------------------------------------------
+
+    def _term(self, node: lt.Item, field: str | None) -> Predicate:
+        if field == "_exists_":
+            if not isinstance(node, lt.Word):
+                raise EvaluationError("_exists_ takes a field name")
+            name = _unescape_field(node.value)
+            return self._on_fields(name, lambda f: f.exists)
+        build = self._builder(node)
+        if field is None:
+            return lambda doc: any_field(doc, lambda f, d: build(f)(d))
+        return self._on_fields(field, build)
+
+    def _builder(self, node: lt.Item) -> Callable[[Field], Predicate]:
+        if isinstance(node, lt.Word):
+            parts = _unescape_term(node.value)
+            if parts == [("*", "")]:
+                return lambda f: f.exists
+            if any(kind != "lit" for kind, _ in parts):
+                regex = glob_regex(parts)
+                return lambda f: f.pattern(regex)
+            text = parts[0][1] if parts else ""
+            return lambda f: f.term(text)
+        if isinstance(node, lt.Phrase):
+            text = _unescape_phrase(node.value)
+            return lambda f: f.term(text)
+        if isinstance(node, lt.Regex):
+            regex = lucene_regexp(node.value[1:-1])
+            return lambda f: f.pattern(regex)
+        if isinstance(node, lt.Range):
+            low, high = _bound(node.low), _bound(node.high)
+            lo_op = "gte" if node.include_low else "gt"
+            hi_op = "lte" if node.include_high else "lt"
+
+            def build_range(f: Field) -> Predicate:
+                checks = [f.range(op, b) for op, b in ((lo_op, low), (hi_op, high)) if b is not None]
+                return lambda doc: all(c(doc) for c in checks)
+
+            return build_range
+        if isinstance(node, (lt.From, lt.To)):
+            bound = _bound(node.a)
+            if bound is None:
+                raise EvaluationError("an open comparison needs a value")
+            if isinstance(node, lt.From):
+                op = "gte" if node.include else "gt"
+            else:
+                op = "lte" if node.include else "lt"
+            return lambda f: f.range(op, bound)
+        raise EvaluationError(f"unsupported term {node}")  # pragma: no cover
+
+    @staticmethod
+    def _on_fields(name: str, build: Callable[[Field], Predicate]) -> Predicate:
+        if "*" not in name:
+            return build(Field(name))
+        return lambda doc: any(build(Field(n))(doc) for n in field_names(doc, name))
+
+
+def _bound(node: lt.Item) -> str | None:
+    if isinstance(node, lt.Phrase):
+        return _unescape_phrase(node.value)
+    value = str(node.value if hasattr(node, "value") else node)
+    if value == "*":
+        return None
+    return "".join(text for _, text in _unescape_term(value))
+
+
+def _unescape_field(name: str) -> str:
+    return re.sub(r"\\(.)", r"\1", name)
+
+
+def evaluator(query: str) -> Predicate:
+    """Parse query_string text once; the predicate answers per document."""
+    return LuceneEvaluator(query)

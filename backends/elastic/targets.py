@@ -1,0 +1,135 @@
+"""Targets ``kql`` and ``lucene``: Sigma rules as queries on the Elastic AWS CloudTrail integration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from sigma.conversion.base import TextQueryBackend
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
+
+from backends.elastic import kql_evaluator, lucene_evaluator
+from backends.elastic.caveats import kql_caveats, lucene_caveats
+from backends.elastic.kql_backend import KqlBackend
+from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
+from backends.elastic.pipeline import DEFAULT_INDEX, ElasticUnsupported, ecs_cloudtrail
+from backends.elastic.shaper import shape
+from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Compiled, Matcher
+
+DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
+"""Per-target settings a client profile may override: the index patterns rules search."""
+KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
+"""``rule_id_namespace``: the name the Elastic rule ids of a client build are derived from
+(default: the client's name), so two clients' rules never collide in one Kibana; it governs both
+the KQL and the Lucene variant."""
+
+
+class _ElasticTarget:
+    """What both Elastic targets share: logsource check, ECS pipeline, shaper, error mapping."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    language: ClassVar[str]
+    """Kibana's name for the query language (detection rule ``language``)."""
+    or_token: ClassVar[str]
+    settings: ClassVar[Mapping[str, Any]] = DEFAULTS
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        raise NotImplementedError
+
+    def extra_pipeline(self) -> ProcessingPipeline | None:
+        return None
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        source = rule.sigma.logsource
+        if (source.product, source.service) != ("aws", "cloudtrail"):
+            raise UnsupportedFeature(
+                f"logsource {source.product}/{source.service}/{source.category}: only aws/cloudtrail "
+                "has an Elastic field mapping",
+                target=self.name,
+            )
+        pipeline = ecs_cloudtrail()
+        extra = self.extra_pipeline()
+        if extra is not None:
+            pipeline = pipeline + extra
+        pipeline = pipeline + profile.mapping_pipeline(self.name)
+        sigma = rule.fresh_sigma()
+        caveats = self.caveats(rule.sigma)
+        try:
+            queries = self.backend(pipeline).convert_rule(sigma)
+        except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
+            raise UnsupportedFeature(_message(err), target=self.name) from err
+        except NotImplementedError as err:
+            raise UnsupportedFeature(str(err), target=self.name) from err
+        except SigmaError as err:
+            if isinstance(err.__cause__, ElasticUnsupported):
+                raise UnsupportedFeature(_message(err.__cause__), target=self.name) from err
+            raise
+        texts = [str(q) for q in queries]
+        if not texts:
+            raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
+        query = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        settings = profile.settings(self.name, self.settings)
+        return Compiled(
+            target=self.name,
+            query=query,
+            caveats=caveats,
+            details={"index": list(settings["index"]), "language": self.language},
+        )
+
+    def shape(self, record: Mapping[str, Any], profile: Profile) -> Any:
+        return profile.rename_fields(self.name, shape(record))
+
+    def evaluator(self, query: str) -> Matcher:
+        try:
+            return self._parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    _parse: Callable[[str], Matcher]
+
+
+def _message(err: Exception) -> str:
+    """The reason alone: pySigma appends the rule's location to str(), which the caller already reports."""
+    text = ValueError.__str__(err) if isinstance(err, SigmaError) else str(err)
+    return (text.splitlines() or [""])[0]
+
+
+class KqlTarget(_ElasticTarget):
+    name = "kql"
+    description = "Kibana KQL (kuery) on the Elastic AWS CloudTrail integration's ECS documents"
+    language = "kuery"
+    or_token = "or"
+    settings = KQL_DEFAULTS
+    _parse = staticmethod(kql_evaluator.evaluator)
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return KqlBackend(processing_pipeline=pipeline)
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return kql_caveats(rule)
+
+
+class LuceneTarget(_ElasticTarget):
+    name = "lucene"
+    description = "Elasticsearch Lucene query_string (upstream pySigma LuceneBackend) on the same documents"
+    language = "lucene"
+    or_token = "OR"
+    _parse = staticmethod(lucene_evaluator.evaluator)
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return DetcLuceneBackend(processing_pipeline=pipeline)
+
+    def extra_pipeline(self) -> ProcessingPipeline | None:
+        return lucene_case_folding()
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return lucene_caveats(rule)
