@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import fnmatch
 import hashlib
@@ -236,7 +237,7 @@ def apply_profile(rule: DetcRule, profile: Profile) -> DetcRule:
     override = profile.overrides.get(rule.id, RuleOverride())
     if not exclusions and override == RuleOverride() and not profile.schedule:
         return rule
-    data = rule.sigma.to_dict()
+    data = copy.deepcopy(dict(rule.data))  # as written: SigmaRule.to_dict() loses literal backslashes
     if exclusions:
         detection = dict(data["detection"])
         conditions = detection.pop("condition")
@@ -268,4 +269,4 @@ def apply_profile(rule: DetcRule, profile: Profile) -> DetcRule:
                 lookback=profile.schedule.get("lookback", meta.schedule.lookback),
             ),
         )
-    return dataclasses.replace(rule, sigma=sigma, meta=meta)
+    return dataclasses.replace(rule, sigma=sigma, meta=meta, data=data)

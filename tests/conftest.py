@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -7,8 +8,16 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from compiler.rules import DetcRule, load_rule
+
+# Hypothesis: "ci" (the default) is bounded and seeded, so the normal suite is repeatable;
+# HYPOTHESIS_PROFILE=nightly searches much longer with fresh randomness.
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("nightly", max_examples=3000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_RULE = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"

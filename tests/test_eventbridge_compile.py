@@ -56,7 +56,7 @@ def rule_from(detection: dict[str, Any], **logsource: str) -> DetcRule:
         "level": "medium",
     }
     return DetcRule(path="tests/rule.yml", source=yaml.safe_dump(data).encode(), sigma=SigmaRule.from_dict(data),
-                    meta=DetcMeta(risk_score=47))
+                    meta=DetcMeta(risk_score=47), data=data)
 
 
 def pattern_of(rule: DetcRule, profile: Profile = DEFAULT_PROFILE) -> dict[str, Any]:

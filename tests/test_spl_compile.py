@@ -59,13 +59,14 @@ def test_error_code_values_the_add_on_could_have_filled_carry_a_caveat(rule_from
     ("detection", "message"),
     [
         ({"sel": {"errorCode|exists": True}, "condition": "sel"}, "fills errorCode on every"),
-        ({"sel": {"errorCode|contains": "*"}, "condition": "not sel"}, "fills errorCode on every"),
+        ({"sel": {"errorCode|contains": "*"}, "condition": "not sel"}, "errorCode"),
+        ({"sel": {"errorCode": "Succ*"}, "condition": "not sel"}, "under NOT would also exclude the calls without"),
         ({"sel": {"requestParameters|contains": "x"}, "condition": "sel"}, "requestParameters: a CloudTrail JSON object"),
         ({"sel": {"userIdentity": "x"}, "condition": "sel"}, "userIdentity: a CloudTrail JSON object"),
-        ({"sel": {"eventName|cased": "X"}, "condition": "sel"}, "Case-sensitive"),
+        ({"sel": {"eventName": "X?", "k|fieldref": "eventName"}, "condition": "sel"}, "field reference in a rule that needs"),
         ({"a": {"x|fieldref": "y"}, "b": {"z": "1"}, "condition": "a or b"}, "FieldRef"),
     ],
-    ids=["exists-true", "error-code-star", "object-field", "object-field-2", "cased", "or-fieldref"],
+    ids=["exists-true", "error-code-star", "error-code-negated-filled", "object-field", "object-field-2", "where-fieldref", "or-fieldref"],
 )
 def test_unsupported_constructs_name_themselves(rule_from, detection: dict, message: str):
     with pytest.raises(UnsupportedFeature, match=message) as info:
@@ -91,21 +92,53 @@ def test_fields_become_a_table_with_add_on_names_and_the_risk_object(rule_from):
     assert "| table" not in query(rule_from, {"sel": {"eventName": "X"}, "condition": "sel"})
 
 
-def test_literal_asterisk_is_a_wildcard_with_a_caveat(rule_from):
+WHERE_BASE = 'index="aws" sourcetype="aws:cloudtrail"\n| where '
+
+
+def test_literal_asterisk_is_matched_exactly_in_a_where_command(rule_from):
     compiled = SPL.compile(rule_from({"sel": {"userIdentity.arn": "a\\*b"}, "condition": "sel"}), DEFAULT_PROFILE)
-    assert compiled.query.endswith('userIdentity.arn="a*b"')
-    assert any("literal '*'" in c for c in compiled.caveats)
+    assert compiled.query == WHERE_BASE + """(isnotnull('userIdentity.arn') AND match('userIdentity.arn', "(?is)^a\\\\*b$"))"""
+    assert compiled.caveats == ()
+    match = SPL.evaluator(compiled.query)
+    assert match(SPL.shape({"userIdentity": {"arn": "A*B"}}, DEFAULT_PROFILE))
+    assert not match(SPL.shape({"userIdentity": {"arn": "axxb"}}, DEFAULT_PROFILE))
 
 
-def test_single_character_wildcard_widens_with_a_caveat(rule_from):
+def test_negated_literal_asterisk_keeps_events_without_the_field(rule_from):
+    compiled = SPL.compile(rule_from({"sel": {"userAgent": "a\\*b"}, "condition": "not sel"}), DEFAULT_PROFILE)
+    match = SPL.evaluator(compiled.query)
+    assert match(SPL.shape({"eventName": "X"}, DEFAULT_PROFILE))  # no userAgent: Sigma's NOT matches
+    assert match(SPL.shape({"userAgent": "axb"}, DEFAULT_PROFILE))
+    assert not match(SPL.shape({"userAgent": "a*b"}, DEFAULT_PROFILE))
+
+
+def test_single_character_wildcard_is_one_character(rule_from):
     compiled = SPL.compile(rule_from({"sel": {"eventName": "Get?"}, "condition": "sel"}), DEFAULT_PROFILE)
-    assert compiled.query.endswith('eventName="Get*"')
-    assert any("'?'" in c for c in compiled.caveats)
+    assert compiled.query == WHERE_BASE + """(isnotnull('eventName') AND match('eventName', "(?is)^Get.$"))"""
+    match = SPL.evaluator(compiled.query)
+    assert match(SPL.shape({"eventName": "getx"}, DEFAULT_PROFILE))
+    assert not match(SPL.shape({"eventName": "GetKey"}, DEFAULT_PROFILE))
 
 
-def test_regex_is_a_piped_regex_command(rule_from):
+def test_regex_anywhere_in_the_condition_is_exact(rule_from):
     q = query(rule_from, {"sel": {"eventName": "X", "userAgent|re": '^aws-cli/\\d+ "q"'}, "condition": "sel"})
-    assert q == 'index="aws" sourcetype="aws:cloudtrail" eventName="X"\n| regex userAgent="^aws-cli/\\\\d+ \\"q\\""'
+    assert q == WHERE_BASE + (
+        """(isnotnull('eventName') AND match('eventName', "(?is)^X$")) AND """
+        """(isnotnull('userAgent') AND match('userAgent', "^aws-cli/\\\\d+ \\"q\\""))"""
+    )
+    # upstream's rex/eval form dropped the left operand of an OR; the where form keeps it
+    rule = rule_from({"a": {"userAgent|re": "^a"}, "b": {"eventName": "X"}, "condition": "b or not a"})
+    match = SPL.evaluator(SPL.compile(rule, DEFAULT_PROFILE).query)
+    assert match(SPL.shape({"eventName": "X", "userAgent": "abc"}, DEFAULT_PROFILE))
+    assert match(SPL.shape({"eventName": "Y", "userAgent": "bcd"}, DEFAULT_PROFILE))
+    assert not match(SPL.shape({"eventName": "Y", "userAgent": "abc"}, DEFAULT_PROFILE))
+
+
+def test_cased_is_case_sensitive(rule_from):
+    compiled = SPL.compile(rule_from({"sel": {"eventName|cased": "DeleteKey"}, "condition": "sel"}), DEFAULT_PROFILE)
+    match = SPL.evaluator(compiled.query)
+    assert match(SPL.shape({"eventName": "DeleteKey"}, DEFAULT_PROFILE))
+    assert not match(SPL.shape({"eventName": "deletekey"}, DEFAULT_PROFILE))
 
 
 def test_profile_overrides_index_and_mappings(rule_from):

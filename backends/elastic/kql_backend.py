@@ -125,7 +125,8 @@ class KqlBackend(TextQueryBackend):
             else:
                 parts.append(_escape_unquoted_text(str(part)))
         text = "".join(parts)
-        if text[:1] in _TRIMMED or text[-1:] in _TRIMMED:
+        first, last = s.s[0], s.s[-1]  # kuery trims after unescaping, so \t at an edge is lost too
+        if (isinstance(first, str) and first[:1] in _TRIMMED) or (isinstance(last, str) and last[-1:] in _TRIMMED):
             raise SigmaFeatureNotSupportedByBackendError(
                 "leading or trailing whitespace next to a wildcard: KQL trims unquoted values"
             )
@@ -157,8 +158,9 @@ class KqlBackend(TextQueryBackend):
         arg = cond.args[0]
         if self._is_null(arg):  # not (not field: *) is field: *
             return self.field_exists_expression.format(field=self.escape_and_quote_field(arg.field))
-        if isinstance(arg, ConditionNOT):  # KQL's grammar has no "not not": a group is required
-            inner = self.convert_condition(arg, state)
+        inner = self.convert_condition(arg, state)
+        if isinstance(inner, str) and inner[:4].lower() == f"{self.not_token} ":
+            # KQL's grammar has no "not not" (a NOT, or an exists: false, under NOT): group it
             return f"{self.not_token} ({inner})"
         return super().convert_condition_not(cond, state)
 

@@ -41,6 +41,13 @@ class DetcLuceneBackend(LuceneBackend):
     """Upstream LuceneBackend; a keyword regex goes to the default fields like a keyword term."""
 
     unbound_value_re_expression: ClassVar[str] = "/{value}/"
+    field_not_exists_expression: ClassVar[str] = "(NOT _exists_:{field})"
+    """Grouped (upstream groups ``null`` this way, not ``|exists: false``): in ``a OR NOT b`` Lucene
+    makes NOT a prohibited clause of the whole group (a AND NOT b), and ``NOT NOT b`` is no query;
+    Elasticsearch gives a group of its own a match-all, so ``a OR (NOT b)`` means what Sigma means."""
+    add_escaped: ClassVar[str] = LuceneBackend.add_escaped + "'"
+    """Upstream's escapes plus the apostrophe: Lucene takes it plain, but luqum's lexer (and with
+    it every tool built on luqum) does not; a backslash before any character is valid Lucene."""
 
 
 @dataclass

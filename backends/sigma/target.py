@@ -31,7 +31,9 @@ class SigmaTarget:
             rule_predicate(sigma)  # refuses what the reference cannot evaluate, at compile time
         except UnsupportedFeature as err:
             raise err.located(target=self.name) from None
-        data = sigma.to_dict()
+        # The rule as written (or as a client profile rewrote it), not SigmaRule.to_dict(): pySigma
+        # writes a literal backslash unescaped there, so "a\\\\b" would come back as "a\\b".
+        data = rule.data
         logsource = {k: v for k, v in data["logsource"].items() if k in _LOGSOURCE_KEYS}
         body = {"logsource": logsource, "detection": data["detection"]}
         text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=1000)

@@ -113,9 +113,18 @@ def _wildcard_regex(pattern: str, *, case_sensitive: bool) -> re.Pattern[str]:
 _NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
 
 
+_PCRE_CODE_POINT = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}|\\.", re.DOTALL)
+
+
+def _code_points(pattern: str) -> str:
+    """PCRE's ``\\x{hhhh}`` as Python's ``\\Uhhhhhhhh``; other escapes (``\\\\`` too) untouched."""
+    return _PCRE_CODE_POINT.sub(lambda m: f"\\U{int(m.group(1), 16):08x}" if m.group(1) else m.group(0), pattern)
+
+
 def pcre(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile a PCRE pattern with Python's re: ``(?<name>`` → ``(?P<name>``, ``\\z`` → ``\\Z``."""
-    translated = _NAMED_GROUP.sub("(?P<", pattern).replace(r"\z", r"\Z")
+    """Compile a PCRE pattern with Python's re: ``(?<name>`` → ``(?P<name>``, ``\\z`` → ``\\Z``,
+    ``\\x{hhhh}`` → the code point."""
+    translated = _code_points(_NAMED_GROUP.sub("(?P<", pattern).replace(r"\z", r"\Z"))
     try:
         return re.compile(translated, flags)
     except re.error as err:

@@ -116,7 +116,7 @@ def _add_caveat(transformation: Any, text: str) -> None:
             caveats.append(text)
 
 
-def _filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
+def filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
     """The Sigma string as a case-insensitive regex, to test it against the add-on's filled values."""
     return re.compile(str(value.to_regex().regexp), re.IGNORECASE | re.DOTALL)
 
@@ -145,13 +145,13 @@ class AddonErrorCode(DetectionItemTransformation):
             )
         for value in values:
             if isinstance(value, SigmaString) and any(
-                _filled_value_pattern(value).fullmatch(filled)
+                filled_value_pattern(value).fullmatch(filled)
                 for filled in (FILLED_SUCCESS, FILLED_FAILURE)
             ):
                 _add_caveat(
                     self,
                     f"errorCode value {str(value)!r} also matches the 'success'/'failure' the add-on "
-                    "fills in for calls that had no errorCode",
+                    "fills in for calls that had no errorCode, so the search is wider",
                 )
         if not absent:
             return None
@@ -244,10 +244,13 @@ def spl_cloudtrail(
     index: str,
     *,
     table_extra: tuple[str, ...] = (),
+    where: bool = False,
 ) -> ProcessingPipeline:
-    """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in ``index``."""
+    """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in ``index``.
+    With ``where``, for the where-expression backend: literal ``*`` stays literal, and index and
+    sourcetype are left to the base search the target writes."""
     mapping = dict(ARRAY_FIELDS)
-    return ProcessingPipeline(
+    pipeline = ProcessingPipeline(
         name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
         priority=20,
         items=[
@@ -292,3 +295,7 @@ def spl_cloudtrail(
             ),
         ],
     )
+    if where:
+        skipped = {"spl_literal_asterisk", "spl_index_sourcetype"}
+        pipeline.items = [item for item in pipeline.items if item.identifier not in skipped]
+    return pipeline

@@ -10,7 +10,7 @@ from sigma.exceptions import (
     SigmaFeatureNotSupportedByBackendError,
     SigmaTransformationError,
 )
-from sigma.types import Placeholder, SigmaString, SpecialChars
+from sigma.types import Placeholder, SigmaCasedString, SigmaRegularExpression, SigmaString, SpecialChars
 
 from compiler.errors import CompileError, UnsupportedFeature
 from compiler.profile import Profile
@@ -19,8 +19,17 @@ from compiler.target import Compiled, Matcher
 
 from backends.splunk.backend import SplBackend
 from backends.splunk.evaluator import compile_search
-from backends.splunk.pipeline import CAVEATS_STATE, SOURCETYPE, spl_cloudtrail
+from backends.splunk.pipeline import (
+    CAVEATS_STATE,
+    ERROR_CODE,
+    FILLED_FAILURE,
+    FILLED_SUCCESS,
+    SOURCETYPE,
+    filled_value_pattern,
+    spl_cloudtrail,
+)
 from backends.splunk.shaper import shape_record
+from backends.splunk.where_backend import SplWhereBackend, spl_string
 
 NAME = "spl"
 
@@ -34,37 +43,77 @@ DEFAULTS: Mapping[str, Any] = {
 """Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
 
 
-def _value_caveats(rule: Any) -> list[str]:
-    """Sigma value constructs that Splunk's search command widens, found before conversion;
-    unresolved placeholders are refused here."""
-    caveats: list[str] = []
+def _values(rule: Any) -> list[Any]:
+    """Every value of every detection item of the rule."""
+    out: list[Any] = []
 
     def visit(detection: Any) -> None:
         for item in detection.detection_items:
             if hasattr(item, "detection_items"):
                 visit(item)
-                continue
-            for value in item.value:
-                if not isinstance(value, SigmaString):
-                    continue
-                for part in value.s:
-                    if isinstance(part, Placeholder):
-                        # |expand needs a value list from the deployment; detc has none to give
-                        raise UnsupportedFeature(f"placeholder %{part.name}% is not resolved", target=NAME)
-                if SpecialChars.WILDCARD_SINGLE in value.s:
-                    caveats.append(
-                        f"{item.field or 'keyword'}: Sigma's '?' (one character) becomes Splunk's '*' "
-                        "(any run of characters); the search is wider"
-                    )
-                if any(isinstance(p, str) and "*" in p for p in value.s):
-                    caveats.append(
-                        f"{item.field or 'keyword'}: a literal '*' cannot be escaped in a Splunk search "
-                        "(Search Manual, Backslashes); it acts as a wildcard, so the search is wider"
-                    )
+            else:
+                out.extend(item.value)
 
     for detection in rule.detection.detections.values():
         visit(detection)
-    return list(dict.fromkeys(caveats))
+    return out
+
+
+def _check_placeholders(rule: Any) -> None:
+    for value in _values(rule):
+        if isinstance(value, SigmaString):
+            for part in value.s:
+                if isinstance(part, Placeholder):
+                    # |expand needs a value list from the deployment; detc has none to give
+                    raise UnsupportedFeature(f"placeholder %{part.name}% is not resolved", target=NAME)
+
+
+def needs_where(rule: Any) -> bool:
+    """Constructs the search command cannot state exactly: a literal ``*`` (no escape exists),
+    Sigma's ``?`` (the search has only ``*``), a regular expression (upstream's ``| regex``/``| rex``
+    forms hold only as a top-level conjunct) and ``|cased`` (search terms ignore case)."""
+    for value in _values(rule):
+        if isinstance(value, (SigmaRegularExpression, SigmaCasedString)):
+            return True
+        if isinstance(value, SigmaString) and (
+            SpecialChars.WILDCARD_SINGLE in value.s or any(isinstance(p, str) and "*" in p for p in value.s)
+        ):
+            return True
+    return False
+
+
+def _negated_values(rule: Any) -> list[tuple[str | None, Any]]:
+    """(field, value) of every value the condition negates (under an odd number of NOTs)."""
+    from sigma.conditions import ConditionItem, ConditionNOT
+
+    out: list[tuple[str | None, Any]] = []
+
+    def walk(node: Any, negated: bool) -> None:
+        if isinstance(node, ConditionNOT):
+            negated = not negated
+        if isinstance(node, ConditionItem):
+            for arg in node.args:
+                walk(arg, negated)
+        elif negated and hasattr(node, "value"):
+            out.append((getattr(node, "field", None), node.value))
+
+    for condition in rule.detection.parsed_condition:
+        walk(condition.parsed, False)
+    return out
+
+
+def _refuse_negated_filled_error_code(rule: Any) -> None:
+    """An errorCode value that also matches the add-on's filled-in value widens the search; under
+    NOT that would exclude calls the rule keeps, so it is refused there."""
+    for field, value in _negated_values(rule):
+        if field == ERROR_CODE and isinstance(value, SigmaString) and any(
+            filled_value_pattern(value).fullmatch(filled) for filled in (FILLED_SUCCESS, FILLED_FAILURE)
+        ):
+            raise UnsupportedFeature(
+                f"errorCode value {str(value)!r} under NOT would also exclude the calls without an errorCode, "
+                "for which the add-on fills in 'success'/'failure'",
+                target=NAME,
+            )
 
 
 class SplTarget:
@@ -83,13 +132,16 @@ class SplTarget:
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
         settings = self.deployment(profile)
         sigma = rule.fresh_sigma()
-        caveats = _value_caveats(sigma)
+        _check_placeholders(sigma)
+        _refuse_negated_filled_error_code(sigma)
+        where = needs_where(sigma)
         pipeline = spl_cloudtrail(
             str(settings["index"]),
             table_extra=(str(settings["risk_object_field"]),),
+            where=where,
         ) + profile.mapping_pipeline(NAME)
-        backend = SplBackend(pipeline)
-        backend.reset_deferred_state()
+        backend = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
+        SplBackend.reset_deferred_state()
         try:
             queries = backend.convert_rule(sigma)
         except (SigmaTransformationError, SigmaFeatureNotSupportedByBackendError) as err:
@@ -99,13 +151,19 @@ class SplTarget:
         except SigmaError as err:
             raise CompileError(_first_line(err), target=NAME) from err
         finally:
-            backend.reset_deferred_state()
+            SplBackend.reset_deferred_state()
         if len(queries) != 1 or not isinstance(queries[0], str):
             raise CompileError(f"expected one search, the backend gave {len(queries)}", target=NAME)
-        caveats.extend(backend.last_processing_pipeline.state.get(CAVEATS_STATE, []))
+        query = queries[0]
+        if where:
+            base = f"index={spl_string(str(settings['index']))} sourcetype={spl_string(SOURCETYPE)}"
+            query = f"{base}\n| where {query}"
+            if sigma.fields:
+                query += " | table " + ",".join(sigma.fields)
+        caveats = list(backend.last_processing_pipeline.state.get(CAVEATS_STATE, []))
         return Compiled(
             target=NAME,
-            query=queries[0],
+            query=query,
             caveats=tuple(dict.fromkeys(caveats)),
             details={
                 "index": settings["index"],
