@@ -122,7 +122,7 @@ def test_single_character_wildcard_is_one_character(rule_from):
 
 def test_regex_anywhere_in_the_condition_is_exact(rule_from):
     q = query(rule_from, {"sel": {"eventName": "X", "userAgent|re": '^aws-cli/\\d+ "q"'}, "condition": "sel"})
-    assert q == WHERE_BASE + (
+    assert q == WHERE_BASE.replace("\n", ' eventName="X"\n') + (
         """(isnotnull('eventName') AND match('eventName', "(?is)^X$")) AND """
         """(isnotnull('userAgent') AND match('userAgent', "^aws-cli/\\\\d+ \\"q\\""))"""
     )
@@ -178,3 +178,12 @@ def test_any_literal_compiled_and_evaluated_matches_itself(rule_from, value: str
     assert matcher(SPL.shape({"userAgent": value.swapcase()}, DEFAULT_PROFILE))
     if other.lower() != value.lower():
         assert not matcher(SPL.shape({"userAgent": other}, DEFAULT_PROFILE))
+
+
+def test_where_form_keeps_plain_positive_conjuncts_in_the_base_search(rule_from):
+    rule = rule_from({"sel": {"eventSource": "kms.amazonaws.com", "eventName": ["A", "B"], "userAgent": "x?"},
+                      "f": {"awsRegion": "us-east-1"}, "condition": "sel and not f"})
+    first_line = SPL.compile(rule, DEFAULT_PROFILE).query.splitlines()[0]
+    assert first_line == 'index="aws" sourcetype="aws:cloudtrail" eventSource="kms.amazonaws.com" (eventName="A" OR eventName="B")'
+    negated = rule_from({"sel": {"eventName": "A", "userAgent": "x?"}, "condition": "not sel"})
+    assert SPL.compile(negated, DEFAULT_PROFILE).query.splitlines()[0] == 'index="aws" sourcetype="aws:cloudtrail"'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,6 +103,44 @@ def _negated_values(rule: Any) -> list[tuple[str | None, Any]]:
     return out
 
 
+def _prefilter(rule: Any) -> list[str]:
+    """Search terms for the base search of a where-form rule: the top-level, positive conjuncts
+    that are plain strings (or lists of them) on one field, which the search command states exactly.
+    They only narrow what ``| where`` reads; ``| where`` still decides. Read after conversion, so
+    field names are the mapped ones."""
+    from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
+
+    def plain(node: Any) -> tuple[str, str] | None:
+        if not isinstance(node, ConditionFieldEqualsValueExpression) or not node.field:
+            return None
+        value = node.value
+        if type(value) is not SigmaString or value.contains_special() or node.field == ERROR_CODE:
+            return None
+        text = value.to_plain()
+        if not text or "*" in text or any(not ch.isprintable() for ch in text) or text != text.strip():
+            return None
+        return node.field, text
+
+    def conjuncts(node: Any) -> list[Any]:
+        if isinstance(node, (ConditionAND, ConditionOR)) and len(node.args) == 1:
+            return conjuncts(node.args[0])
+        if isinstance(node, ConditionAND):
+            return [c for arg in node.args for c in conjuncts(arg)]
+        return [node]
+
+    terms: list[str] = []
+    for condition in rule.detection.parsed_condition:
+        for node in conjuncts(condition.parsed):
+            options = [plain(a) for a in node.args] if isinstance(node, ConditionOR) else [plain(node)]
+            if not options or any(o is None for o in options) or len({o[0] for o in options if o}) != 1:
+                continue
+            rendered = [f"{field}={spl_string(text)}" for field, text in options if field and text]
+            if any(not re.fullmatch(r"[\w.{}]+", o[0]) for o in options if o):
+                continue
+            terms.append(rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")")
+    return terms
+
+
 def _refuse_negated_filled_error_code(rule: Any) -> None:
     """An errorCode value that also matches the add-on's filled-in value widens the search; under
     NOT that would exclude calls the rule keeps, so it is refused there."""
@@ -156,7 +195,9 @@ class SplTarget:
             raise CompileError(f"expected one search, the backend gave {len(queries)}", target=NAME)
         query = queries[0]
         if where:
-            base = f"index={spl_string(str(settings['index']))} sourcetype={spl_string(SOURCETYPE)}"
+            base = " ".join(
+                [f"index={spl_string(str(settings['index']))} sourcetype={spl_string(SOURCETYPE)}", *_prefilter(sigma)]
+            )
             query = f"{base}\n| where {query}"
             if sigma.fields:
                 query += " | table " + ",".join(sigma.fields)
