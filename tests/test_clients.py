@@ -10,7 +10,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compiler.build import build
 from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
 from compiler.cli import app
 from compiler.fixtures import load_fixtures

@@ -15,7 +15,9 @@ from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag, SigmaString, SpecialChars
+from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag, SigmaString
+
+from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 RESERVED = set('.?+*|{}[]()"\\#@&<>~')
 """Characters Lucene's RegExp gives a meaning (with query_string's default ALL syntax flags)."""
@@ -51,17 +53,11 @@ def has_letters(text: str) -> bool:
 
 def sigma_string_regex(value: SigmaString) -> str:
     """A Sigma string (``*``/``?`` wildcards, otherwise literal) as a case-insensitive Lucene regex."""
-    out: list[str] = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            out.append(".*")
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            out.append(".")
-        elif isinstance(part, str):
-            out.extend(_folded(ch) for ch in part)
-        else:
-            raise LuceneRegexError("unresolved placeholder")
-    return _checked("".join(out))
+    try:
+        regex = sigma_string_pattern(value, lambda text: "".join(_folded(ch) for ch in text))
+    except UnresolvedPlaceholder as err:
+        raise LuceneRegexError("unresolved placeholder") from err
+    return _checked(regex)
 
 
 def _checked(regex: str) -> str:

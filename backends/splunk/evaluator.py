@@ -203,8 +203,8 @@ def _ordering(op: str, literal: str) -> ValueTest:
 def _term_predicate(text: str, *, whole_term: bool) -> Predicate:
     """A bare term or quoted phrase against ``_raw`` (see the module note on segmentation)."""
     if whole_term:
-        left = rf"(?:^|(?<=[\s\"'\[\](){{}}<>,;|!=&]))"
-        right = rf"(?:$|(?=[\s\"'\[\](){{}}<>,;|!=&]))"
+        left = r"(?:^|(?<=[\s\"'\[\](){}<>,;|!=&]))"
+        right = r"(?:$|(?=[\s\"'\[\](){}<>,;|!=&]))"
     else:
         left = "" if text.startswith("*") else r"(?<![A-Za-z0-9_])"
         right = "" if text.endswith("*") else r"(?![A-Za-z0-9_])"

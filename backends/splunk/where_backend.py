@@ -35,8 +35,9 @@ from sigma.types import (
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
-    SpecialChars,
 )
+
+from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 _FLAGS = {
     SigmaRegularExpressionFlag.IGNORECASE: "i",
@@ -69,17 +70,10 @@ def pcre_literal(text: str) -> str:
 
 def sigma_string_pcre(value: SigmaString) -> str:
     """The Sigma string as an anchored PCRE body: ``*`` → ``.*``, ``?`` → ``.``."""
-    parts = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            parts.append(".*")
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            parts.append(".")
-        elif isinstance(part, str):
-            parts.append(pcre_literal(part))
-        else:
-            raise SigmaFeatureNotSupportedByBackendError(f"placeholder %{part.name}% is not resolved")
-    return "^" + "".join(parts) + "$"
+    try:
+        return "^" + sigma_string_pattern(value, pcre_literal) + "$"
+    except UnresolvedPlaceholder as err:
+        raise SigmaFeatureNotSupportedByBackendError(str(err)) from err
 
 
 class SplWhereBackend(TextQueryBackend):
