@@ -22,7 +22,10 @@ _SPECIAL = set('\\():<>"*{}')
 _WHITESPACE_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 # Kuery's Keyword rule: Space "or"/"and" Space, or "not" Space anywhere (even inside "cannot ").
 _KEYWORD = re.compile(r"(?i)(?<=[ \u00a0])(?:or|and)(?=[ \u00a0])|not(?=[ \u00a0])")
-_TRIMMED = " \t\r\n\u00a0\u2028\u2029\ufeff"
+_TRIMMED = frozenset(" \t\n\x0b\x0c\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+"""JavaScript's String.prototype.trim set: kuery trims unquoted literals with it."""
 
 
 def quote_kql(text: str) -> str:

@@ -22,7 +22,9 @@ from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
 
-_TRIM = " \t\r\n\u00a0"
+_TRIM = frozenset(" \t\n\x0b\x0c\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {chr(c) for c in range(0x2000, 0x200B)}
+"""What JavaScript's String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator),
+which kuery applies to an unquoted literal."""
 _ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
 
 

@@ -40,7 +40,14 @@ from sigma.processing.transformations.base import (
     StringValueTransformation,
 )
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaExists, SigmaNull, SigmaString, SpecialChars
+from sigma.types import (
+    SigmaExists,
+    SigmaNull,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
 
 SOURCETYPE = "aws:cloudtrail"
 """The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""
@@ -116,6 +123,23 @@ def _add_caveat(transformation: Any, text: str) -> None:
             caveats.append(text)
 
 
+def matches_filled_value(value: Any) -> bool:
+    """Whether a Sigma errorCode value also matches the add-on's filled-in success/failure: a
+    string as a whole value (case-insensitive), a regex searched with its own flags."""
+    filled = (FILLED_SUCCESS, FILLED_FAILURE)
+    if isinstance(value, SigmaRegularExpression):
+        flags = {SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE, SigmaRegularExpressionFlag.MULTILINE: re.M,
+                 SigmaRegularExpressionFlag.DOTALL: re.S}
+        try:
+            pattern = re.compile(value.regexp.to_plain(), sum(flags[f] for f in value.flags))
+        except re.error:
+            return True  # cannot tell: treat as matching, the cautious answer
+        return any(pattern.search(text) for text in filled)
+    if isinstance(value, SigmaString):
+        return any(filled_value_pattern(value).fullmatch(text) for text in filled)
+    return False
+
+
 def filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
     """The Sigma string as a case-insensitive regex, to test it against the add-on's filled values."""
     return re.compile(str(value.to_regex().regexp), re.IGNORECASE | re.DOTALL)
@@ -144,10 +168,7 @@ class AddonErrorCode(DetectionItemTransformation):
                 "CloudTrail event (EVAL-errorCode), so Splunk cannot tell a record that had one"
             )
         for value in values:
-            if isinstance(value, SigmaString) and any(
-                filled_value_pattern(value).fullmatch(filled)
-                for filled in (FILLED_SUCCESS, FILLED_FAILURE)
-            ):
+            if matches_filled_value(value):
                 _add_caveat(
                     self,
                     f"errorCode value {str(value)!r} also matches the 'success'/'failure' the add-on "

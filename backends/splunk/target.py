@@ -23,10 +23,8 @@ from backends.splunk.evaluator import compile_search
 from backends.splunk.pipeline import (
     CAVEATS_STATE,
     ERROR_CODE,
-    FILLED_FAILURE,
-    FILLED_SUCCESS,
     SOURCETYPE,
-    filled_value_pattern,
+    matches_filled_value,
     spl_cloudtrail,
 )
 from backends.splunk.shaper import shape_record
@@ -145,9 +143,7 @@ def _refuse_negated_filled_error_code(rule: Any) -> None:
     """An errorCode value that also matches the add-on's filled-in value widens the search; under
     NOT that would exclude calls the rule keeps, so it is refused there."""
     for field, value in _negated_values(rule):
-        if field == ERROR_CODE and isinstance(value, SigmaString) and any(
-            filled_value_pattern(value).fullmatch(filled) for filled in (FILLED_SUCCESS, FILLED_FAILURE)
-        ):
+        if field == ERROR_CODE and matches_filled_value(value):
             raise UnsupportedFeature(
                 f"errorCode value {str(value)!r} under NOT would also exclude the calls without an errorCode, "
                 "for which the add-on fills in 'success'/'failure'",
