@@ -140,3 +140,43 @@ def test_build_killed_midway_leaves_old_output(tmp_path: Path):
     write_tree(out, {"a.txt": b"new"})
     assert snapshot(out) == {"a.txt": b"new"}
     assert not stage.exists()
+
+
+WRONG_TYPES = {
+    "title": (["a"], "attribute 'title' must be a string, not list"),
+    "id": (5, "attribute 'id' must be a string, not int"),
+    "status": ("sure", "'sure' is not a valid Sigma rule status"),
+    "description": ({"a": 1}, "attribute 'description' must be a string, not dict"),
+    "author": (3, "attribute 'author' must be a string, not int"),
+    "date": ("yesterday", "Rule date 'yesterday' is invalid"),
+    "modified": ("soon", "Rule modified 'soon' is invalid"),
+    "level": (["high"], "attribute 'level' must be a string, not list"),
+    "references": ("http://x", "references must be a list"),
+    "tags": ("attack.t1485", "tags fields must be a list"),
+    "falsepositives": (5, "falsepositives must be a list"),
+    "fields": ("user.name", "fields must be a list"),
+    "logsource": ("aws", "logsource must be a valid YAML map"),
+    "detection": ("sel", "detection must be a valid YAML map"),
+    "related": ("x", "related must be a list"),
+    "license": (["MIT"], "license must be a string"),
+    "detc": ("x", "the detc block must be a mapping"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(WRONG_TYPES))
+def test_a_wrong_type_for_any_rule_field_is_one_line(field: str, tmp_path: Path):
+    import yaml
+
+    from tests.conftest import rule_dict
+
+    value, message = WRONG_TYPES[field]
+    data = rule_dict({"sel": {"eventName": "X"}, "condition": "sel"})
+    data[field] = value
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(yaml.safe_dump(data))
+    result = runner.invoke(app, ["build", "--rules", str(rules), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith(f"{rules / 'r.yml'}: ")
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
