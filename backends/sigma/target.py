@@ -37,6 +37,10 @@ class SigmaTarget:
         logsource = {k: v for k, v in data["logsource"].items() if k in _LOGSOURCE_KEYS}
         body = {"logsource": logsource, "detection": data["detection"]}
         text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=1000)
+        if yaml.load(text, Loader=yaml.CSafeLoader) != body:
+            # PyYAML writes some characters raw that its reader then changes (NEL, U+2028 in a
+            # quoted scalar are folded as line breaks): escape everything outside ASCII instead.
+            text = yaml.safe_dump(body, sort_keys=False, allow_unicode=False, width=1000)
         return Compiled(target=self.name, query=text)
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, Any]:
