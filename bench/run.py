@@ -98,7 +98,7 @@ def load_records() -> list[dict[str, Any]]:
     ndjson = RECORDS / "panther-analysis" / "records.ndjson"
     if ndjson.exists():
         records.extend(json.loads(line) for line in ndjson.read_text().splitlines() if line.strip())
-    return [r for r in records if "eventName" in r]
+    return [r for r in records if "eventName" in r and "eventSource" in r]
 
 
 def vary_events(records: list[dict[str, Any]], n: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -158,6 +158,7 @@ def bench_build(rules: Path, work: Path, repeat: int, label: str) -> dict[str, A
 
 def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str, Any]:
     """Evaluations per second per evaluator: matchers compiled once, documents shaped beforehand."""
+    from compiler.errors import ShapeError
     from compiler.profile import DEFAULT_PROFILE
     from compiler.rules import load_rule
     from compiler.target import load_registry
@@ -166,7 +167,13 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
     registry = load_registry()
     out: dict[str, Any] = {}
     for target in registry.targets.values():
-        docs = [target.shape(e, DEFAULT_PROFILE) for e in events]
+        docs = []
+        for event in events:
+            try:
+                docs.append(target.shape(event, DEFAULT_PROFILE))
+            except ShapeError:  # e.g. an event type EventBridge never delivers
+                continue
+        out[f"{target.name}_shaped_events"] = len(docs)
         for label, paths in (("seed", rule_paths[:1]), ("corpus", rule_paths[1:])):
             matchers = []
             for path in paths:
@@ -177,9 +184,11 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
             if not matchers:
                 continue
             sample = docs if label == "seed" else docs[: max(1000, len(docs) // len(matchers))]
-            start = time.perf_counter()
-            hits = sum(m(d) for m in matchers for d in sample)
-            elapsed = time.perf_counter() - start
+            elapsed = float("inf")
+            for _ in range(3):  # best of three: the machine is shared
+                start = time.perf_counter()
+                hits = sum(m(d) for m in matchers for d in sample)
+                elapsed = min(elapsed, time.perf_counter() - start)
             out[f"{target.name}_{label}_evals_per_s"] = len(matchers) * len(sample) / elapsed
             out[f"{target.name}_{label}_hits"] = hits
     out["eval_peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from compiler.errors import EvaluationError
 
@@ -53,8 +53,7 @@ class OrGroup:
 Item = Union[Field, OrGroup]
 
 
-@dataclass(frozen=True)
-class Leaf:
+class Leaf(NamedTuple):
     value: Value
     where: Membership
 
@@ -189,7 +188,8 @@ def _suffix(arg: Any) -> ValueTest:
 
 def _equals_ignore_case(arg: Any) -> ValueTest:
     text = _string(arg, "equals-ignore-case")
-    return lambda v: isinstance(v, str) and _same_text_ci(v, text)
+    lower, upper = text.lower(), text.upper()
+    return lambda v: isinstance(v, str) and (v.lower() == lower or v.upper() == upper)
 
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:
@@ -336,16 +336,53 @@ _OPERATORS: dict[str, Callable[[Any], ValueTest]] = {
 }
 
 
-def flatten(event: Any) -> dict[str, list[Leaf]]:
-    """Every scalar of the event at its dot-joined path; arrays fan out and are remembered per element."""
+def _paths(items: tuple[Item, ...]) -> set[str]:
+    """Every field path a compiled pattern tests."""
+    out: set[str] = set()
+    for item in items:
+        if isinstance(item, OrGroup):
+            for branch in item.branches:
+                out |= _paths(branch)
+        else:
+            out.add(item.path)
+    return out
+
+
+def _children(paths: set[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each path that leads to a tested one, the keys that may continue it: a key may itself
+    hold dots ({"a.b": ..} is the field a.b too), so every run of the remaining parts counts."""
+    out: dict[str, set[str]] = {}
+    for path in paths:
+        parts = path.split(".")
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts) + 1):
+                out.setdefault(".".join(parts[:i]), set()).add(".".join(parts[i:j]))
+    return {k: tuple((key, _join(k, key)) for key in sorted(v)) for k, v in out.items()}
+
+
+def flatten(
+    event: Any, children: Mapping[str, tuple[tuple[str, str], ...]] | None = None
+) -> dict[str, list[Leaf]]:
+    """Every scalar of the event at its dot-joined path; arrays fan out and are remembered per element.
+    With ``children`` (from the paths a pattern tests), only those paths are visited."""
     out: dict[str, list[Leaf]] = {}
     counter = [0]
 
     def walk(node: Any, path: str, where: Membership) -> None:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                walk(value, _join(path, str(key)), where)
-        elif isinstance(node, list):
+        if type(node) is dict or (type(node) is not list and isinstance(node, Mapping)):
+            if children is None:
+                for key, value in node.items():
+                    walk(value, _join(path, str(key)), where)
+            else:
+                for key, joined in children.get(path, ()):
+                    if key in node:
+                        value = node[key]
+                        kind = type(value)
+                        if kind is str or kind is int or kind is float or kind is bool or value is None:
+                            out.setdefault(joined, []).append(Leaf(value, where))  # the common case
+                        else:
+                            walk(value, joined, where)
+        elif type(node) is list:
             counter[0] += 1
             array_id = counter[0]
             for index, element in enumerate(node):
@@ -389,10 +426,11 @@ def _satisfied(items: tuple[Item, ...], leaves: Mapping[str, list[Leaf]], where:
 def evaluator(query: str) -> Callable[[Any], bool]:
     """Parse the pattern text once; the predicate says whether AWS would deliver the event to the rule."""
     items = parse_pattern(query)
+    children = _children(_paths(items))
 
     def matches(event: Any) -> bool:
         if not isinstance(event, Mapping):
             raise EvaluationError("an EventBridge event is a JSON object", target=TARGET)
-        return _satisfied(items, flatten(event), ())
+        return _satisfied(items, flatten(event, children), ())
 
     return matches

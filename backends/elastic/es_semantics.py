@@ -21,25 +21,51 @@ from compiler.errors import EvaluationError
 _MISSING = object()
 
 
-def _walk(node: Any, parts: list[str]) -> Iterator[Any]:
-    """Values at a dotted path; arrays match any element; dotted keys in _source are honoured."""
-    if not parts:
-        if isinstance(node, list):
-            for item in node:
-                yield from _walk(item, [])
-        else:
-            yield node
-        return
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk(item, parts)
-        return
-    if not isinstance(node, dict):
-        return
-    for cut in range(len(parts), 0, -1):
-        key = ".".join(parts[:cut])
-        if key in node:
-            yield from _walk(node[key], parts[cut:])
+class _Path:
+    """A dotted field path, with the keys it may be stored under precomputed: at each depth, every
+    run of the remaining parts joined by dots, longest first (``_source`` may hold dotted keys)."""
+
+    def __init__(self, name: str) -> None:
+        parts = name.split(".")
+        self.depth = len(parts)
+        self.keys = [
+            [(".".join(parts[i:i + cut]), i + cut) for cut in range(len(parts) - i, 0, -1)]
+            for i in range(len(parts))
+        ]
+
+    def walk(self, doc: Any) -> list[Any]:
+        """Values at the path; arrays match any element, at any depth, in document order."""
+        # Fast path: plain nested objects with no dotted keys on the way and no arrays.
+        node, i, depth, keys = doc, 0, self.depth, self.keys
+        while i < depth:
+            if type(node) is not dict:
+                if isinstance(node, (list, dict)):
+                    return self._walk_all(doc)
+                return []  # a scalar where the path goes on: nothing there
+            candidates = keys[i]
+            for key, _ in candidates[:-1]:
+                if key in node:
+                    return self._walk_all(doc)  # a dotted key on the way
+            last_key, last_j = candidates[-1]  # the single next part
+            if last_key not in node:
+                return []
+            node, i = node[last_key], last_j
+        return self._walk_all(doc) if isinstance(node, list) else [node]
+
+    def _walk_all(self, doc: Any) -> list[Any]:
+        out: list[Any] = []
+        stack: list[tuple[Any, int]] = [(doc, 0)]
+        depth, keys = self.depth, self.keys
+        while stack:
+            node, i = stack.pop()
+            if isinstance(node, list):
+                stack.extend((item, i) for item in reversed(node))
+            elif i == depth:
+                out.append(node)
+            elif isinstance(node, dict):
+                found = [(node[key], j) for key, j in keys[i] if key in node]
+                stack.extend(reversed(found))
+        return out
 
 
 def _leaves(node: Any) -> Iterator[Any]:
@@ -83,9 +109,14 @@ class Field:
         self.name = name
         self.spec: FieldSpec = field_spec(name)
         self.root = flattened_root(name)
+        self.path = _Path(name)
+        self._keyword = self.spec.type in ("keyword", "constant_keyword")
 
     def values(self, doc: Any) -> list[Any]:
-        raw = list(_walk(doc, self.name.split(".")))
+        raw = self.path.walk(doc)
+        if self._keyword and len(raw) == 1 and type(raw[0]) is str:  # the common case, fast
+            limit = self.spec.ignore_above
+            return raw if limit is None or len(raw[0]) <= limit else []
         if self.spec.type == "flattened":
             flat = [leaf for value in raw for leaf in _leaves(value)]
             return [t for t in (keyword_text(v) for v in flat) if t is not None]
@@ -108,7 +139,7 @@ class Field:
         # An object field "exists" when any field below it does (exists query on an object).
         return any(
             Field(f"{self.name}.{sub}").values(doc)
-            for obj in _walk(doc, self.name.split("."))
+            for obj in self.path.walk(doc)
             if isinstance(obj, dict)
             for sub in obj
         )

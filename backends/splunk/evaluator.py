@@ -655,7 +655,12 @@ class _Pipeline:
         return lambda e: {k: v for k, v in e.items() if selected(k) or k.startswith("_")}
 
 
+_TUPLE = frozenset({tuple})
+
+
 def _as_event(document: Mapping[str, Any]) -> Event:
+    if type(document) is dict and set(map(type, document.values())) <= _TUPLE:
+        return document  # already an event as the shaper writes it: field -> tuple of strings
     event: Event = {}
     for name, value in document.items():
         if isinstance(value, (list, tuple)):
