@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,7 @@ from compiler.errors import CompileError, DetcError, EmitError, UnsupportedFeatu
 from compiler.naming import check_relative
 from compiler.profile import Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, Registry, RuleResult, Target
+from compiler.target import Artifact, Compiled, Emitter, Registry, RuleResult, Target
 
 MANIFEST = "manifest.json"
 
@@ -80,23 +82,54 @@ def build(
     return BuildResult(results=emitted.results, files=emitted.files, errors=tuple(errors) + emitted.errors)
 
 
+_EMIT: dict[str, Any] = {}
+"""What forked emitter workers inherit from the parent: the results, the profile, the emitters."""
+
+
+def _emit_one(index: int) -> list[Artifact] | DetcError:
+    emitter = _EMIT["emitters"][index]
+    try:
+        return emitter.emit(_EMIT["results"], _EMIT["profile"])
+    except DetcError as err:
+        return err
+
+
+def _run_emitters(
+    emitters: Sequence[Emitter], results: Sequence[RuleResult], profile: Profile, jobs: int
+) -> list[list[Artifact] | DetcError]:
+    """Each emitter's artifacts (or its error), in emitter order; emitters run side by side in
+    forked workers when there is more than one core and enough rules to pay for it."""
+    if jobs > 1 and len(emitters) > 1 and len(results) >= 200 and "fork" in multiprocessing.get_all_start_methods():
+        _EMIT.update(emitters=list(emitters), results=results, profile=profile)
+        try:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(emitters)), mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_emit_one, range(len(emitters))))
+        finally:
+            _EMIT.clear()
+    out: list[list[Artifact] | DetcError] = []
+    for emitter in emitters:
+        try:
+            out.append(emitter.emit(results, profile))
+        except DetcError as err:
+            out.append(err)
+    return out
+
+
 def emit_all(
-    results: Sequence[RuleResult], registry: Registry, targets: Sequence[Target], profile: Profile
+    results: Sequence[RuleResult], registry: Registry, targets: Sequence[Target], profile: Profile,
+    jobs: int = 1,
 ) -> BuildResult:
     """Run every emitter concerned by the targets over compiled results; add the manifest."""
     errors: list[DetcError] = []
     names = {t.name for t in targets}
     files: dict[str, bytes] = {}
     owners: dict[str, Artifact] = {}
-    for emitter in registry.emitters:
-        if not names.intersection(emitter.targets):
+    emitters = [e for e in registry.emitters if names.intersection(e.targets)]
+    for emitter, emitted in zip(emitters, _run_emitters(emitters, results, profile, jobs)):
+        if isinstance(emitted, DetcError):
+            errors.append(emitted.located(target=emitter.name))
             continue
-        try:
-            artifacts = emitter.emit(results, profile)
-        except DetcError as err:
-            errors.append(err.located(target=emitter.name))
-            continue
-        for artifact in artifacts:
+        for artifact in emitted:
             try:
                 check_relative(artifact.path)
             except EmitError as err:
@@ -122,6 +155,12 @@ def manifest(
     files: dict[str, bytes],
     profile: Profile,
 ) -> dict[str, Any]:
+    digests = {path: sha256(data) for path, data in files.items()}
+    owned: dict[tuple[str, str], list[str]] = {}  # (rule id, target) -> artifact paths, in path order
+    for path, art in sorted(owners.items()):
+        for rule_id in dict.fromkeys(art.rules):
+            for target_name in dict.fromkeys(art.targets):
+                owned.setdefault((rule_id, target_name), []).append(path)
     rules: dict[str, Any] = {}
     for result in results:
         rule = result.rule
@@ -134,11 +173,7 @@ def manifest(
             if compiled is None:
                 per_target[target.name] = {"status": "error"}
                 continue
-            artifacts = [
-                {"path": path, "sha256": sha256(files[path])}
-                for path, art in sorted(owners.items())
-                if rule.id in art.rules and target.name in art.targets
-            ]
+            artifacts = [{"path": path, "sha256": digests[path]} for path in owned.get((rule.id, target.name), [])]
             entry: dict[str, Any] = {"status": "ok", "artifacts": artifacts}
             if compiled.caveats:
                 entry["caveats"] = list(compiled.caveats)
@@ -157,5 +192,5 @@ def manifest(
         "profile": profile.name,
         "targets": [t.name for t in targets],
         "rules": rules,
-        "files": {path: sha256(data) for path, data in sorted(files.items()) if path != MANIFEST},
+        "files": {path: digests[path] for path in sorted(files) if path != MANIFEST},
     }

@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,7 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        _flush_to_disk(stage)  # the staged tree is on disk before it replaces the old one
         if not root.exists():
             os.rename(stage, root)
             return
@@ -114,6 +114,28 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _flush_to_disk(stage: Path) -> None:
+    """One syncfs of the file system holding the stage (Linux), instead of an fsync per file;
+    elsewhere an fsync per file."""
+    if sys.platform.startswith("linux"):
+        fd = os.open(stage, os.O_RDONLY)
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) == 0:
+                return
+        except (OSError, AttributeError):
+            pass
+        finally:
+            os.close(fd)
+    for path in stage.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def _remove_abandoned(root: Path) -> None:

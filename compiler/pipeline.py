@@ -39,16 +39,29 @@ def _load_one(path: Path) -> DetcRule:
     return rule
 
 
-def load_checked(root: Path) -> Loaded:
+def _try_load(path: Path) -> DetcRule | DetcError:
+    try:
+        return _load_one(path)
+    except DetcError as err:
+        return err
+
+
+def _load_many(paths: list[Path], jobs: int) -> list[DetcRule | DetcError]:
+    """Each file read and parsed once, by forked workers when there are enough of them."""
+    if jobs <= 1 or len(paths) < 4 * SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
+        return [_try_load(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_try_load, paths, chunksize=_chunks(len(paths), jobs)))
+
+
+def load_checked(root: Path, jobs: int = 1) -> Loaded:
     """Every rule below root and its tests file, with duplicate ids and orphan tests files as problems."""
     rules: list[DetcRule] = []
     problems: list[DetcError] = []
     seen: dict[str, str] = {}
-    for path in rule_files(root):
-        try:
-            rule = _load_one(path)
-        except DetcError as err:
-            problems.append(err)
+    for rule in _load_many(list(rule_files(root)), jobs):
+        if isinstance(rule, DetcError):
+            problems.append(rule)
             continue
         if rule.id in seen:
             problems.append(RuleLoadError(f"duplicate rule id (also in {seen[rule.id]})", path=rule.path, rule_id=rule.id))
@@ -117,10 +130,14 @@ def _init_worker(target_names: list[str], profile: Profile, cache_root: str | No
     _WORKER["cache"] = Cache(Path(cache_root) if cache_root else None)
 
 
-def _work(rule: DetcRule) -> tuple[RuleResult, list[DetcError]]:
-    return compile_rule(
+def _work(index: int) -> tuple[int, dict[str, Compiled], dict[str, str], list[DetcError]]:
+    """Compile the parent's rule number ``index`` (forked workers share the parent's rules, so no
+    rule is pickled either way; only the compiled queries come back)."""
+    rule = _WORKER["rules"][index]  # type: ignore[index]
+    result, errors = compile_rule(
         rule, _WORKER["targets"], _WORKER["profile"], _WORKER["cache"]  # type: ignore[arg-type]
     )
+    return index, dict(result.compiled), dict(result.unsupported), errors
 
 
 def _chunks(n: int, jobs: int) -> int:
@@ -143,15 +160,21 @@ def compile_all(
             if progress:
                 progress(1)
 
-    if jobs <= 1 or len(rules) < SERIAL_BELOW:
+    if jobs <= 1 or len(rules) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
         collect(compile_rule(r, targets, profile, cache) for r in rules)
     else:
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_init_worker,
-            initargs=([t.name for t in targets], profile, str(cache.root) if cache.root else None),
-        ) as pool:
-            collect(pool.map(_work, rules, chunksize=_chunks(len(rules), jobs)))
+        _WORKER["rules"] = list(rules)  # inherited by the forked workers
+        try:
+            with ProcessPoolExecutor(
+                max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker,
+                initargs=([t.name for t in targets], profile, str(cache.root) if cache.root else None),
+            ) as pool:
+                collect(
+                    (RuleResult(rule=rules[i], compiled=c, unsupported=u), errs)
+                    for i, c, u, errs in pool.map(_work, range(len(rules)), chunksize=_chunks(len(rules), jobs))
+                )
+        finally:
+            _WORKER.pop("rules", None)
     return results, errors
 
 
@@ -169,13 +192,13 @@ def run_build(
         files = cache.get_files(whole)
         if files is not None:
             return Outcome(files=files, cached=True)
-    loaded = load_checked(root)
+    loaded = load_checked(root, jobs)
     if loaded.problems:
         return Outcome(files={}, problems=loaded.problems)
     rules = [apply_profile(r, profile) for r in select_rules(loaded.rules, profile)]
     step = progress(len(rules)) if progress else None
     results, errors = compile_all(rules, targets, profile, jobs=jobs, cache=cache, progress=step)
-    built: BuildResult = emit_all(results, registry, targets, profile)
+    built: BuildResult = emit_all(results, registry, targets, profile, jobs=jobs)
     problems = tuple(errors) + built.errors
     if whole and not problems:
         cache.put_files(whole, built.files)

@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from backends.aws.target import DEFAULTS, NAME, compact
 from compiler.build import dumps
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
 from compiler.target import Artifact, RuleResult
+from compiler.yamlio import dump_yaml
 
 RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 """PutRule Name: 1-64 characters of [.-_A-Za-z0-9] (API Reference, PutRule; botocore events model)."""
@@ -131,7 +130,7 @@ def cloudformation(rules: Sequence[DeployedRule], settings: dict[str, Any]) -> b
         },
         "Resources": resources,
     }
-    text = yaml.safe_dump(template, sort_keys=True, allow_unicode=True, default_flow_style=False, width=4096)
+    text = dump_yaml(template, sort_keys=True, allow_unicode=True, default_flow_style=False, width=4096)
     return text.encode("utf-8")
 
 

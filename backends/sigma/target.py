@@ -9,13 +9,12 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from backends.sigma.evaluator import rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
-
-from backends.sigma.evaluator import rule_predicate
-
+from compiler.yamlio import dump_yaml, read_yaml_text
 
 _LOGSOURCE_KEYS = ("category", "product", "service", "definition")
 
@@ -36,11 +35,11 @@ class SigmaTarget:
         data = rule.data
         logsource = {k: v for k, v in data["logsource"].items() if k in _LOGSOURCE_KEYS}
         body = {"logsource": logsource, "detection": data["detection"]}
-        text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=1000)
-        if yaml.load(text, Loader=yaml.CSafeLoader) != body:
+        text = dump_yaml(body, sort_keys=False, allow_unicode=True, width=1000)
+        if read_yaml_text(text) != body:
             # PyYAML writes some characters raw that its reader then changes (NEL, U+2028 in a
             # quoted scalar are folded as line breaks): escape everything outside ASCII instead.
-            text = yaml.safe_dump(body, sort_keys=False, allow_unicode=False, width=1000)
+            text = dump_yaml(body, sort_keys=False, allow_unicode=False, width=1000)
         return Compiled(target=self.name, query=text)
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, Any]:
@@ -48,7 +47,7 @@ class SigmaTarget:
 
     def evaluator(self, query: str) -> Matcher:
         try:
-            body = yaml.safe_load(query)
+            body = read_yaml_text(query)
             rule = SigmaRule.from_dict({"title": "compiled", **body})
         except (yaml.YAMLError, SigmaError, TypeError) as err:
             raise EvaluationError(f"cannot parse Sigma detection: {err}", target=self.name) from err
