@@ -304,7 +304,8 @@ def build(
                 typer.echo(f"{root} is up to date ({len(outcome.files)} files)", err=True)
             continue
         try:
-            write_tree(root, outcome.files, preserve)
+            if not compare(root, outcome.files, preserve).clean:  # an identical tree is left alone
+                write_tree(root, outcome.files, preserve)
         except DetcError as err:
             _fail(err)
         if outcome.cached:
