@@ -423,6 +423,24 @@ def _satisfied(items: tuple[Item, ...], leaves: Mapping[str, list[Leaf]], where:
     return False
 
 
+def _satisfied_flat(items: tuple[Item, ...], leaves: Mapping[str, list[Leaf]]) -> bool:
+    """_satisfied for events whose tested paths cross no array: array consistency cannot bind,
+    so each key is tested on its own (the same verdicts, without the search)."""
+    for item in items:
+        if isinstance(item, OrGroup):
+            if not any(_satisfied_flat(branch, leaves) for branch in item.branches):
+                return False
+            continue
+        candidates = leaves.get(item.path)
+        if not candidates:
+            if item.absent_ok:
+                continue
+            return False
+        if not any(test(leaf.value) for leaf in candidates for test in item.tests):
+            return False
+    return True
+
+
 def evaluator(query: str) -> Callable[[Any], bool]:
     """Parse the pattern text once; the predicate says whether AWS would deliver the event to the rule."""
     items = parse_pattern(query)
@@ -431,6 +449,9 @@ def evaluator(query: str) -> Callable[[Any], bool]:
     def matches(event: Any) -> bool:
         if not isinstance(event, Mapping):
             raise EvaluationError("an EventBridge event is a JSON object", target=TARGET)
-        return _satisfied(items, flatten(event, children), ())
+        leaves = flatten(event, children)
+        if all(not leaf.where for found in leaves.values() for leaf in found):
+            return _satisfied_flat(items, leaves)
+        return _satisfied(items, leaves, ())
 
     return matches
