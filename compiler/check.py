@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigma.validators.core import validators as core_validators
 from sigma.validation import SigmaValidator
+from sigma.validators.core import validators as core_validators
 
 from compiler.errors import DetcError, RuleLoadError
 from compiler.fixtures import load_fixtures, orphan_tests_files

@@ -7,9 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import typer
 
@@ -195,7 +193,13 @@ def _progress(total: int) -> Callable[[int], None] | None:
     if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
         TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -372,7 +376,13 @@ def test_cmd(
 ) -> None:
     """Run every fixture case against every target; exit 1 on any failure."""
     from compiler.fixtures import load_fixtures
-    from compiler.testing import live_targets, run_rule, to_json, to_junit, with_client_cases
+    from compiler.testing import (
+        live_targets,
+        run_rule,
+        to_json,
+        to_junit,
+        with_client_cases,
+    )
 
     try:
         registry = _registry()

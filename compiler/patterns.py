@@ -1,4 +1,5 @@
-"""A Sigma string as a regular expression, in whatever regex dialect a backend writes.
+"""Helpers the backends share for reading Sigma values: a Sigma string as a regular expression in
+whatever dialect a backend writes, a regex value's flags, and a rule's detection items.
 
 Backends that must state Sigma's wildcards as a regex (Lucene's case folding, Splunk's
 ``| where match()``) differ only in how they write one literal run of characters; the walk
@@ -8,9 +9,16 @@ the independent judge of what these produce.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from sigma.types import SigmaString, SpecialChars
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import (
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
 
 
 class UnresolvedPlaceholder(ValueError):
@@ -32,3 +40,34 @@ def sigma_string_pattern(
         else:
             raise UnresolvedPlaceholder(f"placeholder %{part.name}% is not resolved")
     return "".join(out)
+
+
+def python_regex_flags(value: SigmaRegularExpression) -> int:
+    """The ``re`` flags of a Sigma ``|re`` value's ``|i``/``|m``/``|s`` modifiers."""
+    flags = 0
+    for flag in value.flags:
+        flags |= _RE_FLAGS[flag]
+    return flags
+
+
+_RE_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
+    SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
+    SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
+}
+
+
+def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
+    """Every detection item of a rule, nested detections flattened, in rule order."""
+    out: list[SigmaDetectionItem] = []
+
+    def visit(detection: SigmaDetection) -> None:
+        for item in detection.detection_items:
+            if isinstance(item, SigmaDetection):
+                visit(item)
+            else:
+                out.append(item)
+
+    for detection in rule.detection.detections.values():
+        visit(detection)
+    return out

@@ -17,7 +17,14 @@ from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
 from compiler.fixtures import load_fixtures, orphan_tests_files
 from compiler.profile import Profile
 from compiler.rules import DetcRule, display_path, load_rule, rule_files
-from compiler.target import Compiled, Outcome, Registry, RuleResult, Target, load_registry
+from compiler.target import (
+    Compiled,
+    Outcome,
+    Registry,
+    RuleResult,
+    Target,
+    load_registry,
+)
 
 SERIAL_BELOW = 32
 """Rule sets smaller than this compile in-process: a worker pool costs more than it saves."""

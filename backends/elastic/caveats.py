@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
 
 from backends.elastic.lucene_regex import has_letters
+from compiler.patterns import detection_items
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -31,18 +32,8 @@ ASCII_CLASSES = (
 _WHOLE_OBJECTS = {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails"}
 
 
-def _items(detection: SigmaDetection) -> list[SigmaDetectionItem]:
-    out: list[SigmaDetectionItem] = []
-    for item in detection.detection_items:
-        if isinstance(item, SigmaDetection):
-            out.extend(_items(item))
-        else:
-            out.append(item)
-    return out
-
-
 def _all_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
-    return [i for d in rule.detection.detections.values() for i in _items(d)]
+    return detection_items(rule)
 
 
 def _common(items: list[SigmaDetectionItem]) -> list[str]:

@@ -12,11 +12,23 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionItem, ConditionNOT, ConditionOR
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+)
 from sigma.conversion.base import TextQueryBackend
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.types import Placeholder, SigmaCompareExpression, SigmaNull, SigmaString, SpecialChars
+from sigma.types import (
+    Placeholder,
+    SigmaCompareExpression,
+    SigmaNull,
+    SigmaString,
+    SpecialChars,
+)
 
 _SPECIAL = set('\\():<>"*{}')
 _WHITESPACE_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}

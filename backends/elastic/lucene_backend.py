@@ -17,7 +17,13 @@ from typing import ClassVar
 from sigma.backends.elasticsearch import LuceneBackend
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import ValueTransformation
-from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString, SigmaType, SpecialChars
+from sigma.types import (
+    SigmaCasedString,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
 
 from backends.elastic.lucene_regex import (
     LuceneRegexError,

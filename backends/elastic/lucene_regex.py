@@ -15,9 +15,13 @@ from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag, SigmaString
+from sigma.types import SigmaRegularExpression, SigmaString
 
-from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
+from compiler.patterns import (
+    UnresolvedPlaceholder,
+    python_regex_flags,
+    sigma_string_pattern,
+)
 
 RESERVED = set('.?+*|{}[]()"\\#@&<>~')
 """Characters Lucene's RegExp gives a meaning (with query_string's default ALL syntax flags)."""
@@ -163,13 +167,7 @@ class _Writer:
 
 def sigma_regex_to_lucene(value: SigmaRegularExpression) -> tuple[str, bool]:
     """A Sigma ``|re`` value as an anchored Lucene regex; also whether ASCII classes were used."""
-    flags = 0
-    for flag in value.flags:
-        flags |= {
-            SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
-            SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
-            SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
-        }[flag]
+    flags = python_regex_flags(value)
     source = value.regexp.to_plain()
     try:
         parsed = sre_parse.parse(source, flags)

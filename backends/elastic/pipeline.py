@@ -19,7 +19,7 @@ from sigma.processing.transformations import (
     FieldPrefixMappingTransformation,
 )
 from sigma.processing.transformations.base import DetectionItemTransformation
-from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.rule import SigmaDetectionItem
 from sigma.types import SigmaCIDRExpression, SigmaCompareExpression
 
 DATASET_FIELD = "data_stream.dataset"
@@ -143,22 +143,6 @@ class CloudTrailFieldCheck(DetectionItemTransformation):
             detection_item.field = SOURCE_IP_FIELD
             return detection_item
         return None
-
-
-def _walk(detection: SigmaDetection) -> list[SigmaDetectionItem]:
-    items: list[SigmaDetectionItem] = []
-    for item in detection.detection_items:
-        if isinstance(item, SigmaDetection):
-            items.extend(_walk(item))
-        else:
-            items.append(item)
-    return items
-
-
-def raw_fields(rule: object) -> set[str]:
-    """Raw field names a parsed Sigma rule's detections use (keywords excluded)."""
-    detections = getattr(getattr(rule, "detection", None), "detections", {})
-    return {i.field for d in detections.values() for i in _walk(d) if i.field is not None}
 
 
 def _cloudtrail() -> LogsourceCondition:

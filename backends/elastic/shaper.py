@@ -17,9 +17,9 @@ import ipaddress
 import json
 import math
 import re
-from decimal import Decimal
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from compiler.errors import ShapeError

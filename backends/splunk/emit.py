@@ -16,15 +16,14 @@ import json
 import re
 from collections.abc import Sequence
 
+from backends.splunk.conf import Setting, write_conf
+from backends.splunk.target import NAME
 from compiler import __version__
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Artifact, Compiled, RuleResult
-
-from backends.splunk.conf import Setting, write_conf
-from backends.splunk.target import NAME
 
 CONF_PATH = "splunk/savedsearches.conf"
 

@@ -44,10 +44,11 @@ from sigma.types import (
     SigmaExists,
     SigmaNull,
     SigmaRegularExpression,
-    SigmaRegularExpressionFlag,
     SigmaString,
     SpecialChars,
 )
+
+from compiler.patterns import python_regex_flags
 
 SOURCETYPE = "aws:cloudtrail"
 """The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""
@@ -128,10 +129,8 @@ def matches_filled_value(value: Any) -> bool:
     string as a whole value (case-insensitive), a regex searched with its own flags."""
     filled = (FILLED_SUCCESS, FILLED_FAILURE)
     if isinstance(value, SigmaRegularExpression):
-        flags = {SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE, SigmaRegularExpressionFlag.MULTILINE: re.M,
-                 SigmaRegularExpressionFlag.DOTALL: re.S}
         try:
-            pattern = re.compile(value.regexp.to_plain(), sum(flags[f] for f in value.flags))
+            pattern = re.compile(value.regexp.to_plain(), python_regex_flags(value))
         except re.error:
             return True  # cannot tell: treat as matching, the cautious answer
         return any(pattern.search(text) for text in filled)

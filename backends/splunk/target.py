@@ -11,12 +11,13 @@ from sigma.exceptions import (
     SigmaFeatureNotSupportedByBackendError,
     SigmaTransformationError,
 )
-from sigma.types import Placeholder, SigmaCasedString, SigmaRegularExpression, SigmaString, SpecialChars
-
-from compiler.errors import CompileError, UnsupportedFeature
-from compiler.profile import Profile
-from compiler.rules import DetcRule
-from compiler.target import Compiled, Matcher
+from sigma.types import (
+    Placeholder,
+    SigmaCasedString,
+    SigmaRegularExpression,
+    SigmaString,
+    SpecialChars,
+)
 
 from backends.splunk.backend import SplBackend
 from backends.splunk.evaluator import compile_search
@@ -29,6 +30,11 @@ from backends.splunk.pipeline import (
 )
 from backends.splunk.shaper import shape_record
 from backends.splunk.where_backend import SplWhereBackend, spl_string
+from compiler.errors import CompileError, UnsupportedFeature
+from compiler.patterns import detection_items
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.target import Compiled, Matcher
 
 NAME = "spl"
 
@@ -44,18 +50,7 @@ DEFAULTS: Mapping[str, Any] = {
 
 def _values(rule: Any) -> list[Any]:
     """Every value of every detection item of the rule."""
-    out: list[Any] = []
-
-    def visit(detection: Any) -> None:
-        for item in detection.detection_items:
-            if hasattr(item, "detection_items"):
-                visit(item)
-            else:
-                out.extend(item.value)
-
-    for detection in rule.detection.detections.values():
-        visit(detection)
-    return out
+    return [value for item in detection_items(rule) for value in item.value]
 
 
 def _check_placeholders(rule: Any) -> None:
@@ -106,7 +101,11 @@ def _prefilter(rule: Any) -> list[str]:
     that are plain strings (or lists of them) on one field, which the search command states exactly.
     They only narrow what ``| where`` reads; ``| where`` still decides. Read after conversion, so
     field names are the mapped ones."""
-    from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionOR,
+    )
 
     def plain(node: Any) -> tuple[str, str] | None:
         if not isinstance(node, ConditionFieldEqualsValueExpression) or not node.field:
