@@ -308,8 +308,10 @@ def spl_cloudtrail(
             ),
             ProcessingItem(
                 identifier="spl_index_sourcetype",
+                # A fixed name keeps the rewritten condition text the same for every rule with the
+                # same condition, so pySigma's parse cache serves it (a random one never repeats).
                 transformation=AddConditionTransformation(
-                    {"index": index, "sourcetype": SOURCETYPE}
+                    {"index": index, "sourcetype": SOURCETYPE}, name="detc_spl_index"
                 ),
                 rule_conditions=_cloudtrail(),
             ),
