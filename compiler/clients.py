@@ -86,9 +86,9 @@ def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, A
             raise ProfileError(f"{where} must be {kind}", path=shown)
 
 
-def load_profile(path: Path, known_targets: Sequence[str] | Mapping[str, Mapping[str, Any]]) -> Profile:
+def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> Profile:
     """Read and validate one client profile; every bad key is a one-line error. ``known_targets``
-    names the targets, or maps each to its settings and their defaults (then settings are checked)."""
+    maps each registered target to its settings and their defaults (``Registry.settings()``)."""
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -117,7 +117,7 @@ def load_profile(path: Path, known_targets: Sequence[str] | Mapping[str, Mapping
             if target not in known_targets:
                 raise ProfileError(f"{where}: unknown target {target!r}", path=shown)
             block_value = _mapping(value, f"{where}.{target}", shown)
-            if where == "targets" and isinstance(known_targets, Mapping):
+            if where == "targets":
                 _check_settings(target, block_value, known_targets[target], shown)
     for target, table in mappings.items():
         for source, dest in table.items():

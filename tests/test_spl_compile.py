@@ -187,3 +187,10 @@ def test_where_form_keeps_plain_positive_conjuncts_in_the_base_search(rule_from)
     assert first_line == 'index="aws" sourcetype="aws:cloudtrail" eventSource="kms.amazonaws.com" (eventName="A" OR eventName="B")'
     negated = rule_from({"sel": {"eventName": "A", "userAgent": "x?"}, "condition": "not sel"})
     assert SPL.compile(negated, DEFAULT_PROFILE).query.splitlines()[0] == 'index="aws" sourcetype="aws:cloudtrail"'
+
+
+def test_base_search_terms_keep_literal_question_marks_and_backslashes(rule_from):
+    rule = rule_from({"sel": {"userAgent": "a\\?b\\\\c", "eventName": "X*\\*"}, "condition": "sel"})
+    compiled = SPL.compile(rule, DEFAULT_PROFILE)
+    assert compiled.query.splitlines()[0] == 'index="aws" sourcetype="aws:cloudtrail" userAgent="a?b\\\\c"'
+    assert SPL.evaluator(compiled.query)(SPL.shape({"userAgent": "a?b\\c", "eventName": "xy*"}, DEFAULT_PROFILE))

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
@@ -178,6 +179,12 @@ def _literal(token: Token) -> str:
     return unquote(text) if text.startswith('"') and text.endswith('"') and len(text) >= 2 else text
 
 
+_OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
 def _ordering(op: str, literal: str) -> ValueTest:
     right_num = _number(literal)
 
@@ -189,13 +196,7 @@ def _ordering(op: str, literal: str) -> ValueTest:
             left, right = left_num, right_num
         else:
             left, right = value, literal
-        if op == "<":
-            return bool(left < right)
-        if op == "<=":
-            return bool(left <= right)
-        if op == ">":
-            return bool(left > right)
-        return bool(left >= right)
+        return bool(_OPERATORS[op](left, right))
 
     return test
 
@@ -313,17 +314,7 @@ def _compare(op: str, left: str | float | bool, right: str | float | bool) -> bo
         a, b = ln, rn
     else:
         a, b = _text(left), _text(right)
-    if op in ("=", "=="):
-        return bool(a == b)
-    if op == "!=":
-        return bool(a != b)
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
+    return bool(_OPERATORS[op](a, b))
 
 
 def _like_regex(pattern: str) -> re.Pattern[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,16 +106,19 @@ def _prefilter(rule: Any) -> list[str]:
         ConditionOR,
     )
 
-    def plain(node: Any) -> tuple[str, str] | None:
-        if not isinstance(node, ConditionFieldEqualsValueExpression) or not node.field:
+    def term(node: Any) -> tuple[str, str] | None:
+        """(field, ``field="value"``) for a plain string test the search command states exactly."""
+        if not isinstance(node, ConditionFieldEqualsValueExpression) or node.field == ERROR_CODE:
+            return None
+        if not node.field or not SplBackend.field_quote_pattern.match(node.field):
             return None
         value = node.value
-        if type(value) is not SigmaString or value.contains_special() or node.field == ERROR_CODE:
+        if type(value) is not SigmaString or value.contains_special():
             return None
-        text = value.to_plain()
-        if not text or "*" in text or any(not ch.isprintable() for ch in text) or text != text.strip():
+        text = "".join(value.s)  # literal parts only (to_plain() would write a literal '?' as '\\?')
+        if not text or "*" in text or text != text.strip() or not text.isprintable():
             return None
-        return node.field, text
+        return node.field, f"{node.field}={spl_string(text)}"
 
     def conjuncts(node: Any) -> list[Any]:
         if isinstance(node, (ConditionAND, ConditionOR)) and len(node.args) == 1:
@@ -128,12 +130,10 @@ def _prefilter(rule: Any) -> list[str]:
     terms: list[str] = []
     for condition in rule.detection.parsed_condition:
         for node in conjuncts(condition.parsed):
-            options = [plain(a) for a in node.args] if isinstance(node, ConditionOR) else [plain(node)]
-            if not options or any(o is None for o in options) or len({o[0] for o in options if o}) != 1:
-                continue
-            rendered = [f"{field}={spl_string(text)}" for field, text in options if field and text]
-            if any(not re.fullmatch(r"[\w.{}]+", o[0]) for o in options if o):
-                continue
+            found = [term(a) for a in node.args] if isinstance(node, ConditionOR) else [term(node)]
+            if not all(found) or len({f[0] for f in found if f}) != 1:
+                continue  # not a plain test, or an OR across fields
+            rendered = [f[1] for f in found if f]
             terms.append(rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")")
     return terms
 
