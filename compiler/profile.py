@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,13 @@ class Profile:
     exclusions: tuple[Exclusion, ...] = ()
     sha256: str = ""
     """Hash of the profile file; empty for the default profile."""
+
+    def target_key(self, target: str) -> str:
+        """Everything this profile says about one target, as a stable text: equal keys compile alike,
+        so a backend built for one key serves every rule compiled under it."""
+        return json.dumps(
+            [self.target_settings.get(target, {}), self.field_mappings.get(target, {})], sort_keys=True, default=str
+        )
 
     def settings(self, target: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
         merged = dict(defaults)

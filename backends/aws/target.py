@@ -59,8 +59,7 @@ class EventBridgeTarget:
                 f"logsource {logsource.product}/{logsource.service}",
                 "EventBridge receives CloudTrail records only (product: aws, service: cloudtrail)",
             )
-        backend = EventBridgeBackend(eventbridge_cloudtrail() + profile.mapping_pipeline(NAME))
-        formula = nnf(rule_formula(backend, sigma))
+        formula = nnf(rule_formula(self._backend_for(profile), sigma))
         delivery = plan(formula)
         if not delivery.detail_types:
             raise unsupported("eventType", "the rule admits no eventType that CloudTrail delivers to EventBridge")
@@ -87,6 +86,14 @@ class EventBridgeTarget:
         return Compiled(
             target=NAME, query=pattern_text(pattern), caveats=tuple(sorted(builder.caveats)), details=details
         )
+
+    def _backend_for(self, profile: Profile) -> EventBridgeBackend:
+        """One backend per profile, reused for every rule (pySigma resets pipeline state per rule)."""
+        backends: dict[str, EventBridgeBackend] = self.__dict__.setdefault("_backends", {})
+        key = profile.target_key(NAME)
+        if key not in backends:
+            backends[key] = EventBridgeBackend(eventbridge_cloudtrail() + profile.mapping_pipeline(NAME))
+        return backends[key]
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
         return shape(record)

@@ -147,6 +147,21 @@ class KqlBackend(TextQueryBackend):
             )
         return text
 
+    def convert_condition_field_eq_val_str(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+        """``field: value`` for every string: KQL has one match operator, with the wildcards written
+        in the value (upstream's dispatcher picks the same template, after building and compiling a
+        regex of the value that KQL never uses)."""
+        return self.eq_expression.format(
+            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(cond.value, state)
+        )
+
+    def convert_condition_field_eq_val_str_case_sensitive(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        return self.case_sensitive_match_expression.format(
+            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(cond.value, state)
+        )
+
     def convert_condition_group(self, cond: Any, state: ConversionState) -> Any:
         """``field: (a or b)`` is already one clause: no parentheses around it."""
         if isinstance(cond, ConditionOR) and self.decide_convert_condition_as_in_expression(cond, state):
@@ -180,12 +195,11 @@ class KqlBackend(TextQueryBackend):
         return super().convert_condition_not(cond, state)
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
-        converted = super().convert_condition_and(cond, state)
-        if cond.parent is None and isinstance(converted, str):
+        if cond.parent is None:
             parts = self._top_level_parts(cond, state)
-            if parts is not None:
+            if parts:
                 return self.top_level_and.join(parts)
-        return converted
+        return super().convert_condition_and(cond, state)
 
     def _top_level_parts(self, cond: ConditionAND, state: ConversionState) -> list[str] | None:
         parts: list[str] = []

@@ -56,6 +56,15 @@ class DetcLuceneBackend(LuceneBackend):
     it every tool built on luqum) does not; a backslash before any character is valid Lucene."""
 
 
+class LuceneRegularExpression(SigmaRegularExpression):
+    """A regex already written in Lucene's dialect (by ``lucene_regex``, which refuses what Lucene
+    cannot say). pySigma checks a regex by compiling it with Python's ``re``; that dialect is not
+    this one, and the check cost more than the rest of the conversion."""
+
+    def compile(self) -> None:
+        return None
+
+
 @dataclass
 class LuceneCaseFolding(ValueTransformation):
     """Sigma strings on keyword fields → case-insensitive Lucene regexes; Sigma regexes → Lucene's."""
@@ -70,7 +79,7 @@ class LuceneCaseFolding(ValueTransformation):
         try:
             if isinstance(val, SigmaRegularExpression):
                 regex, _ = sigma_regex_to_lucene(val)
-                return SigmaRegularExpression(regex)
+                return LuceneRegularExpression(regex)
             if isinstance(val, SigmaString):
                 if field is None:  # a keyword is free text: contained anywhere in a value
                     wrapped = SigmaString()
@@ -79,7 +88,7 @@ class LuceneCaseFolding(ValueTransformation):
                 text = "".join(p for p in val.s if isinstance(p, str))
                 if not has_letters(text) and not _needs_regex(text):
                     return None
-                return SigmaRegularExpression(sigma_string_regex(val))
+                return LuceneRegularExpression(sigma_string_regex(val))
         except LuceneRegexError as err:
             raise ElasticUnsupported(f"{field or 'keyword'}: {err}") from err
         return None

@@ -10,6 +10,7 @@ refusing what it cannot say exactly.
 
 from __future__ import annotations
 
+import functools
 import re
 from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -42,6 +43,7 @@ def _class_char(ch: str) -> str:
     return "\\" + ch if ch in _CLASS_RESERVED else ch
 
 
+@functools.lru_cache(maxsize=4096)
 def _folded(ch: str) -> str:
     """One character matching either case, when the character has exactly one other case."""
     lower, upper = ch.lower(), ch.upper()

@@ -56,15 +56,10 @@ class _ElasticTarget:
                 "has an Elastic field mapping",
                 target=self.name,
             )
-        pipeline = ecs_cloudtrail()
-        extra = self.extra_pipeline()
-        if extra is not None:
-            pipeline = pipeline + extra
-        pipeline = pipeline + profile.mapping_pipeline(self.name)
         sigma = rule.fresh_sigma()
         caveats = self.caveats(rule.sigma)
         try:
-            queries = self.backend(pipeline).convert_rule(sigma)
+            queries = self._backend_for(profile).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
             raise UnsupportedFeature(_message(err), target=self.name) from err
         except NotImplementedError as err:
@@ -87,6 +82,19 @@ class _ElasticTarget:
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Any:
         return profile.rename_fields(self.name, shape(record))
+
+    def _backend_for(self, profile: Profile) -> TextQueryBackend:
+        """One backend per profile, reused for every rule: pySigma resets a pipeline's state for
+        each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
+        backends: dict[str, TextQueryBackend] = self.__dict__.setdefault("_backends", {})
+        key = profile.target_key(self.name)
+        if key not in backends:
+            pipeline = ecs_cloudtrail()
+            extra = self.extra_pipeline()
+            if extra is not None:
+                pipeline = pipeline + extra
+            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
+        return backends[key]
 
     def evaluator(self, query: str) -> Matcher:
         try:

@@ -105,8 +105,9 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def sigma_string_regex(value: SigmaString) -> re.Pattern[str]:
-    """A whole-value regex for a Sigma string: wildcards become ``.*``/``.``, the rest is literal."""
+def _string_regex_source(value: SigmaString) -> tuple[str, int]:
+    """A whole-value regex for a Sigma string, and its flags: wildcards become ``.*``/``.``, the rest
+    is literal."""
     parts: list[str] = []
     for part in value.s:
         if part == SpecialChars.WILDCARD_MULTI:
@@ -120,15 +121,22 @@ def sigma_string_regex(value: SigmaString) -> re.Pattern[str]:
     flags = re.DOTALL
     if not isinstance(value, SigmaCasedString):
         flags |= re.IGNORECASE
-    return re.compile("".join(parts), flags)
+    return "".join(parts), flags
 
 
 def _string_matcher(value: SigmaString) -> ValuePredicate:
-    pattern = sigma_string_regex(value)
+    # The regex text is made (and a placeholder refused) now; it is compiled on first use, so that
+    # checking a rule at build time, which never runs the predicate, compiles no regex.
+    source, flags = _string_regex_source(value)
+    compiled: list[re.Pattern[str]] = []
 
     def match(candidate: Any) -> bool:
         text = _as_text(candidate)
-        return text is not None and pattern.fullmatch(text) is not None
+        if text is None:
+            return False
+        if not compiled:
+            compiled.append(re.compile(source, flags))
+        return compiled[0].fullmatch(text) is not None
 
     return match
 

@@ -25,9 +25,10 @@ class SigmaTarget:
     description = "Sigma reference evaluator: Sigma semantics on raw CloudTrail records (the arbiter)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        sigma = rule.fresh_sigma()
         try:
-            rule_predicate(sigma)  # refuses what the reference cannot evaluate, at compile time
+            # Refuses what the reference cannot evaluate, at compile time. The reference only reads
+            # the rule (no pipeline rewrites it), so it needs no private copy.
+            rule_predicate(rule.sigma)
         except UnsupportedFeature as err:
             raise err.located(target=self.name) from None
         # The rule as written (or as a client profile rewrote it), not SigmaRule.to_dict(): pySigma
@@ -36,7 +37,7 @@ class SigmaTarget:
         logsource = {k: v for k, v in data["logsource"].items() if k in _LOGSOURCE_KEYS}
         body = {"logsource": logsource, "detection": data["detection"]}
         text = dump_yaml(body, sort_keys=False, allow_unicode=True, width=1000)
-        if read_yaml_text(text) != body:
+        if not text.isascii() and read_yaml_text(text) != body:
             # PyYAML writes some characters raw that its reader then changes (NEL, U+2028 in a
             # quoted scalar are folded as line breaks): escape everything outside ASCII instead.
             text = dump_yaml(body, sort_keys=False, allow_unicode=False, width=1000)

@@ -169,12 +169,7 @@ class SplTarget:
         _check_placeholders(sigma)
         _refuse_negated_filled_error_code(sigma)
         where = needs_where(sigma)
-        pipeline = spl_cloudtrail(
-            str(settings["index"]),
-            table_extra=(str(settings["risk_object_field"]),),
-            where=where,
-        ) + profile.mapping_pipeline(NAME)
-        backend = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
+        backend = self._backend_for(profile, where)
         SplBackend.reset_deferred_state()
         try:
             queries = backend.convert_rule(sigma)
@@ -210,6 +205,21 @@ class SplTarget:
                 "dispatch_app": settings["dispatch_app"],
             },
         )
+
+    def _backend_for(self, profile: Profile, where: bool) -> SplBackend | SplWhereBackend:
+        """One backend per profile and form, reused for every rule (pySigma resets pipeline state
+        per rule, as sigma-cli relies on when it converts a collection with one backend)."""
+        backends: dict[tuple[str, bool], Any] = self.__dict__.setdefault("_backends", {})
+        key = (profile.target_key(NAME), where)
+        if key not in backends:
+            settings = self.deployment(profile)
+            pipeline = spl_cloudtrail(
+                str(settings["index"]),
+                table_extra=(str(settings["risk_object_field"]),),
+                where=where,
+            ) + profile.mapping_pipeline(NAME)
+            backends[key] = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
+        return backends[key]
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, tuple[str, ...]]:
         return shape_record(record, index=str(self.deployment(profile)["index"]))
