@@ -1,15 +1,20 @@
-"""Compile every rule for every target, collect artifacts and the manifest."""
+"""Compile rules for targets, cut each rule's share of the artifacts, assemble artifacts and manifest.
+
+A build is made of ``RuleUnit``\\ s, one per rule: its compiled queries (or why a target cannot
+express it) and each emitter's ``Fragment`` of it. A unit depends on its rule alone, so build
+workers make units side by side and the cache keeps them; ``assemble`` then joins every unit
+into the artifacts and the manifest.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 
 from compiler import __version__
@@ -17,14 +22,32 @@ from compiler.errors import CompileError, DetcError, EmitError, UnsupportedFeatu
 from compiler.naming import check_relative
 from compiler.profile import Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, Emitter, Registry, RuleResult, Target
+from compiler.target import Artifact, Compiled, Emitter, Fragment, Registry, RuleResult, Target
 
 MANIFEST = "manifest.json"
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
 def dumps(obj: Any) -> bytes:
-    """The one JSON form detc writes: sorted keys, two-space indent, trailing newline."""
-    return (json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The one JSON form detc writes: sorted keys, two-space indent, trailing newline.
+
+    orjson writes it (the standard library's indenting encoder is pure Python, and the manifest
+    of a large rule set is megabytes); what orjson refuses (integers beyond 64 bits) falls back to
+    the standard library, which writes the same form.
+    """
+    try:
+        return orjson.dumps(obj, option=_OPTIONS) + b"\n"
+    except (orjson.JSONEncodeError, TypeError):
+        return (json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def part_digest(part: Any) -> str:
+    """The digest of one rule's share of a shared artifact (canonical JSON of the share)."""
+    return sha256(orjson.dumps(part, option=orjson.OPT_SORT_KEYS))
 
 
 def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
@@ -47,11 +70,18 @@ def _first_line(err: Exception) -> str:
     return " ".join(text.split()) or type(err).__name__
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    results: tuple[RuleResult, ...]
-    files: dict[str, bytes]
-    errors: tuple[DetcError, ...]
+def compile_rule(rule: DetcRule, targets: Sequence[Target], profile: Profile) -> tuple[RuleResult, list[DetcError]]:
+    compiled: dict[str, Compiled] = {}
+    unsupported: dict[str, str] = {}
+    errors: list[DetcError] = []
+    for target in targets:
+        try:
+            compiled[target.name] = compile_one(target, rule, profile)
+        except UnsupportedFeature as err:
+            unsupported[target.name] = err.message
+        except DetcError as err:
+            errors.append(err)
+    return RuleResult(rule=rule, compiled=compiled, unsupported=unsupported), errors
 
 
 def compile_rules(
@@ -60,76 +90,154 @@ def compile_rules(
     results: list[RuleResult] = []
     errors: list[DetcError] = []
     for rule in rules:
-        compiled: dict[str, Compiled] = {}
-        unsupported: dict[str, str] = {}
-        for target in targets:
-            try:
-                compiled[target.name] = compile_one(target, rule, profile)
-            except UnsupportedFeature as err:
-                unsupported[target.name] = err.message
-            except DetcError as err:
-                errors.append(err)
-        results.append(RuleResult(rule=rule, compiled=compiled, unsupported=unsupported))
+        result, errs = compile_rule(rule, targets, profile)
+        results.append(result)
+        errors.extend(errs)
     return results, errors
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleUnit:
+    """One rule's part of a build, in plain data: its manifest entry and its fragments."""
+
+    path: str
+    rule_id: str
+    manifest: Mapping[str, Any]
+    """The rule's entry in manifest.json."""
+    fragments: Mapping[str, Fragment] = field(default_factory=dict)
+    """Emitter name to this rule's fragment (emitters with nothing of this rule are absent)."""
+    unsupported: int = 0
+    """How many of the build's targets cannot express the rule."""
+
+
+def emitters_for(registry: Registry, targets: Sequence[Target]) -> list[Emitter]:
+    names = {t.name for t in targets}
+    return [e for e in registry.emitters if names.intersection(e.targets)]
+
+
+def make_fragment(emitter: Emitter, result: RuleResult, profile: Profile) -> Fragment | None:
+    """An emitter's fragment of one rule, its errors located at the rule and the emitter."""
+    rule = result.rule
+    try:
+        fragment = emitter.fragment(result, profile)
+    except DetcError as err:
+        raise err.located(path=rule.path, rule_id=rule.id, target=emitter.name) from None
+    if fragment is not None:
+        for path in (*fragment.files, *fragment.parts):
+            try:
+                check_relative(path)
+            except EmitError as err:
+                raise err.located(path=rule.path, rule_id=rule.id, target=emitter.name) from None
+    return fragment
+
+
+def plain(compiled: Compiled) -> Compiled:
+    """The compilation with its details as JSON gives them back (tuples as lists, other values as
+    text): what the manifest and the cache hold."""
+    details = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
+    return Compiled(target=compiled.target, query=compiled.query, caveats=tuple(compiled.caveats), details=details)
+
+
+def rule_manifest(
+    rule: DetcRule, compiled: Mapping[str, Compiled], unsupported: Mapping[str, str],
+    fragments: Mapping[str, Fragment], targets: Sequence[str],
+) -> dict[str, Any]:
+    """A rule's manifest entry: its source, and per target its status, caveats, details and the
+    artifacts that carry it: a file of its own with that file's sha256, a shared file with the
+    sha256 of this rule's share (``part_sha256``), so that one rule's change changes one rule's
+    entry. (The digest of every whole file is under the manifest's ``files``.)"""
+    carried: dict[str, list[dict[str, str]]] = {}
+    for fragment in fragments.values():
+        for path, text in fragment.files.items():
+            digest = sha256(text.encode("utf-8"))
+            for name in fragment.targets.get(path, ()):
+                carried.setdefault(name, []).append({"path": path, "sha256": digest})
+        for path, part in fragment.parts.items():
+            names = fragment.targets.get(path, ())
+            if names:
+                digest = part_digest(part)
+                for name in names:
+                    carried.setdefault(name, []).append({"path": path, "part_sha256": digest})
+    per_target: dict[str, Any] = {}
+    for name in targets:
+        if name in unsupported:
+            per_target[name] = {"status": "unsupported", "reason": unsupported[name]}
+            continue
+        one = compiled.get(name)
+        if one is None:
+            per_target[name] = {"status": "error"}
+            continue
+        entry: dict[str, Any] = {"status": "ok", "artifacts": sorted(carried.get(name, []), key=lambda a: a["path"])}
+        if one.caveats:
+            entry["caveats"] = list(one.caveats)
+        if one.details:
+            entry["details"] = plain(one).details
+        per_target[name] = entry
+    return {
+        "title": rule.title,
+        "source": rule.path,
+        "source_sha256": rule.sha256,
+        "level": rule.level,
+        "targets": per_target,
+    }
+
+
+def make_unit(result: RuleResult, emitters: Sequence[Emitter], targets: Sequence[str], profile: Profile) -> RuleUnit:
+    """A rule's fragments for every emitter and its manifest entry."""
+    rule = result.rule
+    fragments = {}
+    for emitter in emitters:
+        fragment = make_fragment(emitter, result, profile)
+        if fragment is not None:
+            fragments[emitter.name] = fragment
+    return RuleUnit(
+        path=rule.path,
+        rule_id=rule.id,
+        manifest=rule_manifest(rule, result.compiled, result.unsupported, fragments, targets),
+        fragments=fragments,
+        unsupported=len(result.unsupported),
+    )
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    results: tuple[RuleResult, ...]
+    files: dict[str, bytes]
+    errors: tuple[DetcError, ...]
 
 
 def build(
     rules: Sequence[DetcRule], registry: Registry, targets: Sequence[Target], profile: Profile
 ) -> BuildResult:
-    """Everything a build writes, as bytes in memory: nothing touches disk here."""
+    """Everything a build writes, as bytes in memory, in this process: nothing touches disk here."""
     results, errors = compile_rules(rules, targets, profile)
-    emitted = emit_all(results, registry, targets, profile)
-    return BuildResult(results=emitted.results, files=emitted.files, errors=tuple(errors) + emitted.errors)
-
-
-_EMIT: dict[str, Any] = {}
-"""What forked emitter workers inherit from the parent: the results, the profile, the emitters."""
-
-
-def _emit_one(index: int) -> list[Artifact] | DetcError:
-    emitter = _EMIT["emitters"][index]
-    try:
-        return emitter.emit(_EMIT["results"], _EMIT["profile"])
-    except DetcError as err:
-        return err
-
-
-def _run_emitters(
-    emitters: Sequence[Emitter], results: Sequence[RuleResult], profile: Profile, jobs: int
-) -> list[list[Artifact] | DetcError]:
-    """Each emitter's artifacts (or its error), in emitter order; emitters run side by side in
-    forked workers when there is more than one core and enough rules to pay for it."""
-    if jobs > 1 and len(emitters) > 1 and len(results) >= 200 and "fork" in multiprocessing.get_all_start_methods():
-        _EMIT.update(emitters=list(emitters), results=results, profile=profile)
+    emitters = emitters_for(registry, targets)
+    units = []
+    for result in results:
         try:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(emitters)), mp_context=multiprocessing.get_context("fork")) as pool:
-                return list(pool.map(_emit_one, range(len(emitters))))
-        finally:
-            _EMIT.clear()
-    out: list[list[Artifact] | DetcError] = []
-    for emitter in emitters:
-        try:
-            out.append(emitter.emit(results, profile))
+            units.append(make_unit(result, emitters, [t.name for t in targets], profile))
         except DetcError as err:
-            out.append(err)
-    return out
+            errors.append(err)
+    if errors:
+        return BuildResult(results=tuple(results), files={}, errors=tuple(errors))
+    files, problems = assemble(units, emitters, targets, profile)
+    return BuildResult(results=tuple(results), files=files, errors=tuple(problems))
 
 
-def emit_all(
-    results: Sequence[RuleResult], registry: Registry, targets: Sequence[Target], profile: Profile,
-    jobs: int = 1,
-) -> BuildResult:
-    """Run every emitter concerned by the targets over compiled results; add the manifest."""
+def assemble(
+    units: Sequence[RuleUnit], emitters: Sequence[Emitter], targets: Sequence[Target], profile: Profile
+) -> tuple[dict[str, bytes], list[DetcError]]:
+    """Every emitter's artifacts from the units' fragments (rule path order), and the manifest."""
     errors: list[DetcError] = []
-    names = {t.name for t in targets}
     files: dict[str, bytes] = {}
-    owners: dict[str, Artifact] = {}
-    emitters = [e for e in registry.emitters if names.intersection(e.targets)]
-    for emitter, emitted in zip(emitters, _run_emitters(emitters, results, profile, jobs)):
-        if isinstance(emitted, DetcError):
-            errors.append(emitted.located(target=emitter.name))
+    for emitter in emitters:
+        fragments = [u.fragments[emitter.name] for u in units if emitter.name in u.fragments]
+        try:
+            artifacts = emitter.assemble(fragments, profile)
+        except DetcError as err:
+            errors.append(err.located(target=emitter.name))
             continue
-        for artifact in emitted:
+        for artifact in artifacts:
             try:
                 check_relative(artifact.path)
             except EmitError as err:
@@ -139,58 +247,19 @@ def emit_all(
                 errors.append(EmitError(f"two artifacts claim {artifact.path}", target=emitter.name))
                 continue
             files[artifact.path] = artifact.data
-            owners[artifact.path] = artifact
-    files[MANIFEST] = dumps(manifest(results, targets, owners, files, profile))
-    return BuildResult(results=tuple(results), files=files, errors=tuple(errors))
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    if not errors:
+        files[MANIFEST] = dumps(manifest(units, targets, files, profile))
+    return files, errors
 
 
 def manifest(
-    results: Sequence[RuleResult],
-    targets: Sequence[Target],
-    owners: dict[str, Artifact],
-    files: dict[str, bytes],
-    profile: Profile,
+    units: Sequence[RuleUnit], targets: Sequence[Target], files: Mapping[str, bytes], profile: Profile
 ) -> dict[str, Any]:
-    digests = {path: sha256(data) for path, data in files.items()}
-    owned: dict[tuple[str, str], list[str]] = {}  # (rule id, target) -> artifact paths, in path order
-    for path, art in sorted(owners.items()):
-        for rule_id in dict.fromkeys(art.rules):
-            for target_name in dict.fromkeys(art.targets):
-                owned.setdefault((rule_id, target_name), []).append(path)
-    rules: dict[str, Any] = {}
-    for result in results:
-        rule = result.rule
-        per_target: dict[str, Any] = {}
-        for target in targets:
-            if target.name in result.unsupported:
-                per_target[target.name] = {"status": "unsupported", "reason": result.unsupported[target.name]}
-                continue
-            compiled = result.compiled.get(target.name)
-            if compiled is None:
-                per_target[target.name] = {"status": "error"}
-                continue
-            artifacts = [{"path": path, "sha256": digests[path]} for path in owned.get((rule.id, target.name), [])]
-            entry: dict[str, Any] = {"status": "ok", "artifacts": artifacts}
-            if compiled.caveats:
-                entry["caveats"] = list(compiled.caveats)
-            if compiled.details:
-                entry["details"] = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
-            per_target[target.name] = entry
-        rules[rule.id] = {
-            "title": rule.title,
-            "source": rule.path,
-            "source_sha256": rule.sha256,
-            "level": rule.level,
-            "targets": per_target,
-        }
+    """Every rule's entry, and the digest of every file the build writes."""
     return {
         "detc_version": __version__,
         "profile": profile.name,
         "targets": [t.name for t in targets],
-        "rules": rules,
-        "files": {path: digests[path] for path in sorted(files) if path != MANIFEST},
+        "rules": {unit.rule_id: unit.manifest for unit in units},
+        "files": {path: sha256(files[path]) for path in sorted(files) if path != MANIFEST},
     }

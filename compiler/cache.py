@@ -1,4 +1,10 @@
-"""A content-addressed cache: what a compilation depends on is hashed into its key."""
+"""A content-addressed cache: what a result depends on is hashed into its key.
+
+Entries live in one SQLite file (``.detc-cache/cache.sqlite3``): a large build keeps one entry
+per rule, and thousands of small files would cost more to create than the entries save. Values
+are JSON, never pickles (a cache may be restored from an untrusted CI run), and a cache that
+cannot be read or written only costs time: it is a miss, never a wrong result.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,26 @@ import hashlib
 import importlib.util
 import json
 import os
+import sqlite3
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from compiler import __version__
-from compiler.paths import display_path, orphan_tests_files, rule_files, tests_path_for
 
 DEFAULT_DIR = Path(".detc-cache")
+DB_NAME = "cache.sqlite3"
+SCHEMA = 2
+"""Bumped whenever the layout of an entry changes: older entries are then never found."""
 
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def key(*parts: Any) -> str:
+    return _digest(SCHEMA, *parts)
 
 
 def _tree_digest(root: Path) -> str:
@@ -64,9 +78,113 @@ def target_fingerprint(obj: object) -> str:
     return _digest(environment_fingerprint(), package_fingerprint(package))
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    # A rollback journal writes each page once (a write-ahead log writes it twice, to the log and
+    # then to the file); and losing a cache's last writes in a power cut costs a rebuild, never a
+    # wrong result (a damaged file is started afresh, see _connect).
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+        "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+    )
+    db.execute("SELECT count(*) FROM entry WHERE kind = ''").fetchone()  # a damaged file fails here
+    return db
+
+
+class Cache:
+    """JSON values by kind and key in one SQLite file. A disabled cache (``root=None``) stores
+    nothing and finds nothing."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.hits = 0
+        self.misses = 0
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.root is None or self._broken:
+            return None
+        if self._db is None:
+            path = self.root / DB_NAME
+            try:
+                self._db = _open(path)
+            except sqlite3.DatabaseError:
+                # Not a database (or damaged): a cache is only ever a copy, so start it afresh.
+                try:
+                    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                        leftover.unlink(missing_ok=True)
+                    self._db = _open(path)
+                except (OSError, sqlite3.Error):
+                    self._broken = True
+                    return None
+            except OSError:
+                self._broken = True  # cannot be created here: run as if there were no cache
+                return None
+        return self._db
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
+        """The entries found among keys (a miss is simply absent)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        db = self._connect()
+        if db is not None:
+            try:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for name, value in db.execute(
+                        f"SELECT key, value FROM entry WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
+                    ):
+                        try:
+                            found[name] = json.loads(value)
+                        except (json.JSONDecodeError, TypeError):
+                            continue
+            except sqlite3.Error:
+                self._broken = True
+                found = {}
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
+
+    def get_json(self, kind: str, name: str) -> Any | None:
+        return self.get_many(kind, [name]).get(name)
+
+    def put_many(self, kind: str, values: Mapping[str, Any]) -> None:
+        """Store entries in one transaction (a failure loses them all, and only costs time)."""
+        self.put_texts(kind, {name: json.dumps(value, sort_keys=True) for name, value in values.items()})
+
+    def put_texts(self, kind: str, texts: Mapping[str, str]) -> None:
+        """Store entries given as their JSON text."""
+        db = self._connect()
+        if db is None or not texts:
+            return
+        rows = [(kind, name, text) for name, text in texts.items()]
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO entry (kind, key, value) VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            self._broken = True
+
+    def put_json(self, kind: str, name: str, value: Any) -> None:
+        self.put_many(kind, {name: value})
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
 def build_key(root: Path, selection: list[str] | None, profile_name: str, profile_sha: str) -> str:
-    """Everything a whole build's bytes depend on, computed without importing any backend:
-    rule and tests files (paths and bytes), all code, library versions, targets asked for, profile."""
+    """Everything a whole build's bytes depend on but the fixtures' event files (whose digests the
+    build entry records), computed without importing any backend: rule and tests files (paths
+    and bytes), all code, library versions, targets asked for, profile."""
+    from compiler.paths import display_path, orphan_tests_files, rule_files, tests_path_for
+
     inputs = []
     for path in rule_files(root):
         tests = tests_path_for(path)
@@ -78,83 +196,18 @@ def build_key(root: Path, selection: list[str] | None, profile_name: str, profil
             )
         )
     orphans = [display_path(p) for p in orphan_tests_files(root)]
-    return _digest(
+    return key(
         "build", environment_fingerprint(), package_fingerprint("backends"),
         sorted(selection) if selection else "all", profile_name, profile_sha, inputs, orphans,
     )
 
 
-class Cache:
-    """JSON entries and content-addressed blobs under one directory (never pickles: a cache may be
-    restored from an untrusted CI run). A disabled cache stores nothing and finds nothing."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-        self.hits = 0
-        self.misses = 0
-
-    def _path(self, kind: str, name: str) -> Path:
-        assert self.root is not None
-        return self.root / kind / name[:2] / name
-
-    def _read(self, kind: str, name: str) -> bytes | None:
-        if self.root is None:
-            return None
+def file_digests(paths: Iterable[str]) -> dict[str, str | None]:
+    """sha256 of each file (None where it cannot be read)."""
+    out: dict[str, str | None] = {}
+    for name in paths:
         try:
-            return self._path(kind, name).read_bytes()
+            out[name] = hashlib.sha256(Path(name).read_bytes()).hexdigest()
         except OSError:
-            return None
-
-    def _write(self, kind: str, name: str, data: bytes) -> None:
-        if self.root is None:
-            return
-        path = self._path(kind, name)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temp = path.with_name(f".{path.name}.{os.getpid()}")
-            temp.write_bytes(data)
-            os.replace(temp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-
-    def get_json(self, kind: str, key: str) -> Any | None:
-        raw = self._read(kind, key)
-        try:
-            value = json.loads(raw) if raw is not None else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            value = None
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return value
-
-    def put_json(self, kind: str, key: str, value: Any) -> None:
-        self._write(kind, key, json.dumps(value, sort_keys=True).encode())
-
-    def get_files(self, key: str) -> dict[str, bytes] | None:
-        """A whole build's files, if every blob is present and intact."""
-        index = self.get_json("build", key)
-        if not isinstance(index, dict):
-            return None
-        files: dict[str, bytes] = {}
-        for path, digest in index.items():
-            blob = self._read("blob", digest)
-            if blob is None or hashlib.sha256(blob).hexdigest() != digest:
-                self.hits -= 1
-                self.misses += 1
-                return None
-            files[path] = blob
-        return files
-
-    def put_files(self, key: str, files: dict[str, bytes]) -> None:
-        index = {}
-        for path, data in files.items():
-            digest = hashlib.sha256(data).hexdigest()
-            self._write("blob", digest, data)
-            index[path] = digest
-        self.put_json("build", key, index)
-
-
-def key(*parts: Any) -> str:
-    return _digest(*parts)
+            out[name] = None
+    return out

@@ -15,7 +15,7 @@ from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
-from compiler.outputs import compare, write_files, write_tree
+from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, display_path, orphan_tests_files
 from compiler.profile import DEFAULT_PROFILE, Profile
 
@@ -178,6 +178,11 @@ def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]
     return [apply_profile(r, profile) for r in select_rules(rules, profile)]
 
 
+def _named(name: str) -> Profile:
+    """A profile standing for its name only (where the output of a build goes)."""
+    return DEFAULT_PROFILE if name == DEFAULT_PROFILE.name else Profile(name=name)
+
+
 def _output_for(output: Path, profile: Profile) -> tuple[Path, tuple[str, ...]]:
     if profile.name == DEFAULT_PROFILE.name:
         return output, PRESERVED
@@ -214,39 +219,49 @@ def _progress(total: int) -> Callable[[int], None] | None:
 _PROGRESS: list[Progress] = []
 
 
-def _cached_builds(
+def _build_keys(
     cache: Cache, rules: Path, target: Sequence[str] | None, clients: Sequence[str] | None,
     all_clients: bool, clients_dir: Path,
-) -> list[tuple[Profile, Any]] | None:
-    """Every requested build straight from the cache, without importing pySigma; None on any miss."""
+) -> dict[str, str]:
+    """Each requested build's key (profile name to key), computed without importing pySigma;
+    empty when the cache is off or a profile is missing (the full path reports that)."""
     from compiler.cache import build_key
-    from compiler.target import Outcome
 
     if cache.root is None:
-        return None
-    if all_clients:
-        names = sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
-        if not names:
-            return None
-    else:
-        names = list(dict.fromkeys(clients or []))
-    wanted: list[tuple[Profile, str]] = []
-    for name in names or [None]:
-        if name is None:
-            wanted.append((DEFAULT_PROFILE, build_key(rules, list(target) if target else None, "default", "")))
+        return {}
+    names = (
+        sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
+    ) if all_clients else list(dict.fromkeys(clients or []))
+    if all_clients and not names:
+        return {}
+    selection = list(target) if target else None
+    keys: dict[str, str] = {}
+    for name in names or [DEFAULT_PROFILE.name]:
+        if name == DEFAULT_PROFILE.name and not names:
+            keys[name] = build_key(rules, selection, name, "")
             continue
         path = clients_dir / f"{name}.yml"
         if not path.is_file():
-            return None
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        wanted.append((Profile(name=name, sha256=sha), build_key(rules, list(target) if target else None, name, sha)))
-    builds = []
-    for profile, key in wanted:
-        files = cache.get_files(key)
-        if files is None:
-            return None
-        builds.append((profile, Outcome(files=files, cached=True)))
-    return builds
+            return {}
+        keys[name] = build_key(rules, selection, name, hashlib.sha256(path.read_bytes()).hexdigest())
+    return keys
+
+
+def _unchanged(cache: Cache, build_key: str, root: Path, preserve: Sequence[str]) -> int | None:
+    """The number of files when the output directory holds exactly what the cached build made
+    (every file's digest compared); None when it does not or nothing is cached."""
+    from compiler.cache import file_digests
+
+    entry = cache.get_json("build", build_key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
+        return None
+    events = entry.get("events", {})
+    if events and file_digests(events) != events:
+        return None
+    expected = entry["files"]
+    if digests(root, preserve) != expected:
+        return None
+    return len(expected)
 
 
 @app.command()
@@ -270,23 +285,28 @@ def build(
         _report(rules, target, report_json)
         return
     cache = Cache(None if no_cache else CACHE_DIR)
+    builds: list[tuple[Profile, Any]] = []
     try:
-        builds = _cached_builds(cache, rules, target, client, all_clients, clients_dir)
-        if builds is None:
-            from compiler.pipeline import default_jobs
-            from compiler.pipeline import run_build as run_pipeline
+        keys = _build_keys(cache, rules, target, client, all_clients, clients_dir)
+        on_disk = {n: (_output_for(output, _named(n)), _unchanged(cache, k, *_output_for(output, _named(n)))) for n, k in keys.items()}
+        if keys and all(count is not None for _, count in on_disk.values()):
+            # Every requested build is on disk as the cache recorded it: nothing to compile.
+            for (root, _preserve), count in on_disk.values():
+                typer.echo(f"{root} is up to date ({count} files, from cache)", err=True)
+            return
+        from compiler.pipeline import default_jobs
+        from compiler.pipeline import run_build as run_pipeline
 
-            registry = _registry()
-            chosen = registry.select(target)
-            builds = []
-            for profile in _profiles(registry, client, all_clients, clients_dir):
-                outcome = run_pipeline(
-                    rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
-                    progress=_progress, selection=list(target) if target else None,
-                )
-                while _PROGRESS:
-                    _PROGRESS.pop().stop()
-                builds.append((profile, outcome))
+        registry = _registry()
+        chosen = registry.select(target)
+        for profile in _profiles(registry, client, all_clients, clients_dir):
+            outcome = run_pipeline(
+                rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
+                progress=_progress, whole=keys.get(profile.name, ""),
+            )
+            while _PROGRESS:
+                _PROGRESS.pop().stop()
+            builds.append((profile, outcome))
     except DetcError as err:
         _fail(err)
     problems = [e for _, b in builds for e in b.problems]
@@ -308,17 +328,14 @@ def build(
                 typer.echo(f"{root} is up to date ({len(outcome.files)} files)", err=True)
             continue
         try:
-            if not compare(root, outcome.files, preserve).clean:  # an identical tree is left alone
-                write_tree(root, outcome.files, preserve)
+            write_tree(root, outcome.files, preserve)  # an identical tree is left alone
         except DetcError as err:
             _fail(err)
-        if outcome.cached:
-            summary_line = "nothing changed (from cache)"
-        else:
-            unsupported = sum(len(r.unsupported) for r in outcome.results)
-            summary_line = f"built {len(outcome.results)} rule(s)" + (
-                f", {unsupported} unsupported rule x target pair(s)" if unsupported else ""
-            )
+        summary_line = f"built {outcome.rules} rule(s)" + (
+            f", {outcome.unsupported} unsupported rule x target pair(s)" if outcome.unsupported else ""
+        )
+        if outcome.stats.get("hits"):
+            summary_line += f" ({outcome.stats['hits']} from cache)"
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
     if stale:
         raise typer.Exit(1)

@@ -31,9 +31,11 @@ class FixtureFile:
     path: str
     rule_id: str
     cases: tuple[Case, ...]
+    event_files: tuple[str, ...] = ()
+    """The ``event_file``\ s the cases were read from (resolved paths): inputs of the build's checks."""
 
 
-def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str]) -> Case:
+def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> Case:
     def err(msg: str) -> RuleLoadError:
         return RuleLoadError(f"case {index + 1}: {msg}", path=path, rule_id=rid)
 
@@ -54,7 +56,7 @@ def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str])
     if ("event" in raw) == ("event_file" in raw):
         raise err("give exactly one of 'event' and 'event_file'")
     if "event_file" in raw:
-        event = _event_file(raw["event_file"], base, err)
+        event = _event_file(raw["event_file"], base, err, read)
     else:
         event = raw["event"]
     if not isinstance(event, dict):
@@ -67,10 +69,11 @@ def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str])
     return Case(name=name, expect=expect, event=event, waive=waive)
 
 
-def _event_file(ref: Any, base: Path, err: Any) -> Any:
+def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> Any:
     if not isinstance(ref, str) or not ref:
         raise err("'event_file' must be a relative path")
     target = (base / ref).resolve()
+    read.append(str(target))
     try:
         raw = target.read_bytes()
     except OSError as exc:
@@ -94,13 +97,14 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
     if not isinstance(data, dict) or set(map(str, data)) != {"cases"} or not isinstance(data["cases"], list):
         raise RuleLoadError("a tests file is a mapping with one key, 'cases', holding a list", path=path, rule_id=rule.id)
     seen: set[str] = set()
+    read: list[str] = []
     cases = tuple(
-        _case(raw_case, i, rule.tests_path.parent, path, rule.id, seen)
+        _case(raw_case, i, rule.tests_path.parent, path, rule.id, seen, read)
         for i, raw_case in enumerate(data["cases"])
     )
     expects = {c.expect for c in cases}
     for needed in ("match", "no_match"):
         if needed not in expects:
             raise RuleLoadError(f"needs at least one {needed!r} case", path=path, rule_id=rule.id)
-    return FixtureFile(path=path, rule_id=rule.id, cases=cases)
+    return FixtureFile(path=path, rule_id=rule.id, cases=cases, event_files=tuple(dict.fromkeys(read)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import shutil
 import sys
@@ -47,6 +48,11 @@ def existing_files(root: Path, preserve: Sequence[str] = ()) -> dict[str, bytes]
     return found
 
 
+def digests(root: Path, preserve: Sequence[str] = ()) -> dict[str, str]:
+    """sha256 of every file under root that a build owns."""
+    return {rel: hashlib.sha256(data).hexdigest() for rel, data in existing_files(root, preserve).items()}
+
+
 @dataclass(frozen=True)
 class Drift:
     stale: tuple[str, ...]
@@ -74,14 +80,20 @@ def compare(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()
     )
 
 
-def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> None:
-    """Replace the owned content of root with files, all at once: readers see old or new, never a mix.
+def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> bool:
+    """Replace the owned content of root with files, all at once: readers see old or new, never a
+    mix. Returns False, writing nothing, when root already holds exactly these files.
 
-    The new tree is staged beside root (preserved entries hard-linked or copied in), then swapped
-    in with an atomic exchange; if the process dies before the swap, root is untouched.
+    The new tree is staged beside root, then swapped in with an atomic exchange; if the process
+    dies before the swap, root is untouched. Files that did not change, and preserved entries,
+    are hard-linked into the stage from the current tree (where links work): creating a file
+    costs far more than linking one, and a one-rule change leaves most files as they were.
     """
     for rel in files:
         check_relative(rel)
+    current = existing_files(root, preserve)
+    if current == dict(files):
+        return False
     root = root.resolve() if root.exists() else root.absolute()
     root.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(root)
@@ -94,15 +106,20 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
             for entry in sorted(root.iterdir()):
                 if entry.name in preserve:
                     shutil.copytree(entry, stage / entry.name, copy_function=_link_or_copy, symlinks=True)
+        made: set[Path] = set()
         for rel, data in sorted(files.items()):
             target = stage / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            if current.get(rel) == data and _link(root / rel, target):
+                continue
             with open(target, "wb") as handle:
                 handle.write(data)
         _flush_to_disk(stage)  # the staged tree is on disk before it replaces the old one
         if not root.exists():
             os.rename(stage, root)
-            return
+            return True
         if not _exchange(stage, root):
             # No atomic exchange here: two renames, with a backup kept until the second one lands.
             backup = root.parent / f".{root.name}.detc-old-{os.getpid()}"
@@ -114,6 +131,15 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+    return True
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _flush_to_disk(stage: Path) -> None:

@@ -19,7 +19,9 @@ PACKAGE_MANIFEST = "package.json"
 
 
 def package_manifest(result: BuildResult, profile: Profile) -> dict[str, Any]:
-    """Per rule: id, version, source hash and the sha256 of each artifact that carries it."""
+    """Per rule: id, version, source hash and, for each artifact that carries it, the sha256 of
+    the file (a file of its own) or of its share of the file (a file many rules share), so that
+    the difference of two packages names the rules that really changed."""
     rules: dict[str, Any] = {}
     manifest = json.loads(result.files["manifest.json"])
     for rr in result.results:
@@ -27,7 +29,7 @@ def package_manifest(result: BuildResult, profile: Profile) -> dict[str, Any]:
         artifacts: dict[str, str] = {}
         for entry in manifest["rules"][rule.id]["targets"].values():
             for art in entry.get("artifacts", []):
-                artifacts[art["path"]] = art["sha256"]
+                artifacts[art["path"]] = art.get("sha256") or art["part_sha256"]
         rules[rule.id] = {
             "title": rule.title,
             "version": str(rule.sigma.modified or rule.sigma.date or ""),

@@ -37,3 +37,23 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def display_paths(paths: list[Path]) -> list[str]:
+    """``display_path`` of many files, resolving each folder once instead of each file."""
+    cwd = Path.cwd().resolve()
+    folders: dict[Path, Path | None] = {}
+    out = []
+    for path in paths:
+        if path.is_symlink():
+            out.append(display_path(path))
+            continue
+        parent = path.parent
+        if parent not in folders:
+            try:
+                folders[parent] = parent.resolve().relative_to(cwd)
+            except ValueError:
+                folders[parent] = None
+        shown = folders[parent]
+        out.append(str(shown / path.name) if shown is not None else str(path))
+    return out

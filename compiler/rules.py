@@ -163,13 +163,15 @@ def parse_meta(block: Any, level: str, path: str, rid: str) -> DetcMeta:
     )
 
 
-def load_rule(path: Path, display: str | None = None) -> DetcRule:
-    """Read and parse one rule file; every problem is a RuleLoadError naming the file."""
+def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) -> DetcRule:
+    """Read (unless its bytes are given) and parse one rule file; every problem is a RuleLoadError
+    naming the file."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise _err(f"cannot read: {err.strerror}", shown) from err
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise _err(f"cannot read: {err.strerror}", shown) from err
     data = load_yaml(raw, shown)
     if not isinstance(data, dict):
         raise _err("a rule must be a YAML mapping", shown)

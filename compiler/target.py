@@ -45,6 +45,37 @@ class Artifact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Fragment:
+    """One rule's share of one emitter's artifacts, made from that rule alone.
+
+    Build workers make fragments beside the compilations, the cache keeps them as JSON, and the
+    emitter's ``assemble`` joins every rule's fragment into the artifacts, so that a one-rule change
+    remakes one fragment. ``files`` are artifacts that carry this rule alone (path to text);
+    ``parts`` are its shares of artifacts that carry many rules (path to JSON data that only the
+    emitter's ``assemble`` reads); ``targets`` names, per path, the targets whose queries it carries.
+    """
+
+    rule_id: str
+    rule_path: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    parts: Mapping[str, Any] = field(default_factory=dict)
+    targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id, "rule_path": self.rule_path, "files": dict(self.files),
+            "parts": dict(self.parts), "targets": {k: list(v) for k, v in self.targets.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Fragment":
+        return cls(
+            rule_id=data["rule_id"], rule_path=data["rule_path"], files=data["files"], parts=data["parts"],
+            targets={k: tuple(v) for k, v in data["targets"].items()},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class RuleResult:
     """A rule with, per target, its compiled query or the reason it is unsupported."""
 
@@ -58,10 +89,13 @@ class Outcome:
     """A build held in memory: its files, and how they came about."""
 
     files: dict[str, bytes]
-    results: tuple[RuleResult, ...] = ()
+    rules: int = 0
+    """Rules built (after a client profile's selection)."""
+    unsupported: int = 0
+    """Rule x target pairs a target cannot express."""
     problems: tuple["DetcError", ...] = ()
-    cached: bool = False
     stats: dict[str, int] = field(default_factory=dict)
+    """Rules served from the cache (``hits``) and made anew (``misses``)."""
 
 
 Matcher = Callable[[Any], bool]
@@ -93,9 +127,19 @@ class Emitter(Protocol):
     name: str
     targets: tuple[str, ...]
 
-    def emit(self, results: Sequence[RuleResult], profile: "Profile") -> list[Artifact]:
-        """Write this platform's artifacts for all rules, deterministically."""
+    def fragment(self, result: RuleResult, profile: "Profile") -> Fragment | None:
+        """This rule's share of the platform's artifacts (None: it has none, e.g. no target compiled)."""
         ...
+
+    def assemble(self, fragments: Sequence[Fragment], profile: "Profile") -> list[Artifact]:
+        """The platform's artifacts from every rule's fragment, in rule path order; deterministic."""
+        ...
+
+
+def emit(emitter: Emitter, results: Sequence[RuleResult], profile: "Profile") -> list[Artifact]:
+    """An emitter's artifacts for compiled results: each rule's fragment, then assembled."""
+    fragments = [f for f in (emitter.fragment(r, profile) for r in results) if f is not None]
+    return emitter.assemble(fragments, profile)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,28 @@ def test_diff_reports_added_removed_changed(tmp_path: Path):
     assert "rule source changed" in changes["changed"][0]["changes"]
 
 
+def test_diff_names_only_the_rules_that_changed(tmp_path: Path):
+    """A rule added to shared files (rules.ndjson, savedsearches.conf, the templates) changes no
+    other rule's share of them: the others are not reported as changed."""
+    rules = tmp_path / "sigma"
+    shutil.copytree(ROOT / "sigma", rules)
+    args = ["--client", "acme", "--clients-dir", str(ROOT / "clients"), "--rules", str(rules)]
+    assert runner.invoke(app, ["package", *args, "--output", str(tmp_path / "old")]).exit_code == 0
+    seed = next(rules.rglob("aws_kms_imported_key_material_deleted.yml"))
+    (rules / "aws" / "extra.yml").write_text(
+        seed.read_text()
+        .replace("f6fee40d-8a5e-4cc8-9f73-8688419c6d68", "0b5ddc9e-3f5e-4c3b-9f61-2d1a8a0e4f11")
+        .replace("title: AWS KMS Imported Key Material Deleted", "title: Extra")
+    )
+    assert runner.invoke(app, ["package", *args, "--output", str(tmp_path / "new")]).exit_code == 0
+    result = runner.invoke(
+        app, ["diff", str(tmp_path / "old" / "acme.package.json"), str(tmp_path / "new" / "acme.package.json"), "--json"]
+    )
+    changes = json.loads(result.stdout)
+    assert [a["id"] for a in changes["added"]] == ["0b5ddc9e-3f5e-4c3b-9f61-2d1a8a0e4f11"]
+    assert changes["changed"] == []
+
+
 def _elastic_ids(profile_name: str | None, tmp_path: Path, data: dict | None = None) -> set[str]:
     from backends.elastic.emit import ElasticEmitter
     from compiler.build import compile_rules

@@ -122,9 +122,15 @@ def test_elastic_toml_strings_read_back(text: str) -> None:
 
 def test_elastic_toml_check_catches_a_mismatch() -> None:
     with pytest.raises(EmitError, match="does not read back"):
-        check('a = "x"\n', {"a": "y"}, "test")
+        check('a = "x\\n"\n', {"a": "x"}, "test")
     with pytest.raises(EmitError, match="does not parse"):
-        check("a = \n", {"a": "y"}, "test")
+        check('a = "\\q"\n', {"a": "y"}, "test")
+
+
+def test_elastic_toml_check_parses_only_documents_with_an_escape() -> None:
+    check('a = "x"\n', {"a": "x"}, "test")  # verbatim: nothing the writer escaped
+    with pytest.raises(EmitError):
+        check('a = "x\x01"\n', {"a": "x"}, "test")  # a raw control character is parsed, and refused
 
 
 def test_elastic_output_is_deterministic() -> None:

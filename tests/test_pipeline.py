@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
+from compiler import cache as cache_module
 from compiler.cache import Cache
-from compiler.pipeline import compile_all, load_checked, run_build
+from compiler.pipeline import SERIAL_BELOW, run_build
 from compiler.profile import DEFAULT_PROFILE
 from compiler.target import load_registry
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CORPUS, SEED_RULE, SEED_TESTS
 
 REGISTRY = load_registry()
 TARGETS = list(REGISTRY.targets.values())
@@ -19,73 +22,143 @@ AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
 needs_corpus = pytest.mark.skipif(not AWS_RULES.is_dir(), reason="shared corpus not present")
 
 
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts of compilations per target and fragments per emitter (in-process builds only)."""
+    counts: Counter[str] = Counter()
+    for target in TARGETS:
+        real = target.compile
+
+        def compile(rule, profile, _real=real, _name=target.name):
+            counts[_name] += 1
+            return _real(rule, profile)
+
+        monkeypatch.setattr(target, "compile", compile)
+    for emitter in REGISTRY.emitters:
+        real_fragment = emitter.fragment
+
+        def fragment(result, profile, _real=real_fragment, _name=emitter.name):
+            counts["emit:" + _name] += 1
+            return _real(result, profile)
+
+        monkeypatch.setattr(emitter, "fragment", fragment)
+    return counts
+
+
+def _many_rules(folder: Path, count: int) -> Path:
+    """count variants of the seed rule (new ids, one value changed), the first with its tests."""
+    folder.mkdir(parents=True)
+    data = yaml.safe_load(SEED_RULE.read_text())
+    for i in range(count):
+        rule = dict(data, id=f"00000000-0000-4000-8000-{i:012d}", title=f"Variant {i}")
+        rule["detection"] = {**data["detection"], "extra": {"eventName": f"Variant{i}"}}
+        rule["detection"]["condition"] = f"({data['detection']['condition']}) or extra"
+        (folder / f"rule_{i:03}.yml").write_text(yaml.safe_dump(rule, sort_keys=False))
+    shutil.copy(SEED_TESTS, folder / "rule_000.tests.yml")
+    return folder
+
+
 @needs_corpus
 def test_parallel_build_equals_serial_build():
     serial = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
     parallel = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
     assert serial.problems == () and parallel.problems == ()
-    assert len(serial.results) > 32
+    assert serial.rules > SERIAL_BELOW
     assert serial.files == parallel.files
 
 
-@needs_corpus
-def test_parallel_compile_keeps_rule_order_and_errors():
-    rules = load_checked(AWS_RULES).rules
-    results, errors = compile_all(rules, TARGETS, DEFAULT_PROFILE, jobs=2)
-    assert [r.rule.id for r in results] == [r.id for r in rules]
-    assert errors == []
+def test_parallel_build_reports_problems_in_path_order(tmp_path: Path):
+    rules = _many_rules(tmp_path / "rules", SERIAL_BELOW + 8)
+    (rules / "rule_005.yml").write_text("title: [unclosed\n")
+    (rules / "rule_020.yml").write_text((rules / "rule_021.yml").read_text())  # same id as 021
+    (rules / "rule_030.yml").write_text("- not\n- a mapping\n")
+    serial = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
+    parallel = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
+    lines = [str(p) for p in serial.problems]
+    assert lines == [str(p) for p in parallel.problems]
+    assert [line.split(":")[0].rsplit("/", 1)[-1] for line in lines] == ["rule_005.yml", "rule_021.yml", "rule_030.yml"]
+    assert "duplicate rule id (also in" in lines[1] and "rule_020.yml" in lines[1]
 
 
-def test_cache_serves_an_unchanged_build_and_invalidates_a_changed_rule(tmp_path: Path):
-    rules = tmp_path / "sigma"
-    shutil.copytree(ROOT / "sigma", rules)
-    cache = Cache(tmp_path / "cache")
-    first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=cache)
-    assert not first.cached
-    again = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    assert again.cached and again.files == first.files
-    seed = next(rules.rglob("aws_kms_imported_key_material_deleted.yml"))
-    seed.write_text(seed.read_text().replace("level: medium", "level: high"))
-    changed = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    assert not changed.cached and changed.files != first.files
+def test_cache_serves_an_unchanged_build_and_remakes_only_a_changed_rule(tmp_path: Path, counted: Counter[str]):
+    rules = _many_rules(tmp_path / "rules", 5)
+    store = tmp_path / "cache"
+    first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert first.problems == () and first.stats == {"hits": 0, "misses": 5}
+    assert counted["sigma"] == 5 and counted["emit:elastic"] == 5
+    counted.clear()
+    again = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert again.files == first.files and again.stats == {"hits": 5, "misses": 0}
+    assert sum(counted.values()) == 0  # nothing compiled, nothing emitted
+    victim = rules / "rule_003.yml"
+    victim.write_text(victim.read_text().replace("level: medium", "level: high"))
+    changed = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert changed.stats == {"hits": 4, "misses": 1}
+    assert {counted[t.name] for t in TARGETS} == {1}  # one rule, once per target
+    assert changed.files != first.files
     uncached = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(None))
     assert uncached.files == changed.files
 
 
-def test_cache_invalidates_when_a_tests_file_changes(tmp_path: Path):
-    rules = tmp_path / "sigma"
-    shutil.copytree(ROOT / "sigma", rules)
-    run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    tests_file = next(rules.rglob("*.tests.yml"))
+def test_a_tests_file_change_rechecks_the_fixtures_but_compiles_nothing(tmp_path: Path, counted: Counter[str]):
+    rules = _many_rules(tmp_path / "rules", 2)
+    store = tmp_path / "cache"
+    run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    counted.clear()
+    tests_file = rules / "rule_000.tests.yml"
     tests_file.write_text(tests_file.read_text().replace("expect: no_match", "expect: nonsense", 1))
-    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    assert not outcome.cached
+    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
     assert any("'expect' must be match or no_match" in str(p) for p in outcome.problems)
+    tests_file.write_text(SEED_TESTS.read_text())
+    fixed = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert fixed.problems == ()
+    assert sum(counted.values()) == 0  # the compilations and fragments were reused
 
 
-def test_corrupt_cache_blob_is_a_miss_not_wrong_output(tmp_path: Path):
-    rules = tmp_path / "sigma"
-    shutil.copytree(ROOT / "sigma", rules)
-    first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    for blob in (tmp_path / "cache" / "blob").rglob("*"):
-        if blob.is_file():
-            blob.write_bytes(b"corrupted")
-    again = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
-    assert not again.cached and again.files == first.files
+def test_an_event_file_change_is_seen(tmp_path: Path):
+    rules = _many_rules(tmp_path / "rules", 1)
+    cases = yaml.safe_load((rules / "rule_000.tests.yml").read_text())
+    (rules / "event.json").write_text('{"eventName": "X"}')
+    cases["cases"][0] = {"name": "from a file", "expect": cases["cases"][0]["expect"], "event_file": "event.json"}
+    (rules / "rule_000.tests.yml").write_text(yaml.safe_dump(cases, sort_keys=False))
+    store = tmp_path / "cache"
+    assert run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store)).problems == ()
+    (rules / "event.json").write_text("not json")
+    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert any("is not JSON" in str(p) for p in outcome.problems)
 
 
-def test_target_code_change_invalidates_compiled_entries(tmp_path: Path, monkeypatch):
-    from compiler import cache as cache_module
+def test_a_damaged_cache_is_started_afresh(tmp_path: Path):
+    rules = _many_rules(tmp_path / "rules", 2)
+    store = tmp_path / "cache"
+    first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    (store / cache_module.DB_NAME).write_bytes(b"this is not a database" * 100)
+    again = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert again.files == first.files and again.stats["misses"] == 2
+    served = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert served.files == first.files and served.stats["hits"] == 2
 
-    rules = tmp_path / "sigma"
-    shutil.copytree(ROOT / "sigma", rules)
-    run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(tmp_path / "cache"))
+
+def test_one_platform_code_change_remakes_that_platform_only(tmp_path: Path, monkeypatch, counted: Counter[str]):
+    rules = _many_rules(tmp_path / "rules", 3)
+    store = tmp_path / "cache"
+    first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
     real = cache_module.package_fingerprint
 
     def edited(package: str) -> str:
-        return real(package) + ("-edited" if package.startswith("backends") else "")
+        return real(package) + ("-edited" if package == "backends.splunk" else "")
 
     monkeypatch.setattr(cache_module, "package_fingerprint", edited)
-    cache = Cache(tmp_path / "cache")
-    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=cache)
-    assert not outcome.cached and cache.hits == 0
+    counted.clear()
+    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert outcome.files == first.files and outcome.stats == {"hits": 0, "misses": 3}
+    assert counted == Counter({"spl": 3, "emit:splunk": 3})
+
+
+def test_a_changed_target_selection_is_its_own_build(tmp_path: Path):
+    rules = _many_rules(tmp_path / "rules", 2)
+    store = tmp_path / "cache"
+    kql_only = run_build(rules, REGISTRY, [REGISTRY.get("kql")], DEFAULT_PROFILE, cache=Cache(store))
+    every = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
+    assert set(every.files) > set(kql_only.files)
+    assert run_build(rules, REGISTRY, [REGISTRY.get("kql")], DEFAULT_PROFILE, cache=Cache(store)).files == kql_only.files

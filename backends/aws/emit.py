@@ -1,6 +1,7 @@
 """EventBridge artifacts: a pattern file per rule, a CloudFormation template and a Terraform JSON file.
 
-One model (``DeployedRule``) is built per rule and serialized twice, so the two templates cannot drift.
+Each rule's fragment holds its pattern file, its CloudFormation resource (rendered YAML) and its
+Terraform rule, all made from one name, description and pattern, so the two templates cannot drift.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from backends.aws.target import DEFAULTS, NAME, compact
@@ -17,7 +17,7 @@ from compiler.build import dumps
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
-from compiler.target import Artifact, RuleResult
+from compiler.target import Artifact, Fragment, RuleResult, emit
 from compiler.yamlio import dump_yaml
 
 RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
@@ -27,17 +27,10 @@ DESCRIPTION_MAX = 512
 TARGET_ID = "detc-alert"
 
 
-@dataclass(frozen=True, kw_only=True)
-class DeployedRule:
-    rule_id: str
-    stem: str
-    name: str
-    description: str
-    state: str
-    pattern: dict[str, Any]
-    requirements: tuple[str, ...]
-    caveats: tuple[str, ...]
-    regions: str
+CFN_PATH = "aws/cloudformation.yaml"
+TF_PATH = "aws/eventbridge.tf.json"
+_YAML = {"sort_keys": True, "allow_unicode": True, "default_flow_style": False, "width": 4096}
+"""How the CloudFormation template is written (PyYAML, block style, keys sorted)."""
 
 
 def rule_name(prefix: str, stem: str, rule_id: str) -> str:
@@ -55,82 +48,60 @@ def _description(title: str, rule_id: str) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
 
 
-def deployed_rules(results: Sequence[RuleResult], profile: Profile) -> list[DeployedRule]:
-    settings = profile.settings(NAME, DEFAULTS)
-    out: list[DeployedRule] = []
-    names: dict[str, str] = {}
-    for result in sorted(results, key=lambda r: r.rule.path):
-        compiled = result.compiled.get(NAME)
-        if compiled is None:
-            continue
-        stem = rule_stem(result.rule.path)
-        name = rule_name(str(settings["name_prefix"]), stem, result.rule.id)
-        if name in names:
-            raise EmitError(f"rule name {name!r} is used by {names[name]} too", path=result.rule.path, target=NAME)
-        names[name] = result.rule.path
-        details = compiled.details
-        out.append(
-            DeployedRule(
-                rule_id=result.rule.id,
-                stem=stem,
-                name=name,
-                description=_description(result.rule.title, result.rule.id),
-                state=str(details["rule_state"]),
-                pattern=json.loads(compiled.query),
-                requirements=tuple(details["delivery_requirements"]),
-                caveats=compiled.caveats,
-                regions=str(details["deploy_regions"]),
-            )
-        )
-    return out
-
-
 def _unique(base: str, used: set[str], rule_id: str) -> str:
     name = base if base not in used else f"{base}{hashlib.sha256(rule_id.encode()).hexdigest()[:8]}"
     used.add(name)
     return name
 
 
-def cloudformation(rules: Sequence[DeployedRule], settings: dict[str, Any]) -> bytes:
+def cfn_resource(name: str, description: str, pattern: dict[str, Any], details: Any, caveats: Any, rule_id: str) -> dict[str, Any]:
+    """One rule's ``AWS::Events::Rule`` resource, its topic and bus given as template parameters."""
+    return {
+        "Type": "AWS::Events::Rule",
+        "Metadata": {
+            "detc": {
+                "sigma_id": rule_id,
+                "deploy_regions": str(details["deploy_regions"]),
+                "delivery_requirements": list(details["delivery_requirements"]),
+                "caveats": list(caveats),
+            }
+        },
+        "Properties": {
+            "Name": name,
+            "Description": description,
+            "State": str(details["rule_state"]),
+            "EventBusName": {"Ref": "EventBusName"},
+            "EventPattern": pattern,
+            "Targets": [{"Id": TARGET_ID, "Arn": {"Ref": "AlertTopicArn"}}],
+        },
+    }
+
+
+def _indented(text: str, indent: str) -> str:
+    """PyYAML block text moved right: every non-empty line gains the indent (an empty line inside a
+    quoted scalar stands for a line break and stays empty)."""
+    return "".join(indent + line if line.strip("\n") else line for line in text.splitlines(keepends=True))
+
+
+def cloudformation(resources: Sequence[tuple[str, str]], settings: dict[str, Any]) -> bytes:
+    """The template: parameters, then each (logical id, resource YAML) under ``Resources``, sorted."""
     topic: dict[str, Any] = {
         "Type": "String",
         "Description": "ARN of the SNS topic that receives matching events (its policy must allow events.amazonaws.com to publish)",
     }
     if settings["alert_topic_arn"]:
         topic["Default"] = settings["alert_topic_arn"]
-    resources: dict[str, Any] = {}
-    used: set[str] = set()
-    for rule in rules:
-        logical = _unique("Rule" + "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", rule.stem) if w), used, rule.rule_id)
-        resources[logical] = {
-            "Type": "AWS::Events::Rule",
-            "Metadata": {
-                "detc": {
-                    "sigma_id": rule.rule_id,
-                    "deploy_regions": rule.regions,
-                    "delivery_requirements": list(rule.requirements),
-                    "caveats": list(rule.caveats),
-                }
-            },
-            "Properties": {
-                "Name": rule.name,
-                "Description": rule.description,
-                "State": rule.state,
-                "EventBusName": {"Ref": "EventBusName"},
-                "EventPattern": rule.pattern,
-                "Targets": [{"Id": TARGET_ID, "Arn": {"Ref": "AlertTopicArn"}}],
-            },
-        }
-    template = {
+    head = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"detc: {len(rules)} EventBridge rule(s) compiled from Sigma",
+        "Description": f"detc: {len(resources)} EventBridge rule(s) compiled from Sigma",
         "Parameters": {
             "AlertTopicArn": topic,
             "EventBusName": {"Type": "String", "Default": settings["event_bus"], "Description": "Event bus of the rules"},
         },
-        "Resources": resources,
     }
-    text = dump_yaml(template, sort_keys=True, allow_unicode=True, default_flow_style=False, width=4096)
+    # "Resources" sorts after every key of the head, as yaml.dump(sort_keys=True) would place it.
+    text = dump_yaml(head, **_YAML) + "Resources:\n"
+    text += "".join(f"  {logical}:\n" + _indented(body, "    ") for logical, body in sorted(resources))
     return text.encode("utf-8")
 
 
@@ -139,34 +110,25 @@ def _tf_literal(text: str) -> str:
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
-def terraform(rules: Sequence[DeployedRule], settings: dict[str, Any]) -> bytes:
+def terraform(event_rules: Sequence[tuple[str, dict[str, Any]]], settings: dict[str, Any]) -> bytes:
     topic: dict[str, Any] = {"type": "string", "description": "ARN of the SNS topic that receives matching events"}
     if settings["alert_topic_arn"]:
         topic["default"] = settings["alert_topic_arn"]
-    event_rules: dict[str, Any] = {}
-    targets: dict[str, Any] = {}
-    used: set[str] = set()
-    for rule in rules:
-        key = _unique("detc_" + re.sub(r"[^A-Za-z0-9_]+", "_", rule.stem), used, rule.rule_id)
-        event_rules[key] = {
-            "name": rule.name,
-            "description": _tf_literal(rule.description),
-            "event_bus_name": "${var.event_bus_name}",
-            "event_pattern": _tf_literal(compact(rule.pattern)),
-            "state": rule.state,
-        }
-        targets[key] = {
+    targets = {
+        key: {
             "rule": f"${{aws_cloudwatch_event_rule.{key}.name}}",
             "event_bus_name": "${var.event_bus_name}",
             "target_id": TARGET_ID,
             "arn": "${var.alert_topic_arn}",
         }
+        for key, _ in event_rules
+    }
     document = {
         "variable": {
             "alert_topic_arn": topic,
             "event_bus_name": {"type": "string", "default": settings["event_bus"]},
         },
-        "resource": {"aws_cloudwatch_event_rule": event_rules, "aws_cloudwatch_event_target": targets},
+        "resource": {"aws_cloudwatch_event_rule": dict(event_rules), "aws_cloudwatch_event_target": targets},
     }
     return dumps(document)
 
@@ -175,21 +137,70 @@ class EventBridgeEmitter:
     name = "aws"
     targets = (NAME,)
 
-    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
-        rules = deployed_rules(results, profile)
-        if not rules:
+    def fragment(self, result: RuleResult, profile: Profile) -> Fragment | None:
+        """The rule's pattern file, its CloudFormation resource and its Terraform rule."""
+        compiled = result.compiled.get(NAME)
+        if compiled is None:
+            return None
+        rule = result.rule
+        settings = profile.settings(NAME, DEFAULTS)
+        stem = rule_stem(rule.path)
+        name = rule_name(str(settings["name_prefix"]), stem, rule.id)
+        description = _description(rule.title, rule.id)
+        pattern = json.loads(compiled.query)
+        details = compiled.details
+        resource = cfn_resource(name, description, pattern, details, compiled.caveats, rule.id)
+        pattern_path = f"aws/patterns/{stem}.json"
+        return Fragment(
+            rule_id=rule.id,
+            rule_path=rule.path,
+            files={pattern_path: dumps(pattern).decode("utf-8")},
+            parts={
+                CFN_PATH: {
+                    "name": name,
+                    "logical": "Rule" + "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", stem) if w),
+                    "resource": dump_yaml(resource, **_YAML),
+                },
+                TF_PATH: {
+                    "key": "detc_" + re.sub(r"[^A-Za-z0-9_]+", "_", stem),
+                    "rule": {
+                        "name": name,
+                        "description": _tf_literal(description),
+                        "event_bus_name": "${var.event_bus_name}",
+                        "event_pattern": _tf_literal(compact(pattern)),
+                        "state": str(details["rule_state"]),
+                    },
+                },
+            },
+            targets={pattern_path: self.targets, CFN_PATH: self.targets, TF_PATH: self.targets},
+        )
+
+    def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
+        ordered = sorted(fragments, key=lambda f: f.rule_path)
+        if not ordered:
             return []
         settings = profile.settings(NAME, DEFAULTS)
-        ids = tuple(r.rule_id for r in rules)
-        artifacts = [
-            Artifact(
-                path=f"aws/patterns/{rule.stem}.json",
-                data=dumps(rule.pattern),
-                rules=(rule.rule_id,),
-                targets=self.targets,
-            )
-            for rule in rules
+        names: dict[str, str] = {}
+        for fragment in ordered:
+            name = fragment.parts[CFN_PATH]["name"]
+            if name in names:
+                raise EmitError(f"rule name {name!r} is used by {names[name]} too", path=fragment.rule_path, target=NAME)
+            names[name] = fragment.rule_path
+        logical: set[str] = set()
+        keys: set[str] = set()
+        resources = [
+            (_unique(f.parts[CFN_PATH]["logical"], logical, f.rule_id), f.parts[CFN_PATH]["resource"]) for f in ordered
         ]
-        artifacts.append(Artifact(path="aws/cloudformation.yaml", data=cloudformation(rules, settings), rules=ids, targets=self.targets))
-        artifacts.append(Artifact(path="aws/eventbridge.tf.json", data=terraform(rules, settings), rules=ids, targets=self.targets))
+        event_rules = [(_unique(f.parts[TF_PATH]["key"], keys, f.rule_id), f.parts[TF_PATH]["rule"]) for f in ordered]
+        ids = tuple(f.rule_id for f in ordered)
+        artifacts = [
+            Artifact(path=path, data=text.encode("utf-8"), rules=(f.rule_id,), targets=self.targets)
+            for f in ordered
+            for path, text in f.files.items()
+        ]
+        artifacts.append(Artifact(path=CFN_PATH, data=cloudformation(resources, settings), rules=ids, targets=self.targets))
+        artifacts.append(Artifact(path=TF_PATH, data=terraform(event_rules, settings), rules=ids, targets=self.targets))
         return artifacts
+
+    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
+        return emit(self, results, profile)

@@ -13,6 +13,7 @@ from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
 from backends.aws.pipeline import eventbridge_cloudtrail
 from backends.aws.shaper import shape
+from compiler.build import dumps
 from compiler.errors import UsageError
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -33,8 +34,9 @@ PATTERN_MAX = 4096
 
 
 def pattern_text(pattern: Mapping[str, Any]) -> str:
-    """The one text form of a pattern: sorted keys, two-space indent."""
-    return json.dumps(pattern, sort_keys=True, indent=2, ensure_ascii=False)
+    """The one text form of a pattern: sorted keys, two-space indent (detc's JSON form, without
+    the final newline)."""
+    return dumps(pattern).decode("utf-8")[:-1]
 
 
 def compact(pattern: Mapping[str, Any]) -> str:

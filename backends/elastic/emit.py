@@ -22,7 +22,7 @@ from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, RuleResult
+from compiler.target import Artifact, Compiled, Fragment, RuleResult, emit
 
 FRAMEWORK = "MITRE ATT&CK"
 DEFAULT_INTERVAL = "5m"
@@ -31,6 +31,7 @@ LUCENE_RULE_NAMESPACE = uuid.UUID("3f5abd91-0d1c-4e9a-9b7e-6c1e2a4d8e10")
 CLIENT_RULE_NAMESPACE = uuid.UUID("8d0f4c6e-2b7a-5e31-a9c4-51f0d3b6e7a2")
 """Namespace of the uuid5 rule ids of client builds: uuid5(this, "<client namespace>/<Sigma id>")."""
 VARIANTS = (("kql", "kuery"), ("lucene", "lucene"))
+NDJSON = "elastic/rules.ndjson"
 
 
 def _date(value: dt.date | None) -> str | None:
@@ -244,39 +245,47 @@ class ElasticEmitter:
     name = "elastic"
     targets = ("kql", "lucene")
 
-    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
-        artifacts: list[Artifact] = []
-        lines: list[str] = []
-        line_rules: list[str] = []
-        line_targets: set[str] = set()
-        for result in results:
-            rule = result.rule
-            rule_id = elastic_rule_id(rule, profile)
-            models = {t: rule_model(rule, result.compiled[t], rule_id, profile) for t, _ in VARIANTS if t in result.compiled}
-            if not models:
-                continue
-            primary = "kql" if "kql" in models else "lucene"
+    def fragment(self, result: RuleResult, profile: Profile) -> Fragment | None:
+        """The rule's TOML file and its Kibana import lines (one per query language)."""
+        rule = result.rule
+        rule_id = elastic_rule_id(rule, profile)
+        models = {t: rule_model(rule, result.compiled[t], rule_id, profile) for t, _ in VARIANTS if t in result.compiled}
+        if not models:
+            return None
+        primary = "kql" if "kql" in models else "lucene"
+        toml_path = f"elastic/{rule_stem(rule.path)}.toml"
+        lines = [
+            json.dumps(kibana_rule(rule, models[t], t, result.compiled[t]), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            for t, _language in VARIANTS
+            if t in models
+        ]
+        return Fragment(
+            rule_id=rule.id,
+            rule_path=rule.path,
+            files={toml_path: toml_document(rule, models[primary], result.compiled[primary]).decode("utf-8")},
+            parts={NDJSON: lines},
+            targets={toml_path: (primary,), NDJSON: tuple(t for t, _ in VARIANTS if t in models)},
+        )
+
+    def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
+        artifacts = [
+            Artifact(path=path, data=text.encode("utf-8"), rules=(f.rule_id,), targets=f.targets[path])
+            for f in fragments
+            for path, text in f.files.items()
+        ]
+        carried = [f for f in fragments if f.parts.get(NDJSON)]
+        if carried:
+            lines = [line for f in carried for line in f.parts[NDJSON]]
+            targets = {t for f in carried for t in f.targets[NDJSON]}
             artifacts.append(
                 Artifact(
-                    path=f"elastic/{rule_stem(rule.path)}.toml",
-                    data=toml_document(rule, models[primary], result.compiled[primary]),
-                    rules=(rule.id,),
-                    targets=(primary,),
-                )
-            )
-            for target, _language in VARIANTS:
-                if target in models:
-                    obj = kibana_rule(rule, models[target], target, result.compiled[target])
-                    lines.append(json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-                    line_targets.add(target)
-            line_rules.append(rule.id)
-        if lines:
-            artifacts.append(
-                Artifact(
-                    path="elastic/rules.ndjson",
+                    path=NDJSON,
                     data=("\n".join(lines) + "\n").encode("utf-8"),
-                    rules=tuple(line_rules),
-                    targets=tuple(t for t, _ in VARIANTS if t in line_targets),
+                    rules=tuple(f.rule_id for f in carried),
+                    targets=tuple(t for t, _ in VARIANTS if t in targets),
                 )
             )
         return artifacts
+
+    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
+        return emit(self, results, profile)

@@ -37,23 +37,32 @@ def _stanza_name(name: str) -> str:
     return name
 
 
-def write_conf(header: Sequence[str], stanzas: Iterable[tuple[str, Sequence[Setting]]]) -> bytes:
-    """A whole .conf file: comment header lines, then each stanza with its settings in order."""
+def stanza_text(name: str, settings: Sequence[Setting]) -> str:
+    """One stanza: its ``[name]`` header and its settings, in order, each on its line(s)."""
+    stanza = _stanza_name(name)
+    keys = [k for k, _ in settings]
+    if len(set(keys)) != len(keys):
+        raise EmitError(f"[{stanza}]: a key is written twice")
+    return "\n".join([f"[{stanza}]", *(conf_value(key, value) for key, value in settings)])
+
+
+def join_conf(header: Sequence[str], stanzas: Iterable[tuple[str, str]]) -> bytes:
+    """A whole .conf file: comment header lines, then each (name, rendered stanza), a blank line apart."""
     out: list[str] = []
     for line in header:
         if "\n" in line or "\r" in line:
             raise EmitError("a .conf comment is one line")
         out.append(f"# {line}".rstrip())
     seen: set[str] = set()
-    for name, settings in stanzas:
-        stanza = _stanza_name(name)
-        if stanza in seen:
-            raise EmitError(f"two rules would write the same stanza [{stanza}]")
-        seen.add(stanza)
-        keys = [k for k, _ in settings]
-        if len(set(keys)) != len(keys):
-            raise EmitError(f"[{stanza}]: a key is written twice")
+    for name, text in stanzas:
+        if name in seen:
+            raise EmitError(f"two rules would write the same stanza [{name}]")
+        seen.add(name)
         out.append("")
-        out.append(f"[{stanza}]")
-        out.extend(conf_value(key, value) for key, value in settings)
+        out.append(text)
     return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def write_conf(header: Sequence[str], stanzas: Iterable[tuple[str, Sequence[Setting]]]) -> bytes:
+    """A whole .conf file: comment header lines, then each stanza with its settings in order."""
+    return join_conf(header, ((name, stanza_text(name, settings)) for name, settings in stanzas))

@@ -141,6 +141,8 @@ def _prefilter(rule: Any) -> list[str]:
 def _refuse_negated_filled_error_code(rule: Any) -> None:
     """An errorCode value that also matches the add-on's filled-in value widens the search; under
     NOT that would exclude calls the rule keeps, so it is refused there."""
+    if not any(item.field == ERROR_CODE for item in detection_items(rule)):
+        return  # no errorCode test at all: nothing to look for under NOT
     for field, value in _negated_values(rule):
         if field == ERROR_CODE and matches_filled_value(value):
             raise UnsupportedFeature(
