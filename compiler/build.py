@@ -134,7 +134,10 @@ def make_fragment(emitter: Emitter, result: RuleResult, profile: Profile) -> Fra
 def plain(compiled: Compiled) -> Compiled:
     """The compilation with its details as JSON gives them back (tuples as lists, other values as
     text): what the manifest and the cache hold."""
-    details = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
+    try:
+        details = orjson.loads(orjson.dumps(dict(compiled.details), default=str, option=orjson.OPT_SORT_KEYS))
+    except (orjson.JSONEncodeError, TypeError):
+        details = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
     return Compiled(target=compiled.target, query=compiled.query, caveats=tuple(compiled.caveats), details=details)
 
 

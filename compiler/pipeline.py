@@ -47,13 +47,14 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Task:
-    """One rule to make: its file, bytes, and what the cache still has of it."""
+    """One rule to make: its file, bytes, cache key, and what the cache still has of it."""
 
     index: int
     path: Path
     display: str
     raw: bytes
-    old: dict[str, Any] | None
+    key: str
+    old: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,8 @@ class Plan:
             return False
         if not entry.get("selected", False):
             return True
-        targets, fragments = entry.get("targets", {}), entry.get("fragments", {})
-        return all(targets.get(n, {}).get("fp") == fp for n, fp in self.target_fps.items()) and all(
-            fragments.get(n, {}).get("fp") == fp for n, fp in self.emitter_fps.items()
-        )
+        fps, fragments = entry.get("fps", {}), entry.get("fragments", {})
+        return fps == self.target_fps and all(fragments.get(n, {}).get("fp") == fp for n, fp in self.emitter_fps.items())
 
 
 def _compiled_json(compiled: Compiled) -> dict[str, Any]:
@@ -101,27 +100,31 @@ def _compiled(name: str, data: dict[str, Any]) -> Compiled:
     return Compiled(target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"])
 
 
-def make_entry(task: Task, plan: Plan) -> tuple[dict[str, Any] | None, list[DetcError]]:
+def make_entry(
+    task: Task, plan: Plan, old_compiled: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[DetcError]]:
     """Load, check, select, compile and cut one rule, reusing what its old entry still holds.
 
-    The entry is plain JSON data; it is None (and not cached) when the rule has a problem."""
+    Returns the rule's entry (what the parent assembles: manifest entry and fragments), its
+    compilations (what a later partial rebuild reuses), both plain JSON data, and its problems;
+    the entry is None (and nothing is cached) when the rule has a problem."""
     try:
         rule = load_rule(task.path, task.display, task.raw)
         fixtures = load_fixtures(rule)  # a broken tests file stops the build as surely as a broken rule
     except DetcError as err:
-        return None, [err]
+        return None, None, [err]
     tests_sha = hashlib.sha256(rule.tests_path.read_bytes()).hexdigest() if rule.tests_path else None
     events = file_digests(fixtures.event_files) if fixtures else {}
     entry: dict[str, Any] = {"id": rule.id, "tests_sha": tests_sha, "events": events, "selected": False}
     profile = plan.profile
     if not select_rules([rule], profile):
-        return entry, []
+        return entry, {}, []
     try:
         rule = apply_profile(rule, profile)
     except DetcError as err:
-        return None, [err]
+        return None, None, [err]
     old = task.old or {}
-    old_targets: dict[str, Any] = old.get("targets", {})
+    old_compiled = old_compiled or {}
     old_fragments: dict[str, Any] = old.get("fragments", {})
     errors: list[DetcError] = []
     compiled: dict[str, Compiled] = {}
@@ -129,7 +132,7 @@ def make_entry(task: Task, plan: Plan) -> tuple[dict[str, Any] | None, list[Detc
     targets: dict[str, Any] = {}
     for target in plan.targets:
         fp = plan.target_fps[target.name]
-        hit = old_targets.get(target.name)
+        hit = old_compiled.get(target.name)
         if hit is not None and hit.get("fp") == fp:
             targets[target.name] = hit
             if "reason" in hit:
@@ -149,14 +152,17 @@ def make_entry(task: Task, plan: Plan) -> tuple[dict[str, Any] | None, list[Detc
         compiled[target.name] = result
         targets[target.name] = {"fp": fp, **_compiled_json(result)}
     if errors:
-        return None, errors
+        return None, None, errors
     result = RuleResult(rule=rule, compiled=compiled, unsupported=unsupported)
     fragments: dict[str, Any] = {}
+    made: dict[str, Fragment] = {}
     for emitter in plan.emitters:
         fp = plan.emitter_fps[emitter.name]
         hit = old_fragments.get(emitter.name)
         if hit is not None and hit.get("fp") == fp:  # its fingerprint covers its targets' code too
             fragments[emitter.name] = hit
+            if hit["fragment"] is not None:
+                made[emitter.name] = Fragment.from_json(hit["fragment"])
             continue
         try:
             fragment = make_fragment(emitter, result, profile)
@@ -164,15 +170,16 @@ def make_entry(task: Task, plan: Plan) -> tuple[dict[str, Any] | None, list[Detc
             errors.append(err)
             continue
         fragments[emitter.name] = {"fp": fp, "fragment": fragment.to_json() if fragment is not None else None}
+        if fragment is not None:
+            made[emitter.name] = fragment
     if errors:
-        return None, errors
-    made = {n: Fragment.from_json(f["fragment"]) for n, f in fragments.items() if f["fragment"] is not None}
+        return None, None, errors
     entry.update(
-        selected=True, path=rule.path, targets=targets, fragments=fragments,
+        selected=True, path=rule.path, fps=dict(plan.target_fps), fragments=fragments,
         manifest=rule_manifest(rule, compiled, unsupported, made, [t.name for t in plan.targets]),
         unsupported=len(unsupported),
     )
-    return entry, []
+    return entry, targets, []
 
 
 def unit_from_entry(entry: dict[str, Any]) -> RuleUnit:
@@ -185,43 +192,66 @@ def unit_from_entry(entry: dict[str, Any]) -> RuleUnit:
     )
 
 
-# Worker state, inherited by forked workers: the plan and the tasks (never pickled to them).
+# Worker state, inherited by forked workers: the plan, the tasks and where the cache is (never
+# pickled to them; each process opens the cache file itself).
 _WORKER: dict[str, Any] = {}
 
-
-def _work(position: int) -> tuple[int, str | None, list[DetcError]]:
-    """One entry, sent back as the JSON text the cache stores (the parent parses it once)."""
-    task: Task = _WORKER["tasks"][position]
-    entry, errors = make_entry(task, _WORKER["plan"])
-    return position, json.dumps(entry, sort_keys=True) if entry is not None else None, errors
+Made = tuple[int, dict[str, Any] | None, list[DetcError]]
 
 
-def _chunks(n: int, jobs: int) -> int:
-    return max(1, min(32, n // (jobs * 8) or 1))
+def make_batch(tasks: Sequence[Task], positions: Sequence[int], plan: Plan, cache: Cache) -> list[Made]:
+    """Entries of some tasks, stored in the cache in one transaction: (position, entry, errors)."""
+    wanted = [tasks[p].key for p in positions if tasks[p].old is not None]
+    olds = cache.get_many("compiled", wanted) if wanted else {}
+    out: list[Made] = []
+    rows: dict[str, dict[str, str]] = {"rule": {}, "compiled": {}}
+    for position in positions:
+        task = tasks[position]
+        entry, compiled, errors = make_entry(task, plan, olds.get(task.key))
+        out.append((position, entry, errors))
+        if entry is not None and cache.root is not None:
+            rows["rule"][task.key] = json.dumps(entry, sort_keys=True)
+            rows["compiled"][task.key] = json.dumps(compiled, sort_keys=True)
+    for kind, texts in rows.items():
+        cache.put_texts(kind, texts)
+    return out
+
+
+def _work(positions: list[int]) -> list[Made]:
+    cache = _WORKER.get("cache")
+    if cache is None:  # first batch in this process: a connection of its own
+        cache = _WORKER["cache"] = Cache(_WORKER["cache_root"])
+    return make_batch(_WORKER["tasks"], positions, _WORKER["plan"], cache)
+
+
+def _batches(n: int, jobs: int) -> list[list[int]]:
+    size = max(1, min(32, n // (jobs * 8) or 1))
+    return [list(range(start, min(n, start + size))) for start in range(0, n, size)]
 
 
 def make_entries(
-    tasks: Sequence[Task], plan: Plan, *, jobs: int = 1, progress: Progress | None = None,
-) -> Iterator[tuple[int, str | None, list[DetcError]]]:
-    """Each task's position, entry (as JSON text) and errors, in task order, whatever ``jobs`` is;
-    yielded as they are made, so that the caller works while the workers do."""
+    tasks: Sequence[Task], plan: Plan, cache: Cache, *, jobs: int = 1, progress: Progress | None = None,
+) -> Iterator[Made]:
+    """Each task's position, entry and errors, in task order, whatever ``jobs`` is; yielded as
+    they are made, so that the caller works while the workers do. Workers store what they make
+    in the cache themselves."""
     if jobs <= 1 or len(tasks) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
-        for position, task in enumerate(tasks):
-            entry, errors = make_entry(task, plan)
-            yield position, json.dumps(entry, sort_keys=True) if entry is not None else None, errors
+        for batch in _batches(len(tasks), 1):
+            yield from make_batch(tasks, batch, plan, cache)
             if progress:
-                progress(1)
+                progress(len(batch))
         return
-    _WORKER.update(tasks=list(tasks), plan=plan)
+    cache.close()  # a SQLite connection must not cross a fork
+    _WORKER.update(tasks=list(tasks), plan=plan, cache_root=cache.root)
     # Objects that exist before the fork are left out of the workers' garbage collections: they
     # are never garbage, and scanning them would copy every memory page they sit on.
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for made in pool.map(_work, range(len(tasks)), chunksize=_chunks(len(tasks), jobs)):
-                yield made
+            for made in pool.map(_work, _batches(len(tasks), jobs)):
+                yield from made
                 if progress:
-                    progress(1)
+                    progress(len(made))
     finally:
         gc.unfreeze()
         _WORKER.clear()
@@ -244,11 +274,24 @@ def run_build(
 
     With ``whole`` (the build's key, ``cache.build_key``), a successful build also records the
     digest of every file it made, so that the next unchanged build can stop at comparing them."""
-    cache = cache or Cache(None)
+    # The parent makes no garbage cycles while it gathers and assembles, but it holds a great many
+    # objects, which the collector would scan again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_build(root, registry, targets, profile, jobs, cache or Cache(None), progress, whole)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_build(
+    root: Path, registry: Registry, targets: Sequence[Target], profile: Profile,
+    jobs: int, cache: Cache, progress: Callable[[int], Progress] | None, whole: str,
+) -> Outcome:
     plan = Plan.make(registry, targets, profile)
     problems: list[DetcError] = []
     tasks: list[Task] = []
-    keys: list[str] = []
     tests_shas: list[str | None] = []
     paths = rule_files(root)
     for path, shown in zip(paths, display_paths(paths)):
@@ -259,27 +302,22 @@ def run_build(
         except OSError as err:
             problems.append(RuleLoadError(f"cannot read: {err.strerror}", path=shown))
             continue
-        keys.append(rule_key(shown, raw, plan))
-        tasks.append(Task(len(tasks), path, shown, raw, None))
-    found = cache.get_many("rule", keys) if cache.root else {}
+        tasks.append(Task(len(tasks), path, shown, raw, rule_key(shown, raw, plan)))
+    found = cache.get_many("rule", [t.key for t in tasks]) if cache.root else {}
     entries: list[dict[str, Any] | None] = [None] * len(tasks)
     errors: list[list[DetcError]] = [[] for _ in tasks]
     pending: list[Task] = []
     for task in tasks:
-        old = found.get(keys[task.index])
+        old = found.get(task.key)
         if old is not None and plan.fresh(old, tests_shas[task.index]):
             entries[task.index] = old
         else:
-            pending.append(Task(task.index, task.path, task.display, task.raw, old))
+            pending.append(Task(task.index, task.path, task.display, task.raw, task.key, old))
     step = progress(len(pending)) if progress and pending else None
-    new: dict[str, str] = {}
-    for position, text, errs in make_entries(pending, plan, jobs=jobs, progress=step):
+    for position, entry, errs in make_entries(pending, plan, cache, jobs=jobs, progress=step):
         task = pending[position]
         errors[task.index] = errs
-        if text is not None:
-            entries[task.index] = json.loads(text)
-            new[keys[task.index]] = text
-    cache.put_texts("rule", new)
+        entries[task.index] = entry
     # Problems in path order: rules that do not load, duplicate ids, orphan tests files; then
     # what does not compile or emit.
     load_problems: list[DetcError] = list(problems)

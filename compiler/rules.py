@@ -92,9 +92,15 @@ class DetcRule:
     def severity(self) -> str:
         return LEVEL_TO_SEVERITY[self.level]
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.source).hexdigest()
+
+    @functools.cached_property
+    def conditions(self) -> tuple[Any, ...]:
+        """The condition trees of the rule as written, parsed once (pySigma parses anew, and
+        deep-copies, on every access to a condition's ``parsed``)."""
+        return tuple(condition.parsed for condition in self.sigma.detection.parsed_condition)
 
     @functools.cached_property
     def _frozen_sigma(self) -> bytes:
@@ -185,16 +191,14 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
     block = data.pop(CUSTOM_BLOCK, None)
     try:
         rule = SigmaRule.from_dict(data, collect_errors=False, source=SigmaRuleLocation(path))
-        for condition in rule.detection.parsed_condition:
-            condition.parse()  # pySigma parses conditions lazily; a bad one must fail at load
+        level = rule.level.name.lower() if rule.level else "medium"
     except SigmaError as err:
         raise _err(_sigma_message(err), shown, rid) from err
     except (TypeError, ValueError, AttributeError, KeyError) as err:
         raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
-    level = rule.level.name.lower() if rule.level else "medium"
     meta = parse_meta(block, level, shown, str(rule.id))
     tests = tests_path_for(path)
-    return DetcRule(
+    loaded = DetcRule(
         path=shown,
         source=raw,
         sigma=rule,
@@ -202,6 +206,13 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
         tests_path=tests if tests.exists() else None,
         data=data,
     )
+    try:
+        loaded.conditions  # pySigma parses conditions lazily; a bad one must fail at load
+    except SigmaError as err:
+        raise _err(_sigma_message(err), shown, rid) from err
+    except (TypeError, ValueError, AttributeError, KeyError) as err:
+        raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
+    return loaded
 
 
 def _sigma_message(err: SigmaError) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sigma.conditions import (
@@ -304,5 +304,10 @@ def compile_condition(node: Any) -> Predicate:
 
 def rule_predicate(rule: SigmaRule) -> Predicate:
     """One predicate for a rule: true when any of its conditions holds."""
-    conditions = [compile_condition(c.parsed) for c in rule.detection.parsed_condition]
+    return conditions_predicate([c.parsed for c in rule.detection.parsed_condition])
+
+
+def conditions_predicate(trees: Sequence[Any]) -> Predicate:
+    """One predicate for parsed condition trees: true when any of them holds."""
+    conditions = [compile_condition(tree) for tree in trees]
     return lambda rec: any(c(rec) for c in conditions)

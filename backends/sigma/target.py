@@ -9,7 +9,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from backends.sigma.evaluator import rule_predicate
+from backends.sigma.evaluator import conditions_predicate, rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -28,7 +28,7 @@ class SigmaTarget:
         try:
             # Refuses what the reference cannot evaluate, at compile time. The reference only reads
             # the rule (no pipeline rewrites it), so it needs no private copy.
-            rule_predicate(rule.sigma)
+            conditions_predicate(rule.conditions)
         except UnsupportedFeature as err:
             raise err.located(target=self.name) from None
         # The rule as written (or as a client profile rewrote it), not SigmaRule.to_dict(): pySigma
