@@ -22,7 +22,7 @@ from compiler.errors import CompileError, DetcError, EmitError, UnsupportedFeatu
 from compiler.naming import check_relative
 from compiler.profile import Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, Emitter, Fragment, Registry, RuleResult, Target
+from compiler.target import Compiled, Emitter, Fragment, Registry, RuleResult, Target
 
 MANIFEST = "manifest.json"
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
@@ -223,14 +223,15 @@ def build(
             errors.append(err)
     if errors:
         return BuildResult(results=tuple(results), files={}, errors=tuple(errors))
-    files, problems = assemble(units, emitters, targets, profile)
+    files, _, problems = assemble(units, emitters, targets, profile)
     return BuildResult(results=tuple(results), files=files, errors=tuple(problems))
 
 
 def assemble(
     units: Sequence[RuleUnit], emitters: Sequence[Emitter], targets: Sequence[Target], profile: Profile
-) -> tuple[dict[str, bytes], list[DetcError]]:
-    """Every emitter's artifacts from the units' fragments (rule path order), and the manifest."""
+) -> tuple[dict[str, bytes], dict[str, str], list[DetcError]]:
+    """Every emitter's artifacts from the units' fragments (rule path order), and the manifest;
+    with the sha256 of every file."""
     errors: list[DetcError] = []
     files: dict[str, bytes] = {}
     for emitter in emitters:
@@ -250,19 +251,22 @@ def assemble(
                 errors.append(EmitError(f"two artifacts claim {artifact.path}", target=emitter.name))
                 continue
             files[artifact.path] = artifact.data
-    if not errors:
-        files[MANIFEST] = dumps(manifest(units, targets, files, profile))
-    return files, errors
+    if errors:
+        return files, {}, errors
+    digests = {path: sha256(data) for path, data in files.items()}
+    files[MANIFEST] = dumps(manifest(units, targets, digests, profile))
+    digests[MANIFEST] = sha256(files[MANIFEST])
+    return files, digests, errors
 
 
 def manifest(
-    units: Sequence[RuleUnit], targets: Sequence[Target], files: Mapping[str, bytes], profile: Profile
+    units: Sequence[RuleUnit], targets: Sequence[Target], digests: Mapping[str, str], profile: Profile
 ) -> dict[str, Any]:
-    """Every rule's entry, and the digest of every file the build writes."""
+    """Every rule's entry, and the digest of every other file the build writes."""
     return {
         "detc_version": __version__,
         "profile": profile.name,
         "targets": [t.name for t in targets],
         "rules": {unit.rule_id: unit.manifest for unit in units},
-        "files": {path: sha256(files[path]) for path in sorted(files) if path != MANIFEST},
+        "files": {path: digests[path] for path in sorted(digests) if path != MANIFEST},
     }

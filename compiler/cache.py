@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
+from compiler.paths import Sources
 
 DEFAULT_DIR = Path(".detc-cache")
 DB_NAME = "cache.sqlite3"
@@ -179,26 +180,15 @@ class Cache:
             self._db = None
 
 
-def build_key(root: Path, selection: list[str] | None, profile_name: str, profile_sha: str) -> str:
+def build_key(sources: Sources, selection: list[str] | None, profile_name: str, profile_sha: str) -> str:
     """Everything a whole build's bytes depend on but the fixtures' event files (whose digests the
     build entry records), computed without importing any backend: rule and tests files (paths
     and bytes), all code, library versions, targets asked for, profile."""
-    from compiler.paths import display_path, orphan_tests_files, rule_files, tests_path_for
-
-    inputs = []
-    for path in rule_files(root):
-        tests = tests_path_for(path)
-        inputs.append(
-            (
-                display_path(path),
-                hashlib.sha256(path.read_bytes()).hexdigest(),
-                hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None,
-            )
-        )
-    orphans = [display_path(p) for p in orphan_tests_files(root)]
+    inputs = [(s.display, hashlib.sha256(s.raw).hexdigest(), s.tests_sha) for s in sources.rules]
     return key(
         "build", environment_fingerprint(), package_fingerprint("backends"),
-        sorted(selection) if selection else "all", profile_name, profile_sha, inputs, orphans,
+        sorted(selection) if selection else "all", profile_name, profile_sha, inputs,
+        list(sources.orphans), list(sources.unreadable),
     )
 
 

@@ -16,7 +16,7 @@ from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, display_path, orphan_tests_files
+from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
 from compiler.profile import DEFAULT_PROFILE, Profile
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ _PROGRESS: list[Progress] = []
 
 
 def _build_keys(
-    cache: Cache, rules: Path, target: Sequence[str] | None, clients: Sequence[str] | None,
+    cache: Cache, rules: Sources, target: Sequence[str] | None, clients: Sequence[str] | None,
     all_clients: bool, clients_dir: Path,
 ) -> dict[str, str]:
     """Each requested build's key (profile name to key), computed without importing pySigma;
@@ -287,7 +287,8 @@ def build(
     cache = Cache(None if no_cache else CACHE_DIR)
     builds: list[tuple[Profile, Any]] = []
     try:
-        keys = _build_keys(cache, rules, target, client, all_clients, clients_dir)
+        sources = read_sources(rules)  # read once, for the build's key and for the build
+        keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
         on_disk = {n: (_output_for(output, _named(n)), _unchanged(cache, k, *_output_for(output, _named(n)))) for n, k in keys.items()}
         if keys and all(count is not None for _, count in on_disk.values()):
             # Every requested build is on disk as the cache recorded it: nothing to compile.
@@ -301,7 +302,7 @@ def build(
         chosen = registry.select(target)
         for profile in _profiles(registry, client, all_clients, clients_dir):
             outcome = run_pipeline(
-                rules, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
+                sources, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
                 progress=_progress, whole=keys.get(profile.name, ""),
             )
             while _PROGRESS:

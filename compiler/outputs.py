@@ -31,21 +31,28 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def _owned(rel: str, preserve: Sequence[str]) -> bool:
-    return rel.split("/", 1)[0] not in preserve
-
-
 def existing_files(root: Path, preserve: Sequence[str] = ()) -> dict[str, bytes]:
-    """Files currently under root that a build owns (everything but the preserved top-level entries)."""
+    """Files currently under root that a build owns (everything but the preserved top-level
+    entries), by relative path in sorted order."""
     found: dict[str, bytes] = {}
     if not root.is_dir():
         return found
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(root).as_posix()
-            if _owned(rel, preserve):
-                found[rel] = path.read_bytes()
-    return found
+    top = os.fspath(root)
+    for folder, dirs, names in os.walk(top):
+        rel_folder = os.path.relpath(folder, top).replace(os.sep, "/")
+        if rel_folder == ".":
+            rel_folder = ""
+            dirs[:] = [d for d in dirs if d not in preserve]
+        for name in names:
+            rel = f"{rel_folder}/{name}" if rel_folder else name
+            if not rel_folder and name in preserve:
+                continue
+            path = os.path.join(folder, name)
+            if not os.path.isfile(path):
+                continue
+            with open(path, "rb") as handle:
+                found[rel] = handle.read()
+    return dict(sorted(found.items()))
 
 
 def digests(root: Path, preserve: Sequence[str] = ()) -> dict[str, str]:

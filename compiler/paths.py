@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.errors import RuleLoadError
@@ -20,7 +22,11 @@ def rule_files(root: Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise RuleLoadError("no such rules directory", path=str(root))
-    return sorted(p for p in root.rglob("*.yml") if not p.name.endswith(TESTS_SUFFIX) and p.is_file())
+    return sorted((p for p in root.rglob("*.yml") if not p.name.endswith(TESTS_SUFFIX) and p.is_file()), key=_order)
+
+
+def _order(path: Path) -> tuple[str, ...]:
+    return path.parts  # the order of PurePosixPath comparisons, without their cost
 
 
 def orphan_tests_files(root: Path) -> list[Path]:
@@ -28,8 +34,49 @@ def orphan_tests_files(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(
-        p for p in root.rglob("*" + TESTS_SUFFIX) if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()
+        (p for p in root.rglob("*" + TESTS_SUFFIX) if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()),
+        key=_order,
     )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One rule file as a build reads it: its path, how errors name it, its bytes, and the digest
+    of its tests file (None without one)."""
+
+    path: Path
+    display: str
+    raw: bytes
+    tests_sha: str | None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Every rule file below a root, read once per build (for the build's key and for the build)."""
+
+    root: Path
+    rules: tuple[Source, ...]
+    orphans: tuple[str, ...]
+    """Tests files without a rule, by display path."""
+    unreadable: tuple[tuple[str, str], ...] = field(default=())
+    """(display path, reason) of rule files that cannot be read."""
+
+
+def read_sources(root: Path) -> Sources:
+    paths = rule_files(root)
+    rules: list[Source] = []
+    unreadable: list[tuple[str, str]] = []
+    for path, shown in zip(paths, display_paths(paths)):
+        tests = tests_path_for(path)
+        try:
+            raw = path.read_bytes()
+            tests_sha = hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None
+        except OSError as err:
+            unreadable.append((shown, f"cannot read: {err.strerror}"))
+            continue
+        rules.append(Source(path, shown, raw, tests_sha))
+    orphans = tuple(display_path(p) for p in orphan_tests_files(root))
+    return Sources(root, tuple(rules), orphans, tuple(unreadable))
 
 
 def display_path(path: Path) -> str:

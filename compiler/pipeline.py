@@ -30,11 +30,11 @@ from compiler.build import (
     plain,
     rule_manifest,
 )
-from compiler.cache import Cache, environment_fingerprint, file_digests, key, package_fingerprint, target_fingerprint
+from compiler.cache import Cache, environment_fingerprint, file_digests, key, target_fingerprint
 from compiler.clients import apply_profile, select_rules
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
 from compiler.fixtures import load_fixtures
-from compiler.paths import display_path, display_paths, orphan_tests_files, rule_files, tests_path_for
+from compiler.paths import Sources, read_sources
 from compiler.profile import Profile
 from compiler.rules import load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, RuleResult, Target
@@ -266,43 +266,35 @@ def rule_key(display: str, raw: bytes, plan: Plan) -> str:
 
 
 def run_build(
-    root: Path, registry: Registry, targets: Sequence[Target], profile: Profile, *,
+    root: Path | Sources, registry: Registry, targets: Sequence[Target], profile: Profile, *,
     jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
     whole: str = "",
 ) -> Outcome:
     """A whole build in memory; each rule from the cache where nothing it depends on changed.
 
-    With ``whole`` (the build's key, ``cache.build_key``), a successful build also records the
-    digest of every file it made, so that the next unchanged build can stop at comparing them."""
+    ``root`` is the rules folder, or its files already read. With ``whole`` (the build's key,
+    ``cache.build_key``), a successful build also records the digest of every file it made, so
+    that the next unchanged build can stop at comparing them."""
+    sources = root if isinstance(root, Sources) else read_sources(root)
     # The parent makes no garbage cycles while it gathers and assembles, but it holds a great many
     # objects, which the collector would scan again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run_build(root, registry, targets, profile, jobs, cache or Cache(None), progress, whole)
+        return _run_build(sources, registry, targets, profile, jobs, cache or Cache(None), progress, whole)
     finally:
         if collecting:
             gc.enable()
 
 
 def _run_build(
-    root: Path, registry: Registry, targets: Sequence[Target], profile: Profile,
+    sources: Sources, registry: Registry, targets: Sequence[Target], profile: Profile,
     jobs: int, cache: Cache, progress: Callable[[int], Progress] | None, whole: str,
 ) -> Outcome:
     plan = Plan.make(registry, targets, profile)
-    problems: list[DetcError] = []
-    tasks: list[Task] = []
-    tests_shas: list[str | None] = []
-    paths = rule_files(root)
-    for path, shown in zip(paths, display_paths(paths)):
-        tests = tests_path_for(path)
-        try:
-            raw = path.read_bytes()
-            tests_shas.append(hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None)
-        except OSError as err:
-            problems.append(RuleLoadError(f"cannot read: {err.strerror}", path=shown))
-            continue
-        tasks.append(Task(len(tasks), path, shown, raw, rule_key(shown, raw, plan)))
+    problems: list[DetcError] = [RuleLoadError(reason, path=shown) for shown, reason in sources.unreadable]
+    tasks = [Task(i, s.path, s.display, s.raw, rule_key(s.display, s.raw, plan)) for i, s in enumerate(sources.rules)]
+    tests_shas = [s.tests_sha for s in sources.rules]
     found = cache.get_many("rule", [t.key for t in tasks]) if cache.root else {}
     entries: list[dict[str, Any] | None] = [None] * len(tasks)
     errors: list[list[DetcError]] = [[] for _ in tasks]
@@ -314,10 +306,13 @@ def _run_build(
         else:
             pending.append(Task(task.index, task.path, task.display, task.raw, task.key, old))
     step = progress(len(pending)) if progress and pending else None
+    made: dict[int, RuleUnit] = {}  # units made as the entries arrive, while the workers go on
     for position, entry, errs in make_entries(pending, plan, cache, jobs=jobs, progress=step):
         task = pending[position]
         errors[task.index] = errs
         entries[task.index] = entry
+        if entry is not None and entry["selected"]:
+            made[task.index] = unit_from_entry(entry)
     # Problems in path order: rules that do not load, duplicate ids, orphan tests files; then
     # what does not compile or emit.
     load_problems: list[DetcError] = list(problems)
@@ -337,16 +332,13 @@ def _run_build(
             continue
         seen[rule_id] = task.display
         if entry["selected"]:
-            units.append(unit_from_entry(entry))
-    load_problems.extend(
-        RuleLoadError("tests file without a rule beside it", path=display_path(p)) for p in orphan_tests_files(root)
-    )
+            units.append(made.get(task.index) or unit_from_entry(entry))
+    load_problems.extend(RuleLoadError("tests file without a rule beside it", path=p) for p in sources.orphans)
     if load_problems or later:
         return Outcome(files={}, problems=tuple(load_problems or later))
-    files, emit_problems = assemble(units, plan.emitters, plan.targets, profile)
+    files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, profile)
     if whole and not emit_problems:
         events = {name: sha for entry in entries if entry for name, sha in entry.get("events", {}).items()}
-        digests = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
         cache.put_json("build", whole, {"files": digests, "events": events})
     return Outcome(
         files=files,
