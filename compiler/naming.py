@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 from compiler.errors import EmitError
 
@@ -18,7 +17,7 @@ def slug(text: str, fallback: str = "rule") -> str:
 
 def rule_stem(rule_path: str) -> str:
     """The artifact stem of a rule: its file name without .yml, made safe."""
-    name = PurePosixPath(rule_path.replace("\\", "/")).name
+    name = rule_path.replace("\\", "/").rsplit("/", 1)[-1]
     if name.endswith(".yml"):
         name = name[: -len(".yml")]
     return slug(name)
@@ -26,12 +25,11 @@ def rule_stem(rule_path: str) -> str:
 
 def check_relative(path: str) -> str:
     """Refuse artifact paths that could leave the output directory."""
-    pure = PurePosixPath(path)
     if (
         not path
         or "\x00" in path
         or "\\" in path
-        or pure.is_absolute()
+        or path.startswith("/")
         or any(part in ("", ".", "..") for part in path.split("/"))
     ):
         raise EmitError(f"unsafe artifact path {path!r}")

@@ -133,3 +133,12 @@ def test_sigma_evaluator_rejects_garbage():
 
     with pytest.raises(EvaluationError):
         TARGET.evaluator("detection: [unbalanced")
+
+
+def test_sigma_query_is_json_where_json_is_exact_and_yaml_elsewhere(rule_from):
+    plain = TARGET.compile(rule_from({"sel": {"eventName": "a\u2028b\x85"}, "condition": "sel"}), DEFAULT_PROFILE).query
+    assert plain.startswith("{") and TARGET.evaluator(plain)({"eventName": "A\u2028B\x85"})
+    # an integer beyond 64 bits has no exact JSON form (orjson's): YAML holds it
+    text = TARGET.compile(rule_from({"sel": {"n": 2**70}, "condition": "sel"}), DEFAULT_PROFILE).query
+    assert not text.startswith("{")
+    assert TARGET.evaluator(text)({"n": 2**70})
