@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,20 +64,51 @@ class Sources:
 
 
 def read_sources(root: Path) -> Sources:
-    paths = rule_files(root)
+    """The rule files below root (or root itself, a rule file), their bytes and tests digests,
+    and the tests files without a rule, from one walk of the folder."""
+    if root.is_file():
+        found = [root]
+        tests_files: set[Path] = set()
+    elif root.is_dir():
+        found, tests_files = _walk(root)
+    else:
+        raise RuleLoadError("no such rules directory", path=str(root))
     rules: list[Source] = []
     unreadable: list[tuple[str, str]] = []
-    for path, shown in zip(paths, display_paths(paths)):
+    for path, shown in zip(found, display_paths(found)):
         tests = tests_path_for(path)
         try:
             raw = path.read_bytes()
-            tests_sha = hashlib.sha256(tests.read_bytes()).hexdigest() if tests.exists() else None
+            has_tests = tests in tests_files if tests_files or root.is_dir() else tests.exists()
+            tests_sha = hashlib.sha256(tests.read_bytes()).hexdigest() if has_tests else None
         except OSError as err:
             unreadable.append((shown, f"cannot read: {err.strerror}"))
             continue
         rules.append(Source(path, shown, raw, tests_sha))
-    orphans = tuple(display_path(p) for p in orphan_tests_files(root))
-    return Sources(root, tuple(rules), orphans, tuple(unreadable))
+    names = set(found)
+    orphans = sorted(
+        (t for t in tests_files if t.with_name(t.name[: -len(TESTS_SUFFIX)] + ".yml") not in names), key=_order
+    )
+    return Sources(root, tuple(rules), tuple(display_paths(orphans)), tuple(unreadable))
+
+
+def _walk(root: Path) -> tuple[list[Path], set[Path]]:
+    """Rule files (sorted as ``rule_files`` sorts them) and tests files below root."""
+    rules: list[Path] = []
+    tests: set[Path] = set()
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):  # as rglob: symlinked folders are not entered
+                    folders.append(folder / entry.name)
+                elif entry.name.endswith(TESTS_SUFFIX):
+                    tests.add(folder / entry.name)
+                elif entry.name.endswith(".yml") and entry.is_file():
+                    rules.append(folder / entry.name)
+    rules.sort(key=_order)
+    return rules, tests
 
 
 def display_path(path: Path) -> str:

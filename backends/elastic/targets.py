@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sigma.conversion.base import TextQueryBackend
@@ -10,7 +10,6 @@ from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from backends.elastic import kql_evaluator, lucene_evaluator
 from backends.elastic.caveats import kql_caveats, lucene_caveats
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
@@ -102,7 +101,8 @@ class _ElasticTarget:
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
-    _parse: Callable[[str], Matcher]
+    def _parse(self, query: str) -> Matcher:
+        raise NotImplementedError
 
 
 def _message(err: Exception) -> str:
@@ -117,7 +117,10 @@ class KqlTarget(_ElasticTarget):
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
-    _parse = staticmethod(kql_evaluator.evaluator)
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
+
+        return kql_evaluator.evaluator(query)
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return KqlBackend(processing_pipeline=pipeline)
@@ -131,7 +134,10 @@ class LuceneTarget(_ElasticTarget):
     description = "Elasticsearch Lucene query_string (upstream pySigma LuceneBackend) on the same documents"
     language = "lucene"
     or_token = "OR"
-    _parse = staticmethod(lucene_evaluator.evaluator)
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
+
+        return lucene_evaluator.evaluator(query)
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)

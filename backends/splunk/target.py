@@ -19,7 +19,6 @@ from sigma.types import (
 )
 
 from backends.splunk.backend import SplBackend
-from backends.splunk.evaluator import compile_search
 from backends.splunk.pipeline import (
     CAVEATS_STATE,
     ERROR_CODE,
@@ -227,6 +226,8 @@ class SplTarget:
         return shape_record(record, index=str(self.deployment(profile)["index"]))
 
     def evaluator(self, query: str) -> Matcher:
+        from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
+
         return compile_search(query)
 
 
