@@ -83,9 +83,10 @@ def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     # A rollback journal writes each page once (a write-ahead log writes it twice, to the log and
-    # then to the file); and losing a cache's last writes in a power cut costs a rebuild, never a
-    # wrong result (a damaged file is started afresh, see _connect).
-    db.execute("PRAGMA journal_mode=DELETE")
+    # then to the file), truncated rather than deleted after each transaction (creating a file is
+    # slow on some file systems); and losing a cache's last writes in a power cut costs a rebuild,
+    # never a wrong result (a damaged file is started afresh, see _connect).
+    db.execute("PRAGMA journal_mode=TRUNCATE")
     db.execute("PRAGMA synchronous=OFF")
     db.execute(
         "CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "

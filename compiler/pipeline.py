@@ -225,7 +225,9 @@ def _work(positions: list[int]) -> list[Made]:
 
 
 def _batches(n: int, jobs: int) -> list[list[int]]:
-    size = max(1, min(32, n // (jobs * 8) or 1))
+    """Positions in batches: enough of them (four per worker) to keep every worker busy to the end,
+    each small enough to report progress and large enough for one cache transaction to pay."""
+    size = max(1, min(32, -(-n // (jobs * 4))))
     return [list(range(start, min(n, start + size))) for start in range(0, n, size)]
 
 

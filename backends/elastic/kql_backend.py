@@ -40,8 +40,13 @@ _TRIMMED = frozenset(" \t\n\x0b\x0c\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\
 """JavaScript's String.prototype.trim set: kuery trims unquoted literals with it."""
 
 
+_PLAIN_QUOTED = re.compile(r'[^\\"\t\r\n]*')
+
+
 def quote_kql(text: str) -> str:
     """A quoted KQL value: only ``\\`` and ``"`` need escaping; control whitespace is spelled out."""
+    if _PLAIN_QUOTED.fullmatch(text):
+        return '"' + text + '"'
     out = []
     for ch in text:
         if ch in '\\"':

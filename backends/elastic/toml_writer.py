@@ -45,7 +45,14 @@ def basic(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+_PLAIN_MULTILINE = re.compile(r'[^\\"\r\x00-\x08\x0b-\x1f\x7f]*')
+"""Text a multi-line string holds as it is: no backslash, quote, carriage return or control
+character but tab and newline."""
+
+
 def _multiline_body(text: str) -> str:
+    if _PLAIN_MULTILINE.fullmatch(text):
+        return text
     out = []
     for i, ch in enumerate(text):
         if ch == "\\":
