@@ -3,7 +3,8 @@
     python3 bench/run.py [--copies 55] [--events 100000] [--json bench/results.json]
 
 Needs the ``bench`` extra (sigma-cli) and the shared corpus beside the repository.
-Each timing is the best of --repeat runs of a fresh process; peak memory is that process's maxrss.
+Each timing is the best of --repeat runs of a fresh process, detc and sigma-cli taking turns;
+peak memory is the largest maxrss of a process (or of one of its workers) over the runs.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time and peak resident memory (KiB) of one child process."""
+    """Wall time and peak resident memory (KiB) of one child process (and its workers)."""
     start = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # detc runs from its byte-compiled modules, as installed
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
@@ -44,15 +46,26 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
-def best(cmd: list[str], cwd: Path, repeat: int, before: Any = None) -> tuple[float, int]:
-    times, peaks = [], []
+def side_by_side(commands: dict[str, tuple[list[str], Any]], cwd: Path, repeat: int) -> dict[str, tuple[float, int]]:
+    """Best wall time and largest peak memory of each command, the commands taking turns in each
+    round (a drift of the machine's speed then weighs on all of them alike)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, list[int]] = {name: [] for name in commands}
     for _ in range(repeat):
-        if before:
-            before()
-        t, m = run(cmd, cwd)
-        times.append(t)
-        peaks.append(m)
-    return min(times), max(peaks)
+        for name, (cmd, before) in commands.items():
+            if before:
+                before()
+            t, m = run(cmd, cwd)
+            times[name].append(t)
+            peaks[name].append(m)
+    return {name: (min(times[name]), max(peaks[name])) for name in commands}
+
+
+def byte_compile() -> None:
+    """Write detc's bytecode (as ``pip install`` does for every installed package, sigma-cli's
+    included), so that no measured run compiles detc's sources first."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "compiler", "backends"], cwd=ROOT, env=env, check=True)
 
 
 # ---------------------------------------------------------------- corpora
@@ -119,40 +132,64 @@ def vary_events(records: list[dict[str, Any]], n: int, rng: random.Random) -> li
 # ---------------------------------------------------------------- measurements
 
 def bench_build(rules: Path, work: Path, repeat: int, label: str) -> dict[str, Any]:
-    detc = [sys.executable, "-m", "compiler"]
+    detc = [sys.executable, "-m", "compiler", "build", "--rules", str(rules)]
     out = work / f"out-{label}"
     cache = work / ".detc-cache"
+    victim = sorted(rules.rglob("*.yml"))[0]
+    original = victim.read_text()
 
     def clear() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
-    full = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat, before=clear)
-    rebuild = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat)
-    victim = sorted(rules.rglob("*.yml"))[0]
-    original = victim.read_text()
+    def clear_all() -> None:
+        clear()
+        shutil.rmtree(work / f"fresh-{label}", ignore_errors=True)
 
     def touch_one() -> None:
-        victim.write_text(original.replace("level: ", "level: ", 1) + f"\n# edited {time.perf_counter_ns()}\n")
+        victim.write_text(original + f"\n# edited {time.perf_counter_ns()}\n")
 
-    one = best([*detc, "build", "--rules", str(rules), "--output", str(out)], work, repeat, before=touch_one)
-    victim.write_text(original)
-    serial = best([*detc, "build", "--rules", str(rules), "--output", str(out), "--jobs", "1", "--no-cache"], work, repeat)
+    run([*detc, "--output", str(out)], work)  # the output a rebuild finds, and a warm file cache
     sigma = shutil.which("sigma")
-    results: dict[str, Any] = {
-        "rules": len(list(rules.rglob("*.yml"))),
-        "detc_full_all_targets_s": full[0], "detc_full_peak_kib": full[1],
-        "detc_full_serial_no_cache_s": serial[0],
-        "detc_no_change_rebuild_s": rebuild[0], "detc_no_change_peak_kib": rebuild[1],
-        "detc_one_rule_changed_s": one[0],
-        "no_change_speedup_vs_full": full[0] / rebuild[0],
-        "one_changed_ratio_vs_full": one[0] / full[0],
+    commands: dict[str, tuple[list[str], Any]] = {
+        # everything compiled (no cache); the output folder already holds the same files
+        "detc_full": ([*detc, "--output", str(out)], clear),
     }
     if sigma:
         for backend in ("lucene", "splunk"):
-            t, m = best([sigma, "convert", "-t", backend, "--without-pipeline", "-s", str(rules)], work, repeat)
+            commands[f"sigma_cli_{backend}"] = (["sigma", "convert", "-t", backend, "--without-pipeline", "-s", str(rules)], None)
+    measured = side_by_side(commands, work, repeat)
+    measured.update(
+        side_by_side(
+            {
+                "detc_fresh_output": ([*detc, "--output", str(work / f"fresh-{label}")], clear_all),
+                "detc_serial": ([*detc, "--output", str(out), "--jobs", "1", "--no-cache"], None),
+            },
+            work, repeat,
+        )
+    )
+    run([*detc, "--output", str(out)], work)  # fill the cache
+    measured.update(side_by_side({"detc_no_change": ([*detc, "--output", str(out)], None)}, work, repeat))
+    measured.update(side_by_side({"detc_one_changed": ([*detc, "--output", str(out)], touch_one)}, work, repeat))
+    victim.write_text(original)
+    full = measured["detc_full"][0]
+    results: dict[str, Any] = {
+        "rules": len(list(rules.rglob("*.yml"))),
+        "detc_full_all_targets_s": full, "detc_full_peak_kib": measured["detc_full"][1],
+        "detc_full_into_empty_output_s": measured["detc_fresh_output"][0],
+        "detc_full_serial_no_cache_s": measured["detc_serial"][0],
+        "detc_no_change_rebuild_s": measured["detc_no_change"][0],
+        "detc_no_change_peak_kib": measured["detc_no_change"][1],
+        "detc_one_rule_changed_s": measured["detc_one_changed"][0],
+        "detc_one_rule_changed_peak_kib": measured["detc_one_changed"][1],
+        "no_change_speedup_vs_full": full / measured["detc_no_change"][0],
+        "one_changed_ratio_vs_full": measured["detc_one_changed"][0] / full,
+    }
+    if sigma:
+        for backend in ("lucene", "splunk"):
+            t, m = measured[f"sigma_cli_{backend}"]
             results[f"sigma_cli_{backend}_s"] = t
             results[f"sigma_cli_{backend}_peak_kib"] = m
-            results[f"detc_all_targets_vs_sigma_cli_{backend}"] = full[0] / t
+            results[f"detc_all_targets_vs_sigma_cli_{backend}"] = full / t
     return results
 
 
@@ -209,6 +246,7 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(),
         }
     }
+    byte_compile()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         report["sigmahq_aws"] = bench_build(AWS_RULES, work, args.repeat, "aws")

@@ -94,6 +94,9 @@ def load_yaml(raw: bytes, path: str) -> Any:
             raise RuleLoadError(f"YAML document nested deeper than {MAX_DEPTH} levels", path=path)
         docs = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
+        if "nesting depth" in str(err.problem):
+            # PyYAML 6.0.4's scanner refuses deep nesting by itself (at a depth above ours)
+            raise RuleLoadError(f"YAML document nested deeper than {MAX_DEPTH} levels", path=path) from err
         mark = err.problem_mark
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
         raise RuleLoadError(f"invalid YAML: {where}{err.problem}", path=path) from err

@@ -53,14 +53,19 @@ def test_cloudformation_passes_cfn_lint() -> None:
     assert resource["Type"] == "AWS::Events::Rule"
     assert resource["Properties"]["Targets"] == [{"Id": "detc-alert", "Arn": {"Ref": "AlertTopicArn"}}]
     assert resource["Metadata"]["detc"]["delivery_requirements"]
-    assert lint_all(text) == []
+    assert findings(text) == []
+
+
+def findings(text: str) -> list[str]:
+    """cfn-lint's errors and warnings (its informational rules give advice, not defects)."""
+    return [f"{m.rule.id}: {m.message}" for m in lint_all(text) if m.rule.severity in ("error", "warning")]
 
 
 def test_cfn_lint_is_not_a_rubber_stamp() -> None:
     template = yaml.safe_load(artifacts()["aws/cloudformation.yaml"])
     (resource,) = template["Resources"].values()
     resource["Properties"]["State"] = "SOMETIMES"
-    assert lint_all(yaml.safe_dump(template)) != []
+    assert findings(yaml.safe_dump(template)) != []
 
 
 def test_terraform_rules_and_targets() -> None:
