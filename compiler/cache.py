@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from compiler import __version__
 from compiler.paths import Sources
 
@@ -34,6 +36,15 @@ def _digest(*parts: Any) -> str:
 
 def key(*parts: Any) -> str:
     return _digest(SCHEMA, *parts)
+
+
+def encode(value: Any) -> str:
+    """An entry's JSON text (orjson; the standard library for what orjson refuses, such as an
+    integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, sort_keys=True)
 
 
 def _tree_digest(root: Path) -> str:
@@ -142,8 +153,8 @@ class Cache:
                         f"SELECT key, value FROM entry WHERE kind = ? AND key IN ({marks})", (kind, *chunk)
                     ):
                         try:
-                            found[name] = json.loads(value)
-                        except (json.JSONDecodeError, TypeError):
+                            found[name] = orjson.loads(value)
+                        except (orjson.JSONDecodeError, TypeError):
                             continue
             except sqlite3.Error:
                 self._broken = True
@@ -157,7 +168,7 @@ class Cache:
 
     def put_many(self, kind: str, values: Mapping[str, Any]) -> None:
         """Store entries in one transaction (a failure loses them all, and only costs time)."""
-        self.put_texts(kind, {name: json.dumps(value, sort_keys=True) for name, value in values.items()})
+        self.put_texts(kind, {name: encode(value) for name, value in values.items()})
 
     def put_texts(self, kind: str, texts: Mapping[str, str]) -> None:
         """Store entries given as their JSON text."""
@@ -185,7 +196,7 @@ def build_key(sources: Sources, selection: list[str] | None, profile_name: str, 
     """Everything a whole build's bytes depend on but the fixtures' event files (whose digests the
     build entry records), computed without importing any backend: rule and tests files (paths
     and bytes), all code, library versions, targets asked for, profile."""
-    inputs = [(s.display, hashlib.sha256(s.raw).hexdigest(), s.tests_sha) for s in sources.rules]
+    inputs = [(s.display, s.sha256, s.tests_sha) for s in sources.rules]
     return key(
         "build", environment_fingerprint(), package_fingerprint("backends"),
         sorted(selection) if selection else "all", profile_name, profile_sha, inputs,

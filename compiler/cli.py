@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
@@ -247,8 +248,38 @@ def _build_keys(
     return keys
 
 
-def _unchanged(cache: Cache, build_key: str, root: Path, preserve: Sequence[str]) -> int | None:
-    """The number of files when the output directory holds exactly what the cached build made
+class _Tree:
+    """An output folder's current digests, read once per build: from its file record where the
+    files' metadata allows, in a thread of its own while the build compiles."""
+
+    def __init__(self, cache: Cache, root: Path, preserve: Sequence[str]) -> None:
+        from compiler.filestate import FileRecord
+
+        self.root, self.preserve = root, preserve
+        self.record = FileRecord(cache, root)
+        self._digests: dict[str, str] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._digests is None and self._thread is None:
+            self._thread = threading.Thread(target=self._read, daemon=True)
+            self._thread.start()
+
+    def _read(self) -> None:
+        self._digests = digests(self.root, self.preserve, self.record)
+
+    def digests(self) -> dict[str, str]:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._digests is None:
+            self._read()
+        assert self._digests is not None
+        return self._digests
+
+
+def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
+    """The number of files when the output folder holds exactly what the cached build made
     (every file's digest compared); None when it does not or nothing is cached."""
     from compiler.cache import file_digests
 
@@ -259,7 +290,7 @@ def _unchanged(cache: Cache, build_key: str, root: Path, preserve: Sequence[str]
     if events and file_digests(events) != events:
         return None
     expected = entry["files"]
-    if digests(root, preserve) != expected:
+    if tree.digests() != expected:
         return None
     return len(expected)
 
@@ -284,16 +315,27 @@ def build(
     if report:
         _report(rules, target, report_json)
         return
+    from compiler.filestate import FileRecord
+
     cache = Cache(None if no_cache else CACHE_DIR)
     builds: list[tuple[Profile, Any]] = []
+    trees: dict[str, _Tree] = {}
+
+    def tree(name: str) -> _Tree:
+        if name not in trees:
+            trees[name] = _Tree(cache, *_output_for(output, _named(name)))
+        return trees[name]
+
+    inputs = FileRecord(cache, rules if rules.is_dir() else rules.parent)
     try:
-        sources = read_sources(rules)  # read once, for the build's key and for the build
+        sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
         keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
-        on_disk = {n: (_output_for(output, _named(n)), _unchanged(cache, k, *_output_for(output, _named(n)))) for n, k in keys.items()}
-        if keys and all(count is not None for _, count in on_disk.values()):
+        counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
+        if keys and all(count is not None for count in counts.values()):
             # Every requested build is on disk as the cache recorded it: nothing to compile.
-            for (root, _preserve), count in on_disk.values():
-                typer.echo(f"{root} is up to date ({count} files, from cache)", err=True)
+            for name, count in counts.items():
+                typer.echo(f"{tree(name).root} is up to date ({count} files, from cache)", err=True)
+            _save_records(inputs, trees)
             return
         from compiler.pipeline import default_jobs
         from compiler.pipeline import run_build as run_pipeline
@@ -301,6 +343,7 @@ def build(
         registry = _registry()
         chosen = registry.select(target)
         for profile in _profiles(registry, client, all_clients, clients_dir):
+            tree(profile.name).start()  # read the output folder while the rules compile
             outcome = run_pipeline(
                 sources, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
                 progress=_progress, whole=keys.get(profile.name, ""),
@@ -319,7 +362,7 @@ def build(
     for profile, outcome in builds:
         root, preserve = _output_for(output, profile)
         if check:
-            drift = compare(root, outcome.files, preserve)
+            drift = compare(root, outcome.files, preserve, current=tree(profile.name).digests())
             for line in drift.lines():
                 typer.echo(line if profile.name == DEFAULT_PROFILE.name else f"{line} (client {profile.name})")
             if not drift.clean:
@@ -328,8 +371,10 @@ def build(
             else:
                 typer.echo(f"{root} is up to date ({len(outcome.files)} files)", err=True)
             continue
+        current = tree(profile.name)
         try:
-            write_tree(root, outcome.files, preserve)  # an identical tree is left alone
+            # an identical tree is left alone
+            write_tree(root, outcome.files, preserve, current=current.digests(), record=current.record)
         except DetcError as err:
             _fail(err)
         summary_line = f"built {outcome.rules} rule(s)" + (
@@ -338,8 +383,17 @@ def build(
         if outcome.stats.get("hits"):
             summary_line += f" ({outcome.stats['hits']} from cache)"
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
+    _save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
+
+
+def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
+    """Keep what was learnt of the rule files and the output folders for the next build."""
+    inputs.save()
+    for one in trees.values():
+        one.digests()  # never leave a reading thread behind
+        one.record.save()
 
 
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:

@@ -8,12 +8,17 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler.errors import EmitError
 from compiler.naming import check_relative
+
+if TYPE_CHECKING:
+    from compiler.filestate import FileRecord
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -31,33 +36,51 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+def owned_paths(root: Path, preserve: Sequence[str] = ()) -> dict[str, str]:
+    """Relative path to full path of every file under root that a build owns, sorted."""
+    return {rel: entry.path for rel, entry in _owned_entries(root, preserve)}
+
+
+def _owned_entries(root: Path, preserve: Sequence[str]) -> list[tuple[str, os.DirEntry[str]]]:
+    """(relative path, directory entry) of every owned file under root, sorted (symlinked
+    folders are not entered; a symlink to a file counts as the file)."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    if not root.is_dir():
+        return found
+    folders: list[tuple[str, str]] = [(os.fspath(root), "")]
+    while folders:
+        folder, rel_folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not rel_folder and entry.name in preserve:
+                    continue
+                rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, rel))
+                elif entry.is_file():
+                    found.append((rel, entry))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
 def existing_files(root: Path, preserve: Sequence[str] = ()) -> dict[str, bytes]:
     """Files currently under root that a build owns (everything but the preserved top-level
     entries), by relative path in sorted order."""
     found: dict[str, bytes] = {}
-    if not root.is_dir():
-        return found
-    top = os.fspath(root)
-    for folder, dirs, names in os.walk(top):
-        rel_folder = os.path.relpath(folder, top).replace(os.sep, "/")
-        if rel_folder == ".":
-            rel_folder = ""
-            dirs[:] = [d for d in dirs if d not in preserve]
-        for name in names:
-            rel = f"{rel_folder}/{name}" if rel_folder else name
-            if not rel_folder and name in preserve:
-                continue
-            path = os.path.join(folder, name)
-            if not os.path.isfile(path):
-                continue
-            with open(path, "rb") as handle:
-                found[rel] = handle.read()
-    return dict(sorted(found.items()))
+    for rel, path in owned_paths(root, preserve).items():
+        with open(path, "rb") as handle:
+            found[rel] = handle.read()
+    return found
 
 
-def digests(root: Path, preserve: Sequence[str] = ()) -> dict[str, str]:
-    """sha256 of every file under root that a build owns."""
-    return {rel: hashlib.sha256(data).hexdigest() for rel, data in existing_files(root, preserve).items()}
+def digests(root: Path, preserve: Sequence[str] = (), record: FileRecord | None = None) -> dict[str, str]:
+    """sha256 of every file under root that a build owns; with a record, files whose metadata is
+    as recorded are not read."""
+    if record is None:
+        return {rel: hashlib.sha256(data).hexdigest() for rel, data in existing_files(root, preserve).items()}
+    found = {rel: record.sha_of(entry.path, rel, entry.stat())[0] for rel, entry in _owned_entries(root, preserve)}
+    record.forget_all_but(found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -78,16 +101,23 @@ class Drift:
         )
 
 
-def compare(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> Drift:
-    current = existing_files(root, preserve)
+def compare(
+    root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = (), current: Mapping[str, str] | None = None,
+) -> Drift:
+    """What differs between root and files; ``current``: root's digests, when known already."""
+    have = digests(root, preserve) if current is None else current
+    want = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
     return Drift(
-        stale=tuple(sorted(p for p in files if p in current and current[p] != files[p])),
-        missing=tuple(sorted(p for p in files if p not in current)),
-        extra=tuple(sorted(p for p in current if p not in files)),
+        stale=tuple(sorted(p for p in want if p in have and have[p] != want[p])),
+        missing=tuple(sorted(p for p in want if p not in have)),
+        extra=tuple(sorted(p for p in have if p not in want)),
     )
 
 
-def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = ()) -> bool:
+def write_tree(
+    root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = (), *,
+    current: Mapping[str, str] | None = None, record: FileRecord | None = None,
+) -> bool:
     """Replace the owned content of root with files, all at once: readers see old or new, never a
     mix. Returns False, writing nothing, when root already holds exactly these files.
 
@@ -95,11 +125,13 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
     dies before the swap, root is untouched. Files that did not change, and preserved entries,
     are hard-linked into the stage from the current tree (where links work): creating a file
     costs far more than linking one, and a one-rule change leaves most files as they were.
+    ``current`` is root's digests when the caller has them; ``record`` learns the new tree.
     """
     for rel in files:
         check_relative(rel)
-    current = existing_files(root, preserve)
-    if current == dict(files):
+    have = digests(root, preserve, record) if current is None else current
+    want = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    if have == want:
         return False
     root = root.resolve() if root.exists() else root.absolute()
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -119,15 +151,14 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            if current.get(rel) == data and _link(root / rel, target):
+            if have.get(rel) == want[rel] and _link(root / rel, target):
                 continue
             with open(target, "wb") as handle:
                 handle.write(data)
         _flush_to_disk(stage)  # the staged tree is on disk before it replaces the old one
         if not root.exists():
             os.rename(stage, root)
-            return True
-        if not _exchange(stage, root):
+        elif not _exchange(stage, root):
             # No atomic exchange here: two renames, with a backup kept until the second one lands.
             backup = root.parent / f".{root.name}.detc-old-{os.getpid()}"
             os.rename(root, backup)
@@ -138,7 +169,22 @@ def write_tree(root: Path, files: Mapping[str, bytes], preserve: Sequence[str] =
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+    if record is not None:
+        _learn(record, root, want)
     return True
+
+
+def _learn(record: FileRecord, root: Path, want: Mapping[str, str]) -> None:
+    """Record the tree just written: linked files keep their old metadata (trusted); files written
+    now are too fresh to trust (``FileRecord.note`` leaves them out until a later read)."""
+    now = time.time_ns()
+    for rel, sha in want.items():
+        try:
+            stat = os.stat(root / rel)
+        except OSError:
+            continue
+        record.note(rel, stat, sha, now)
+    record.forget_all_but(want)
 
 
 def _link(source: Path, target: Path) -> bool:

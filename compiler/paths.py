@@ -6,8 +6,12 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler.errors import RuleLoadError
+
+if TYPE_CHECKING:
+    from compiler.filestate import FileRecord
 
 TESTS_SUFFIX = ".tests.yml"
 CLIENTS_DIR = Path("clients")
@@ -42,13 +46,22 @@ def orphan_tests_files(root: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class Source:
-    """One rule file as a build reads it: its path, how errors name it, its bytes, and the digest
-    of its tests file (None without one)."""
+    """One rule file as a build reads it: its path, how errors name it, its digest, the digest of
+    its tests file (None without one), and its bytes when they were read (None when the digest
+    came from a file record: ``read`` gives them)."""
 
     path: Path
     display: str
-    raw: bytes
+    sha256: str
     tests_sha: str | None
+    raw: bytes | None = None
+
+    def read(self) -> "Source":
+        """This source with its bytes (read now if they were not), digest checked against them."""
+        if self.raw is not None:
+            return self
+        raw = self.path.read_bytes()
+        return Source(self.path, self.display, hashlib.sha256(raw).hexdigest(), self.tests_sha, raw)
 
 
 @dataclass(frozen=True)
@@ -63,51 +76,71 @@ class Sources:
     """(display path, reason) of rule files that cannot be read."""
 
 
-def read_sources(root: Path) -> Sources:
-    """The rule files below root (or root itself, a rule file), their bytes and tests digests,
-    and the tests files without a rule, from one walk of the folder."""
+def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
+    """The rule files below root (or root itself, a rule file), their digests and tests digests,
+    and the tests files without a rule, from one walk of the folder. With a record, files whose
+    metadata is as recorded are not read."""
     if root.is_file():
-        found = [root]
-        tests_files: set[Path] = set()
+        found = [_File(root, os.stat(root), root.is_symlink())]
+        tests = tests_path_for(root)
+        tests_files = {str(tests): _File(tests, os.stat(tests), tests.is_symlink())} if tests.is_file() else {}
     elif root.is_dir():
         found, tests_files = _walk(root)
     else:
         raise RuleLoadError("no such rules directory", path=str(root))
     rules: list[Source] = []
     unreadable: list[tuple[str, str]] = []
-    for path, shown in zip(found, display_paths(found)):
-        tests = tests_path_for(path)
+    for one, shown in zip(found, display_paths([f.path for f in found], [f.symlink for f in found])):
+        name = str(one.path)
+        tests = tests_files.get(name[: -len(".yml")] + TESTS_SUFFIX)
         try:
-            raw = path.read_bytes()
-            has_tests = tests in tests_files if tests_files or root.is_dir() else tests.exists()
-            tests_sha = hashlib.sha256(tests.read_bytes()).hexdigest() if has_tests else None
+            if record is None:
+                raw: bytes | None = one.path.read_bytes()
+                sha = hashlib.sha256(raw).hexdigest()
+                tests_sha = hashlib.sha256(tests.path.read_bytes()).hexdigest() if tests else None
+            else:
+                sha, raw = record.sha_of(name, name, one.stat)
+                tests_sha = record.sha_of(str(tests.path), str(tests.path), tests.stat)[0] if tests else None
         except OSError as err:
             unreadable.append((shown, f"cannot read: {err.strerror}"))
             continue
-        rules.append(Source(path, shown, raw, tests_sha))
-    names = set(found)
+        rules.append(Source(one.path, shown, sha, tests_sha, raw))
+    if record is not None:
+        record.forget_all_but([str(f.path) for f in found] + list(tests_files))
+    names = {str(f.path) for f in found}
     orphans = sorted(
-        (t for t in tests_files if t.with_name(t.name[: -len(TESTS_SUFFIX)] + ".yml") not in names), key=_order
+        (t.path for key, t in tests_files.items() if key[: -len(TESTS_SUFFIX)] + ".yml" not in names), key=_order
     )
     return Sources(root, tuple(rules), tuple(display_paths(orphans)), tuple(unreadable))
 
 
-def _walk(root: Path) -> tuple[list[Path], set[Path]]:
-    """Rule files (sorted as ``rule_files`` sorts them) and tests files below root."""
-    rules: list[Path] = []
-    tests: set[Path] = set()
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    stat: os.stat_result
+    symlink: bool
+
+
+def _walk(root: Path) -> tuple[list[_File], dict[str, _File]]:
+    """Rule files (sorted as ``rule_files`` sorts them) and tests files (by path) below root."""
+    rules: list[_File] = []
+    tests: dict[str, _File] = {}
     folders = [root]
     while folders:
         folder = folders.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
+                name = entry.name
                 if entry.is_dir(follow_symlinks=False):  # as rglob: symlinked folders are not entered
-                    folders.append(folder / entry.name)
-                elif entry.name.endswith(TESTS_SUFFIX):
-                    tests.add(folder / entry.name)
-                elif entry.name.endswith(".yml") and entry.is_file():
-                    rules.append(folder / entry.name)
-    rules.sort(key=_order)
+                    folders.append(folder / name)
+                elif not name.endswith(".yml"):
+                    continue
+                elif name.endswith(TESTS_SUFFIX):
+                    path = folder / name
+                    tests[str(path)] = _File(path, entry.stat(), entry.is_symlink())
+                elif entry.is_file():
+                    rules.append(_File(folder / name, entry.stat(), entry.is_symlink()))
+    rules.sort(key=lambda f: _order(f.path))
     return rules, tests
 
 
@@ -118,21 +151,25 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def display_paths(paths: list[Path]) -> list[str]:
-    """``display_path`` of many files, resolving each folder once instead of each file."""
+def display_paths(paths: list[Path], symlinks: list[bool] | None = None) -> list[str]:
+    """``display_path`` of many files, resolving each folder once instead of each file
+    (``symlinks``: which of them are symbolic links, when the caller knows)."""
     cwd = Path.cwd().resolve()
-    folders: dict[Path, Path | None] = {}
+    folders: dict[Path, str | None] = {}
     out = []
-    for path in paths:
-        if path.is_symlink():
+    for i, path in enumerate(paths):
+        if symlinks[i] if symlinks is not None else os.path.islink(path):
             out.append(display_path(path))
             continue
         parent = path.parent
         if parent not in folders:
             try:
-                folders[parent] = parent.resolve().relative_to(cwd)
+                folders[parent] = str(parent.resolve().relative_to(cwd))
             except ValueError:
                 folders[parent] = None
         shown = folders[parent]
-        out.append(str(shown / path.name) if shown is not None else str(path))
+        if shown is None:
+            out.append(str(path))
+        else:
+            out.append(path.name if shown == "." else f"{shown}/{path.name}")
     return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +29,7 @@ from compiler.build import (
     plain,
     rule_manifest,
 )
-from compiler.cache import Cache, environment_fingerprint, file_digests, key, target_fingerprint
+from compiler.cache import Cache, encode, environment_fingerprint, file_digests, key, target_fingerprint
 from compiler.clients import apply_profile, select_rules
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
 from compiler.fixtures import load_fixtures
@@ -210,8 +209,8 @@ def make_batch(tasks: Sequence[Task], positions: Sequence[int], plan: Plan, cach
         entry, compiled, errors = make_entry(task, plan, olds.get(task.key))
         out.append((position, entry, errors))
         if entry is not None and cache.root is not None:
-            rows["rule"][task.key] = json.dumps(entry, sort_keys=True)
-            rows["compiled"][task.key] = json.dumps(compiled, sort_keys=True)
+            rows["rule"][task.key] = encode(entry)
+            rows["compiled"][task.key] = encode(compiled)
     for kind, texts in rows.items():
         cache.put_texts(kind, texts)
     return out
@@ -259,10 +258,10 @@ def make_entries(
         _WORKER.clear()
 
 
-def rule_key(display: str, raw: bytes, plan: Plan) -> str:
+def rule_key(display: str, sha256: str, plan: Plan) -> str:
     profile = plan.profile
     return key(
-        "rule", display, hashlib.sha256(raw).hexdigest(), profile.name, profile.sha256,
+        "rule", display, sha256, profile.name, profile.sha256,
         sorted(plan.target_fps), environment_fingerprint(),
     )
 
@@ -295,7 +294,7 @@ def _run_build(
 ) -> Outcome:
     plan = Plan.make(registry, targets, profile)
     problems: list[DetcError] = [RuleLoadError(reason, path=shown) for shown, reason in sources.unreadable]
-    tasks = [Task(i, s.path, s.display, s.raw, rule_key(s.display, s.raw, plan)) for i, s in enumerate(sources.rules)]
+    tasks = [Task(i, s.path, s.display, s.raw or b"", rule_key(s.display, s.sha256, plan)) for i, s in enumerate(sources.rules)]
     tests_shas = [s.tests_sha for s in sources.rules]
     found = cache.get_many("rule", [t.key for t in tasks]) if cache.root else {}
     entries: list[dict[str, Any] | None] = [None] * len(tasks)
@@ -305,8 +304,19 @@ def _run_build(
         old = found.get(task.key)
         if old is not None and plan.fresh(old, tests_shas[task.index]):
             entries[task.index] = old
-        else:
-            pending.append(Task(task.index, task.path, task.display, task.raw, task.key, old))
+            continue
+        source = sources.rules[task.index]
+        if source.raw is None:  # known by its record, not read: read it now to make it
+            try:
+                source = source.read()
+            except OSError as err:
+                problems.append(RuleLoadError(f"cannot read: {err.strerror}", path=source.display))
+                continue
+            if source.sha256 != sources.rules[task.index].sha256:
+                old = None  # changed since it was recorded: its entry is another rule's
+        pending.append(
+            Task(task.index, task.path, task.display, source.raw or b"", rule_key(task.display, source.sha256, plan), old)
+        )
     step = progress(len(pending)) if progress and pending else None
     made: dict[int, RuleUnit] = {}  # units made as the entries arrive, while the workers go on
     for position, entry, errs in make_entries(pending, plan, cache, jobs=jobs, progress=step):
