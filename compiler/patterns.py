@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
@@ -71,3 +72,23 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     for detection in rule.detection.detections.values():
         visit(detection)
     return out
+
+
+_VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")
+
+
+class EqualityStrings:
+    """For a pySigma text backend whose string matches all take ``eq_expression`` (it sets none of
+    the startswith, endswith, contains or wildcard templates, as upstream's Lucene and Splunk
+    backends do): upstream's dispatcher comes to that template too, after building and compiling a
+    regex of every value for the templates the backend does not have, a quarter of a conversion.
+    Where any of those templates is set, or ``eq_expression`` takes the regex, upstream's own
+    dispatcher runs (tests/test_patterns.py holds the two to the same output)."""
+
+    def convert_condition_field_eq_val_str(self, cond: Any, state: Any) -> Any:
+        backend: Any = self
+        if "{regex}" in backend.eq_expression or any(getattr(backend, t, None) is not None for t in _VALUE_TEMPLATES):
+            return super().convert_condition_field_eq_val_str(cond, state)  # type: ignore[misc]
+        return backend.eq_expression.format(
+            field=backend.escape_and_quote_field(cond.field), value=backend.convert_value_str(cond.value, state), backend=self
+        )

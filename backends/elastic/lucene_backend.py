@@ -32,6 +32,7 @@ from backends.elastic.lucene_regex import (
     sigma_string_regex,
 )
 from backends.elastic.pipeline import ElasticUnsupported
+from compiler.patterns import EqualityStrings
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})
 """Fields left exact: ip and boolean fields take no regex; the dataset name is detc's own constant."""
@@ -43,7 +44,7 @@ def _needs_regex(text: str) -> bool:
     return any((ch.isspace() and ch != " ") or not ch.isprintable() for ch in text)
 
 
-class DetcLuceneBackend(LuceneBackend):
+class DetcLuceneBackend(EqualityStrings, LuceneBackend):
     """Upstream LuceneBackend; a keyword regex goes to the default fields like a keyword term."""
 
     unbound_value_re_expression: ClassVar[str] = "/{value}/"

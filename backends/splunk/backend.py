@@ -8,8 +8,10 @@ from typing import ClassVar
 from sigma.backends.splunk import SplunkBackend
 from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
 
+from compiler.patterns import EqualityStrings
 
-class SplBackend(SplunkBackend):
+
+class SplBackend(EqualityStrings, SplunkBackend):
     """pySigma's SplunkBackend; field names with ``{}`` stay unquoted."""
 
     field_quote_pattern: ClassVar[re.Pattern[str]] = re.compile(r"^[\w.{}]+$")
