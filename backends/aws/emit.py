@@ -77,14 +77,19 @@ def cfn_resource(name: str, description: str, pattern: dict[str, Any], details: 
     }
 
 
-def _indented(text: str, indent: str) -> str:
-    """PyYAML block text moved right: every non-empty line gains the indent (an empty line inside a
-    quoted scalar stands for a line break and stays empty)."""
-    return "".join(indent + line if line.strip("\n") else line for line in text.splitlines(keepends=True))
+_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
+
+
+def resource_yaml(resource: dict[str, Any]) -> str:
+    """A resource as PyYAML writes it, moved right to its place under ``Resources: <logical id>:``:
+    every non-empty line gains four spaces (an empty line inside a quoted scalar stands for a line
+    break and stays empty)."""
+    return _LINE_START.sub("    ", dump_yaml(resource, **_YAML))
 
 
 def cloudformation(resources: Sequence[tuple[str, str]], settings: dict[str, Any]) -> bytes:
-    """The template: parameters, then each (logical id, resource YAML) under ``Resources``, sorted."""
+    """The template: parameters, then each (logical id, resource YAML as ``resource_yaml`` writes
+    it) under ``Resources``, sorted."""
     topic: dict[str, Any] = {
         "Type": "String",
         "Description": "ARN of the SNS topic that receives matching events (its policy must allow events.amazonaws.com to publish)",
@@ -101,7 +106,7 @@ def cloudformation(resources: Sequence[tuple[str, str]], settings: dict[str, Any
     }
     # "Resources" sorts after every key of the head, as yaml.dump(sort_keys=True) would place it.
     text = dump_yaml(head, **_YAML) + "Resources:\n"
-    text += "".join(f"  {logical}:\n" + _indented(body, "    ") for logical, body in sorted(resources))
+    text += "".join(f"  {logical}:\n" + body for logical, body in sorted(resources))
     return text.encode("utf-8")
 
 
@@ -159,7 +164,7 @@ class EventBridgeEmitter:
                 CFN_PATH: {
                     "name": name,
                     "logical": "Rule" + "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", stem) if w),
-                    "resource": dump_yaml(resource, **_YAML),
+                    "resource": resource_yaml(resource),
                 },
                 TF_PATH: {
                     "key": "detc_" + re.sub(r"[^A-Za-z0-9_]+", "_", stem),
