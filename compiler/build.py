@@ -228,12 +228,16 @@ def build(
 
 
 def assemble(
-    units: Sequence[RuleUnit], emitters: Sequence[Emitter], targets: Sequence[Target], profile: Profile
+    units: Sequence[RuleUnit], emitters: Sequence[Emitter], targets: Sequence[Target], profile: Profile,
 ) -> tuple[dict[str, bytes], dict[str, str], list[DetcError]]:
-    """Every emitter's artifacts from the units' fragments (rule path order), and the manifest;
-    with the sha256 of every file."""
+    """Every artifact from the units (rule path order) and the manifest, with every file's sha256:
+    the files that carry one rule alone as the fragments hold them, the shared ones as each
+    emitter assembles them."""
+    try:
+        files, digests = own_files(units)
+    except EmitError as err:
+        return {}, {}, [err]
     errors: list[DetcError] = []
-    files: dict[str, bytes] = {}
     for emitter in emitters:
         fragments = [u.fragments[emitter.name] for u in units if emitter.name in u.fragments]
         try:
@@ -251,12 +255,30 @@ def assemble(
                 errors.append(EmitError(f"two artifacts claim {artifact.path}", target=emitter.name))
                 continue
             files[artifact.path] = artifact.data
+            digests[artifact.path] = sha256(artifact.data)
     if errors:
         return files, {}, errors
-    digests = {path: sha256(data) for path, data in files.items()}
     files[MANIFEST] = dumps(manifest(units, targets, digests, profile))
     digests[MANIFEST] = sha256(files[MANIFEST])
     return files, digests, errors
+
+
+def own_files(units: Sequence[RuleUnit]) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The files that carry one rule alone, and their digests (those the manifest entries hold).
+    Fragment paths were checked when the fragments were made; two rules claiming one file is an
+    error (``EmitError``)."""
+    files: dict[str, bytes] = {}
+    digests: dict[str, str] = {}
+    for unit in units:
+        known = {a["path"]: a["sha256"] for t in unit.manifest["targets"].values() for a in t.get("artifacts", ()) if "sha256" in a}
+        for fragment in unit.fragments.values():
+            for path, text in fragment.files.items():
+                if path in files:
+                    raise EmitError(f"two rules write {path}", path=unit.path, rule_id=unit.rule_id)
+                data = text.encode("utf-8")
+                files[path] = data
+                digests[path] = known.get(path) or sha256(data)
+    return files, digests
 
 
 def manifest(

@@ -118,11 +118,14 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._broken = False
 
-    def _connect(self) -> sqlite3.Connection | None:
+    def _connect(self, create: bool = True) -> sqlite3.Connection | None:
+        """The database (created on first write: reading a cache that does not exist finds nothing)."""
         if self.root is None or self._broken:
             return None
         if self._db is None:
             path = self.root / DB_NAME
+            if not create and not path.exists():
+                return None
             try:
                 self._db = _open(path)
             except sqlite3.DatabaseError:
@@ -143,7 +146,7 @@ class Cache:
         """The entries found among keys (a miss is simply absent)."""
         wanted = list(dict.fromkeys(keys))
         found: dict[str, Any] = {}
-        db = self._connect()
+        db = self._connect(create=False)
         if db is not None:
             try:
                 for start in range(0, len(wanted), 500):

@@ -132,14 +132,24 @@ class Emitter(Protocol):
         ...
 
     def assemble(self, fragments: Sequence[Fragment], profile: "Profile") -> list[Artifact]:
-        """The platform's artifacts from every rule's fragment, in rule path order; deterministic."""
+        """The platform's shared artifacts (those many rules write) from every rule's fragment, in
+        rule path order; deterministic. Each fragment's own ``files`` are written as they are."""
         ...
 
 
+def rule_artifacts(fragment: Fragment) -> list[Artifact]:
+    """The artifacts that carry one rule alone, as its fragment holds them."""
+    return [
+        Artifact(path=path, data=text.encode("utf-8"), rules=(fragment.rule_id,), targets=fragment.targets.get(path, ()))
+        for path, text in fragment.files.items()
+    ]
+
+
 def emit(emitter: Emitter, results: Sequence[RuleResult], profile: "Profile") -> list[Artifact]:
-    """An emitter's artifacts for compiled results: each rule's fragment, then assembled."""
+    """An emitter's artifacts for compiled results: each rule's fragment, its own files, then the
+    shared ones assembled."""
     fragments = [f for f in (emitter.fragment(r, profile) for r in results) if f is not None]
-    return emitter.assemble(fragments, profile)
+    return [a for f in fragments for a in rule_artifacts(f)] + emitter.assemble(fragments, profile)
 
 
 @dataclass(frozen=True)

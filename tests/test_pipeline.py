@@ -162,3 +162,14 @@ def test_a_changed_target_selection_is_its_own_build(tmp_path: Path):
     every = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
     assert set(every.files) > set(kql_only.files)
     assert run_build(rules, REGISTRY, [REGISTRY.get("kql")], DEFAULT_PROFILE, cache=Cache(store)).files == kql_only.files
+
+
+def test_two_rules_writing_one_artifact_is_an_error(tmp_path: Path):
+    rules = tmp_path / "rules"
+    for folder, rule_id in (("a", "0b5ddc9e-3f5e-4c3b-9f61-2d1a8a0e4f11"), ("b", "1c6eed0f-4f6f-4d4c-8a72-3e2b9b1f5a22")):
+        (rules / folder).mkdir(parents=True)
+        data = yaml.safe_load(SEED_RULE.read_text())
+        (rules / folder / "same.yml").write_text(yaml.safe_dump(dict(data, id=rule_id), sort_keys=False))
+    outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE)
+    assert [str(p).split(": ", 2)[-1] for p in outcome.problems] == ["two rules write elastic/same.toml"]
+    assert outcome.files == {}

@@ -181,6 +181,7 @@ class EventBridgeEmitter:
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
+        """The CloudFormation template and the Terraform file of every rule, names checked unique."""
         ordered = sorted(fragments, key=lambda f: f.rule_path)
         if not ordered:
             return []
@@ -198,14 +199,10 @@ class EventBridgeEmitter:
         ]
         event_rules = [(_unique(f.parts[TF_PATH]["key"], keys, f.rule_id), f.parts[TF_PATH]["rule"]) for f in ordered]
         ids = tuple(f.rule_id for f in ordered)
-        artifacts = [
-            Artifact(path=path, data=text.encode("utf-8"), rules=(f.rule_id,), targets=self.targets)
-            for f in ordered
-            for path, text in f.files.items()
+        return [
+            Artifact(path=CFN_PATH, data=cloudformation(resources, settings), rules=ids, targets=self.targets),
+            Artifact(path=TF_PATH, data=terraform(event_rules, settings), rules=ids, targets=self.targets),
         ]
-        artifacts.append(Artifact(path=CFN_PATH, data=cloudformation(resources, settings), rules=ids, targets=self.targets))
-        artifacts.append(Artifact(path=TF_PATH, data=terraform(event_rules, settings), rules=ids, targets=self.targets))
-        return artifacts
 
     def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
         return emit(self, results, profile)

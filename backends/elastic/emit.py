@@ -276,11 +276,8 @@ class ElasticEmitter:
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
-        artifacts = [
-            Artifact(path=path, data=text.encode("utf-8"), rules=(f.rule_id,), targets=f.targets[path])
-            for f in fragments
-            for path, text in f.files.items()
-        ]
+        """``rules.ndjson``: every rule's import lines, in rule order."""
+        artifacts: list[Artifact] = []
         carried = [f for f in fragments if f.parts.get(NDJSON)]
         if carried:
             lines = [line for f in carried for line in f.parts[NDJSON]]

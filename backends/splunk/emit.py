@@ -171,28 +171,20 @@ class SplunkEmitter:
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
-        ordered = sorted(fragments, key=lambda f: f.rule_path)
+        """``savedsearches.conf``: the header (with the rules SPL cannot carry), then every stanza."""
         header = list(HEADER)
         stanzas: list[tuple[str, str]] = []
         carried: list[str] = []
-        artifacts: list[Artifact] = []
-        for fragment in ordered:
+        for fragment in sorted(fragments, key=lambda f: f.rule_path):
             part = fragment.parts.get(CONF_PATH, {})
             if "not_carried" in part:
                 header.append(part["not_carried"])
                 continue
             stanzas.append((part["stanza"], part["text"]))
             carried.append(fragment.rule_id)
-            artifacts.extend(
-                Artifact(path=path, data=text.encode("utf-8"), rules=(fragment.rule_id,), targets=(NAME,))
-                for path, text in fragment.files.items()
-            )
         if not stanzas:
-            return artifacts
-        artifacts.insert(
-            0, Artifact(path=CONF_PATH, data=join_conf(header, stanzas), rules=tuple(carried), targets=(NAME,))
-        )
-        return artifacts
+            return []
+        return [Artifact(path=CONF_PATH, data=join_conf(header, stanzas), rules=tuple(carried), targets=(NAME,))]
 
     def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
         return emit(self, results, profile)
