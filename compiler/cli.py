@@ -337,26 +337,26 @@ def build(
                 typer.echo(f"{tree(name).root} is up to date ({count} files, from cache)", err=True)
             _save_records(inputs, trees)
             return
-        from compiler.pipeline import default_jobs
-        from compiler.pipeline import run_build as run_pipeline
+        from compiler.pipeline import default_jobs, run_builds
 
         registry = _registry()
         chosen = registry.select(target)
-        for profile in _profiles(registry, client, all_clients, clients_dir):
-            tree(profile.name).start()  # read the output folder while the rules compile
-            outcome = run_pipeline(
-                sources, registry, chosen, profile, jobs=jobs or default_jobs(), cache=cache,
-                progress=_progress, whole=keys.get(profile.name, ""),
-            )
-            while _PROGRESS:
-                _PROGRESS.pop().stop()
-            builds.append((profile, outcome))
+        profiles = _profiles(registry, client, all_clients, clients_dir)
+        for profile in profiles:
+            tree(profile.name).start()  # read the output folders while the rules compile
+        outcomes = run_builds(
+            sources, registry, chosen, profiles, jobs=jobs or default_jobs(), cache=cache,
+            progress=_progress, wholes=keys,
+        )
+        while _PROGRESS:
+            _PROGRESS.pop().stop()
+        builds = list(zip(profiles, outcomes))
     except DetcError as err:
         _fail(err)
-    problems = [e for _, b in builds for e in b.problems]
+    problems = list(dict.fromkeys(str(e) for _, b in builds for e in b.problems))  # a rule's problem once
     if problems:
-        for err in problems:
-            typer.echo(str(err), err=True)
+        for line in problems:
+            typer.echo(line, err=True)
         raise typer.Exit(2)
     stale = False
     for profile, outcome in builds:

@@ -1,11 +1,12 @@
-"""The build pipeline: each rule file read and parsed once, compiled for every target and cut into
-its share of every artifact by forked workers, cached per rule; the parent assembles.
+"""The build pipeline: each rule file read and parsed once, whatever the number of targets and
+client profiles; compiled for every target and cut into its share of every artifact by forked
+workers; cached per rule and profile; the parent assembles each profile's build.
 
-Per rule the cache keeps one entry (``rule`` kind), keyed on the rule's path and bytes, the
-profile, the targets asked for and detc's code and libraries. Inside it, each target's
-compilation and each emitter's fragment carries the fingerprint of the code that made it, so a
-change to one platform's code remakes that platform's part of every rule and nothing else, and a
-change to one rule remakes that rule's entry only.
+Per rule and profile the cache keeps one entry (``rule`` kind, with the compilations apart under
+``compiled``), keyed on the rule's path and bytes, the profile, the targets asked for and detc's
+code and libraries. Inside it, each target's compilation and each emitter's fragment carries the
+fingerprint of the code that made it, so a change to one platform's code remakes that platform's
+part of every rule and nothing else, and a change to one rule remakes that rule's entries only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
 from compiler.fixtures import load_fixtures
 from compiler.paths import Sources, read_sources
 from compiler.profile import Profile
-from compiler.rules import load_rule
+from compiler.rules import DetcRule, load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, RuleResult, Target
 
 SERIAL_BELOW = 32
@@ -46,19 +47,21 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Task:
-    """One rule to make: its file, bytes, cache key, and what the cache still has of it."""
+    """One rule to make: its file and bytes, and per profile (by its position in the build's
+    plans) the cache key and what the cache still has of it; ``todo``: the profiles to make."""
 
     index: int
     path: Path
     display: str
     raw: bytes
-    key: str
-    old: dict[str, Any] | None = None
+    keys: tuple[str, ...]
+    olds: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    todo: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Per build: the code fingerprints each part of an entry must carry to be reused."""
+    """Per profile: the code fingerprints each part of an entry must carry to be reused."""
 
     targets: tuple[Target, ...]
     emitters: tuple[Emitter, ...]
@@ -89,6 +92,12 @@ class Plan:
         fps, fragments = entry.get("fps", {}), entry.get("fragments", {})
         return fps == self.target_fps and all(fragments.get(n, {}).get("fp") == fp for n, fp in self.emitter_fps.items())
 
+    def key(self, display: str, sha256: str) -> str:
+        profile = self.profile
+        return key(
+            "rule", display, sha256, profile.name, profile.sha256, sorted(self.target_fps), environment_fingerprint()
+        )
+
 
 def _compiled_json(compiled: Compiled) -> dict[str, Any]:
     compiled = plain(compiled)
@@ -99,22 +108,34 @@ def _compiled(name: str, data: dict[str, Any]) -> Compiled:
     return Compiled(target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"])
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A rule read and checked once, for every profile of the build."""
+
+    rule: DetcRule
+    tests_sha: str | None
+    events: dict[str, str | None]
+
+
+def load(task: Task) -> Loaded:
+    """Parse the rule and check its tests file (a broken tests file stops the build as surely as
+    a broken rule); DetcError when either is bad."""
+    rule = load_rule(task.path, task.display, task.raw)
+    fixtures = load_fixtures(rule)
+    tests_sha = hashlib.sha256(rule.tests_path.read_bytes()).hexdigest() if rule.tests_path else None
+    return Loaded(rule, tests_sha, file_digests(fixtures.event_files) if fixtures else {})
+
+
 def make_entry(
-    task: Task, plan: Plan, old_compiled: dict[str, Any] | None = None,
+    loaded: Loaded, plan: Plan, old: dict[str, Any] | None = None, old_compiled: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[DetcError]]:
-    """Load, check, select, compile and cut one rule, reusing what its old entry still holds.
+    """Select, compile and cut one loaded rule for one profile, reusing what its old entry holds.
 
     Returns the rule's entry (what the parent assembles: manifest entry and fragments), its
     compilations (what a later partial rebuild reuses), both plain JSON data, and its problems;
     the entry is None (and nothing is cached) when the rule has a problem."""
-    try:
-        rule = load_rule(task.path, task.display, task.raw)
-        fixtures = load_fixtures(rule)  # a broken tests file stops the build as surely as a broken rule
-    except DetcError as err:
-        return None, None, [err]
-    tests_sha = hashlib.sha256(rule.tests_path.read_bytes()).hexdigest() if rule.tests_path else None
-    events = file_digests(fixtures.event_files) if fixtures else {}
-    entry: dict[str, Any] = {"id": rule.id, "tests_sha": tests_sha, "events": events, "selected": False}
+    rule = loaded.rule
+    entry: dict[str, Any] = {"id": rule.id, "tests_sha": loaded.tests_sha, "events": loaded.events, "selected": False}
     profile = plan.profile
     if not select_rules([rule], profile):
         return entry, {}, []
@@ -122,9 +143,8 @@ def make_entry(
         rule = apply_profile(rule, profile)
     except DetcError as err:
         return None, None, [err]
-    old = task.old or {}
     old_compiled = old_compiled or {}
-    old_fragments: dict[str, Any] = old.get("fragments", {})
+    old_fragments: dict[str, Any] = (old or {}).get("fragments", {})
     errors: list[DetcError] = []
     compiled: dict[str, Compiled] = {}
     unsupported: dict[str, str] = {}
@@ -191,26 +211,40 @@ def unit_from_entry(entry: dict[str, Any]) -> RuleUnit:
     )
 
 
-# Worker state, inherited by forked workers: the plan, the tasks and where the cache is (never
+# Worker state, inherited by forked workers: the plans, the tasks and where the cache is (never
 # pickled to them; each process opens the cache file itself).
 _WORKER: dict[str, Any] = {}
 
-Made = tuple[int, dict[str, Any] | None, list[DetcError]]
+Made = tuple[int, dict[int, dict[str, Any]], list[tuple[int | None, DetcError]]]
+"""A task's position, its entries by plan, and its problems (by plan; None: every plan's)."""
 
 
-def make_batch(tasks: Sequence[Task], positions: Sequence[int], plan: Plan, cache: Cache) -> list[Made]:
-    """Entries of some tasks, stored in the cache in one transaction: (position, entry, errors)."""
-    wanted = [tasks[p].key for p in positions if tasks[p].old is not None]
+def make_batch(tasks: Sequence[Task], positions: Sequence[int], plans: Sequence[Plan], cache: Cache) -> list[Made]:
+    """Entries of some tasks, stored in the cache in one transaction: each rule parsed once, then
+    made for every profile that needs it."""
+    wanted = [tasks[p].keys[j] for p in positions for j in tasks[p].todo if tasks[p].olds.get(j) is not None]
     olds = cache.get_many("compiled", wanted) if wanted else {}
     out: list[Made] = []
     rows: dict[str, dict[str, str]] = {"rule": {}, "compiled": {}}
     for position in positions:
         task = tasks[position]
-        entry, compiled, errors = make_entry(task, plan, olds.get(task.key))
-        out.append((position, entry, errors))
-        if entry is not None and cache.root is not None:
-            rows["rule"][task.key] = encode(entry)
-            rows["compiled"][task.key] = encode(compiled)
+        try:
+            loaded = load(task)
+        except DetcError as err:
+            out.append((position, {}, [(None, err)]))
+            continue
+        entries: dict[int, dict[str, Any]] = {}
+        problems: list[tuple[int | None, DetcError]] = []
+        for j in task.todo:
+            entry, compiled, errors = make_entry(loaded, plans[j], task.olds.get(j), olds.get(task.keys[j]))
+            problems.extend((j, e) for e in errors)
+            if entry is None:
+                continue
+            entries[j] = entry
+            if cache.root is not None:
+                rows["rule"][task.keys[j]] = encode(entry)
+                rows["compiled"][task.keys[j]] = encode(compiled)
+        out.append((position, entries, problems))
     for kind, texts in rows.items():
         cache.put_texts(kind, texts)
     return out
@@ -220,7 +254,7 @@ def _work(positions: list[int]) -> list[Made]:
     cache = _WORKER.get("cache")
     if cache is None:  # first batch in this process: a connection of its own
         cache = _WORKER["cache"] = Cache(_WORKER["cache_root"])
-    return make_batch(_WORKER["tasks"], positions, _WORKER["plan"], cache)
+    return make_batch(_WORKER["tasks"], positions, _WORKER["plans"], cache)
 
 
 def _batches(n: int, jobs: int) -> list[list[int]]:
@@ -231,19 +265,18 @@ def _batches(n: int, jobs: int) -> list[list[int]]:
 
 
 def make_entries(
-    tasks: Sequence[Task], plan: Plan, cache: Cache, *, jobs: int = 1, progress: Progress | None = None,
+    tasks: Sequence[Task], plans: Sequence[Plan], cache: Cache, *, jobs: int = 1, progress: Progress | None = None,
 ) -> Iterator[Made]:
-    """Each task's position, entry and errors, in task order, whatever ``jobs`` is; yielded as
-    they are made, so that the caller works while the workers do. Workers store what they make
-    in the cache themselves."""
+    """What each task makes, in task order, whatever ``jobs`` is; yielded as it is made, so that
+    the caller works while the workers do. Workers store what they make in the cache themselves."""
     if jobs <= 1 or len(tasks) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
         for batch in _batches(len(tasks), 1):
-            yield from make_batch(tasks, batch, plan, cache)
+            yield from make_batch(tasks, batch, plans, cache)
             if progress:
                 progress(len(batch))
         return
     cache.close()  # a SQLite connection must not cross a fork
-    _WORKER.update(tasks=list(tasks), plan=plan, cache_root=cache.root)
+    _WORKER.update(tasks=list(tasks), plans=list(plans), cache_root=cache.root)
     # Objects that exist before the fork are left out of the workers' garbage collections: they
     # are never garbage, and scanning them would copy every memory page they sit on.
     gc.freeze()
@@ -258,97 +291,124 @@ def make_entries(
         _WORKER.clear()
 
 
-def rule_key(display: str, sha256: str, plan: Plan) -> str:
-    profile = plan.profile
-    return key(
-        "rule", display, sha256, profile.name, profile.sha256,
-        sorted(plan.target_fps), environment_fingerprint(),
-    )
-
-
 def run_build(
     root: Path | Sources, registry: Registry, targets: Sequence[Target], profile: Profile, *,
     jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
     whole: str = "",
 ) -> Outcome:
-    """A whole build in memory; each rule from the cache where nothing it depends on changed.
+    """One profile's build: ``run_builds`` of one."""
+    return run_builds(
+        root, registry, targets, [profile], jobs=jobs, cache=cache, progress=progress,
+        wholes={profile.name: whole} if whole else None,
+    )[0]
 
-    ``root`` is the rules folder, or its files already read. With ``whole`` (the build's key,
-    ``cache.build_key``), a successful build also records the digest of every file it made, so
-    that the next unchanged build can stop at comparing them."""
+
+def run_builds(
+    root: Path | Sources, registry: Registry, targets: Sequence[Target], profiles: Sequence[Profile], *,
+    jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
+    wholes: dict[str, str] | None = None,
+) -> list[Outcome]:
+    """Whole builds in memory, one per profile, each rule parsed once for all of them and taken
+    from the cache where nothing it depends on changed.
+
+    ``root`` is the rules folder, or its files already read. With ``wholes`` (profile name to the
+    build's key, ``cache.build_key``), a successful build also records the digest of every file it
+    made, so that the next unchanged build can stop at comparing them."""
     sources = root if isinstance(root, Sources) else read_sources(root)
     # The parent makes no garbage cycles while it gathers and assembles, but it holds a great many
     # objects, which the collector would scan again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run_build(sources, registry, targets, profile, jobs, cache or Cache(None), progress, whole)
+        plans = [Plan.make(registry, targets, p) for p in profiles]
+        return _run_builds(sources, plans, jobs, cache or Cache(None), progress, wholes or {})
     finally:
         if collecting:
             gc.enable()
 
 
-def _run_build(
-    sources: Sources, registry: Registry, targets: Sequence[Target], profile: Profile,
-    jobs: int, cache: Cache, progress: Callable[[int], Progress] | None, whole: str,
-) -> Outcome:
-    plan = Plan.make(registry, targets, profile)
-    problems: list[DetcError] = [RuleLoadError(reason, path=shown) for shown, reason in sources.unreadable]
-    tasks = [Task(i, s.path, s.display, s.raw or b"", rule_key(s.display, s.sha256, plan)) for i, s in enumerate(sources.rules)]
-    tests_shas = [s.tests_sha for s in sources.rules]
-    found = cache.get_many("rule", [t.key for t in tasks]) if cache.root else {}
-    entries: list[dict[str, Any] | None] = [None] * len(tasks)
-    errors: list[list[DetcError]] = [[] for _ in tasks]
+def _run_builds(
+    sources: Sources, plans: Sequence[Plan], jobs: int, cache: Cache,
+    progress: Callable[[int], Progress] | None, wholes: dict[str, str],
+) -> list[Outcome]:
+    unreadable = [RuleLoadError(reason, path=shown) for shown, reason in sources.unreadable]
+    count = len(sources.rules)
+    keys = [tuple(plan.key(s.display, s.sha256) for plan in plans) for s in sources.rules]
+    found = cache.get_many("rule", [k for ks in keys for k in ks]) if cache.root else {}
+    entries: list[list[dict[str, Any] | None]] = [[None] * count for _ in plans]
+    problems: list[list[DetcError]] = [[] for _ in plans]
+    shared: list[list[DetcError]] = [[] for _ in range(count)]  # problems of a rule in every profile
     pending: list[Task] = []
-    for task in tasks:
-        old = found.get(task.key)
-        if old is not None and plan.fresh(old, tests_shas[task.index]):
-            entries[task.index] = old
+    for i, source in enumerate(sources.rules):
+        olds: dict[int, dict[str, Any] | None] = {}
+        for j, plan in enumerate(plans):
+            old = found.get(keys[i][j])
+            if old is not None and plan.fresh(old, source.tests_sha):
+                entries[j][i] = old
+            else:
+                olds[j] = old
+        if not olds:
             continue
-        source = sources.rules[task.index]
         if source.raw is None:  # known by its record, not read: read it now to make it
             try:
                 source = source.read()
             except OSError as err:
-                problems.append(RuleLoadError(f"cannot read: {err.strerror}", path=source.display))
+                shared[i].append(RuleLoadError(f"cannot read: {err.strerror}", path=source.display))
                 continue
-            if source.sha256 != sources.rules[task.index].sha256:
-                old = None  # changed since it was recorded: its entry is another rule's
-        pending.append(
-            Task(task.index, task.path, task.display, source.raw or b"", rule_key(task.display, source.sha256, plan), old)
-        )
+            if source.sha256 != sources.rules[i].sha256:  # changed since it was recorded
+                keys[i] = tuple(plan.key(source.display, source.sha256) for plan in plans)
+                olds = {j: None for j in olds}
+        pending.append(Task(i, source.path, source.display, source.raw or b"", keys[i], olds, tuple(olds)))
     step = progress(len(pending)) if progress and pending else None
-    made: dict[int, RuleUnit] = {}  # units made as the entries arrive, while the workers go on
-    for position, entry, errs in make_entries(pending, plan, cache, jobs=jobs, progress=step):
-        task = pending[position]
-        errors[task.index] = errs
-        entries[task.index] = entry
-        if entry is not None and entry["selected"]:
-            made[task.index] = unit_from_entry(entry)
-    # Problems in path order: rules that do not load, duplicate ids, orphan tests files; then
-    # what does not compile or emit.
-    load_problems: list[DetcError] = list(problems)
-    later: list[DetcError] = []
+    made: list[dict[int, RuleUnit]] = [{} for _ in plans]  # units made as entries arrive, while workers go on
+    for position, new, errs in make_entries(pending, plans, cache, jobs=jobs, progress=step):
+        i = pending[position].index
+        for j, err in errs:
+            (shared[i] if j is None else problems[j]).append(err)
+        for j, entry in new.items():
+            entries[j][i] = entry
+            if entry["selected"]:
+                made[j][i] = unit_from_entry(entry)
+    outcomes = []
+    for j, plan in enumerate(plans):
+        outcome = _assemble(
+            sources, plan, entries[j], made[j], unreadable, shared, problems[j], cache, wholes.get(plan.profile.name, "")
+        )
+        misses = sum(j in task.todo for task in pending)
+        outcome.stats.update(hits=count - misses, misses=misses)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _assemble(
+    sources: Sources, plan: Plan, entries: Sequence[dict[str, Any] | None], made: dict[int, RuleUnit],
+    unreadable: Sequence[DetcError], shared: Sequence[Sequence[DetcError]], errors: Sequence[DetcError],
+    cache: Cache, whole: str,
+) -> Outcome:
+    """One profile's build from its entries. Problems in path order: rules that cannot be read or
+    do not load, duplicate ids, orphan tests files; then what does not compile or emit."""
+    load_problems: list[DetcError] = list(unreadable)
     seen: dict[str, str] = {}
     units: list[RuleUnit] = []
-    for task, entry, errs in zip(tasks, entries, errors):
-        load_problems.extend(e for e in errs if isinstance(e, RuleLoadError))
-        later.extend(e for e in errs if not isinstance(e, RuleLoadError))
+    for i, (source, entry) in enumerate(zip(sources.rules, entries)):
+        load_problems.extend(shared[i])
         if entry is None:
             continue
         rule_id = entry["id"]
         if rule_id in seen:
             load_problems.append(
-                RuleLoadError(f"duplicate rule id (also in {seen[rule_id]})", path=task.display, rule_id=rule_id)
+                RuleLoadError(f"duplicate rule id (also in {seen[rule_id]})", path=source.display, rule_id=rule_id)
             )
             continue
-        seen[rule_id] = task.display
+        seen[rule_id] = source.display
         if entry["selected"]:
-            units.append(made.get(task.index) or unit_from_entry(entry))
+            units.append(made.get(i) or unit_from_entry(entry))
     load_problems.extend(RuleLoadError("tests file without a rule beside it", path=p) for p in sources.orphans)
+    later = [e for e in errors if not isinstance(e, RuleLoadError)]
+    load_problems.extend(e for e in errors if isinstance(e, RuleLoadError))
     if load_problems or later:
         return Outcome(files={}, problems=tuple(load_problems or later))
-    files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, profile)
+    files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, plan.profile)
     if whole and not emit_problems:
         events = {name: sha for entry in entries if entry for name, sha in entry.get("events", {}).items()}
         cache.put_json("build", whole, {"files": digests, "events": events})
@@ -357,7 +417,6 @@ def _run_build(
         rules=len(units),
         unsupported=sum(u.unsupported for u in units),
         problems=tuple(emit_problems),
-        stats={"hits": len(tasks) - len(pending), "misses": len(pending)},
     )
 
 

@@ -173,3 +173,27 @@ def test_two_rules_writing_one_artifact_is_an_error(tmp_path: Path):
     outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE)
     assert [str(p).split(": ", 2)[-1] for p in outcome.problems] == ["two rules write elastic/same.toml"]
     assert outcome.files == {}
+
+
+def test_several_profiles_parse_each_rule_once(tmp_path: Path, monkeypatch):
+    from compiler import pipeline
+    from compiler.clients import load_profile
+    from tests.conftest import ROOT
+
+    rules = _many_rules(tmp_path / "rules", 4)
+    profiles = [DEFAULT_PROFILE] + [
+        load_profile(ROOT / "clients" / f"{name}.yml", REGISTRY.settings()) for name in ("acme", "globex")
+    ]
+    apart = [run_build(rules, REGISTRY, TARGETS, p) for p in profiles]
+    loads: list[str] = []
+    real = pipeline.load_rule
+
+    def counted(path, display=None, raw=None):
+        loads.append(display)
+        return real(path, display, raw)
+
+    monkeypatch.setattr(pipeline, "load_rule", counted)
+    together = pipeline.run_builds(rules, REGISTRY, TARGETS, profiles, cache=Cache(tmp_path / "cache"))
+    assert len(loads) == 4  # once per rule, for three profiles
+    assert [o.files for o in together] == [o.files for o in apart]
+    assert all(o.problems == () for o in together)
