@@ -78,7 +78,15 @@ def digests(root: Path, preserve: Sequence[str] = (), record: FileRecord | None 
     as recorded are not read."""
     if record is None:
         return {rel: hashlib.sha256(data).hexdigest() for rel, data in existing_files(root, preserve).items()}
-    found = {rel: record.sha_of(entry.path, rel, entry.stat())[0] for rel, entry in _owned_entries(root, preserve)}
+    found: dict[str, str] = {}
+    known = record.entries
+    for rel, entry in _owned_entries(root, preserve):
+        stat = entry.stat()
+        seen = known.get(rel)
+        if seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
+            found[rel] = str(seen[2])  # as recorded (FileRecord.digest, inlined: this runs per file)
+        else:
+            found[rel] = record.sha_of(entry.path, rel, stat)[0]
     record.forget_all_but(found)
     return found
 
