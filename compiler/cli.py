@@ -362,7 +362,7 @@ def build(
     for profile, outcome in builds:
         root, preserve = _output_for(output, profile)
         if check:
-            drift = compare(root, outcome.files, preserve, current=tree(profile.name).digests())
+            drift = compare(root, outcome.files, preserve, current=tree(profile.name).digests(), wanted=outcome.digests)
             for line in drift.lines():
                 typer.echo(line if profile.name == DEFAULT_PROFILE.name else f"{line} (client {profile.name})")
             if not drift.clean:
@@ -374,7 +374,9 @@ def build(
         current = tree(profile.name)
         try:
             # an identical tree is left alone
-            write_tree(root, outcome.files, preserve, current=current.digests(), record=current.record)
+            write_tree(
+                root, outcome.files, preserve, current=current.digests(), record=current.record, wanted=outcome.digests
+            )
         except DetcError as err:
             _fail(err)
         summary_line = f"built {outcome.rules} rule(s)" + (

@@ -111,10 +111,12 @@ class Drift:
 
 def compare(
     root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = (), current: Mapping[str, str] | None = None,
+    wanted: Mapping[str, str] | None = None,
 ) -> Drift:
-    """What differs between root and files; ``current``: root's digests, when known already."""
+    """What differs between root and files; ``current`` and ``wanted``: root's and the files'
+    digests, when known already."""
     have = digests(root, preserve) if current is None else current
-    want = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    want = wanted if wanted is not None else {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
     return Drift(
         stale=tuple(sorted(p for p in want if p in have and have[p] != want[p])),
         missing=tuple(sorted(p for p in want if p not in have)),
@@ -125,6 +127,7 @@ def compare(
 def write_tree(
     root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = (), *,
     current: Mapping[str, str] | None = None, record: FileRecord | None = None,
+    wanted: Mapping[str, str] | None = None,
 ) -> bool:
     """Replace the owned content of root with files, all at once: readers see old or new, never a
     mix. Returns False, writing nothing, when root already holds exactly these files.
@@ -133,12 +136,13 @@ def write_tree(
     dies before the swap, root is untouched. Files that did not change, and preserved entries,
     are hard-linked into the stage from the current tree (where links work): creating a file
     costs far more than linking one, and a one-rule change leaves most files as they were.
-    ``current`` is root's digests when the caller has them; ``record`` learns the new tree.
+    ``current`` is root's digests and ``wanted`` the files' when the caller has them; ``record``
+    learns the new tree.
     """
     for rel in files:
         check_relative(rel)
     have = digests(root, preserve, record) if current is None else current
-    want = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    want = dict(wanted) if wanted is not None else {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
     if have == want:
         return False
     root = root.resolve() if root.exists() else root.absolute()

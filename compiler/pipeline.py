@@ -258,10 +258,18 @@ def _work(positions: list[int]) -> list[Made]:
 
 
 def _batches(n: int, jobs: int) -> list[list[int]]:
-    """Positions in batches: enough of them (four per worker) to keep every worker busy to the end,
-    each small enough to report progress and large enough for one cache transaction to pay."""
+    """Positions in batches: enough of them (four per worker) to keep every worker busy, each
+    large enough for one cache transaction to pay; the last ones smaller, so that the workers
+    finish together (a worker left with a large last batch keeps the others waiting)."""
     size = max(1, min(32, -(-n // (jobs * 4))))
-    return [list(range(start, min(n, start + size))) for start in range(0, n, size)]
+    tail = min(size, max(4, size // 4))
+    out: list[list[int]] = []
+    start = 0
+    while start < n:
+        step = size if n - start > 2 * jobs * size else tail
+        out.append(list(range(start, min(n, start + step))))
+        start += step
+    return out
 
 
 def make_entries(
@@ -414,6 +422,7 @@ def _assemble(
         cache.put_json("build", whole, {"files": digests, "events": events})
     return Outcome(
         files=files,
+        digests=digests,
         rules=len(units),
         unsupported=sum(u.unsupported for u in units),
         problems=tuple(emit_problems),

@@ -89,6 +89,8 @@ class Outcome:
     """A build held in memory: its files, and how they came about."""
 
     files: dict[str, bytes]
+    digests: dict[str, str] = field(default_factory=dict)
+    """sha256 of each file (empty when the build failed)."""
     rules: int = 0
     """Rules built (after a client profile's selection)."""
     unsupported: int = 0
