@@ -70,11 +70,22 @@ def _first_line(err: Exception) -> str:
     return " ".join(text.split()) or type(err).__name__
 
 
-def compile_rule(rule: DetcRule, targets: Sequence[Target], profile: Profile) -> tuple[RuleResult, list[DetcError]]:
+def compile_rule(
+    rule: DetcRule, targets: Sequence[Target], profile: Profile, kept: Mapping[str, Compiled | str] | None = None,
+) -> tuple[RuleResult, list[DetcError]]:
+    """A rule compiled for every target (``kept``: what a target made before and still holds, its
+    compilation or why it cannot express the rule, taken as it is)."""
     compiled: dict[str, Compiled] = {}
     unsupported: dict[str, str] = {}
     errors: list[DetcError] = []
     for target in targets:
+        if kept is not None and target.name in kept:
+            before = kept[target.name]
+            if isinstance(before, str):
+                unsupported[target.name] = before
+            else:
+                compiled[target.name] = before
+            continue
         try:
             compiled[target.name] = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
@@ -185,12 +196,19 @@ def rule_manifest(
     }
 
 
-def make_unit(result: RuleResult, emitters: Sequence[Emitter], targets: Sequence[str], profile: Profile) -> RuleUnit:
-    """A rule's fragments for every emitter and its manifest entry."""
+def make_unit(
+    result: RuleResult, emitters: Sequence[Emitter], targets: Sequence[str], profile: Profile,
+    kept: Mapping[str, Fragment | None] | None = None,
+) -> RuleUnit:
+    """A rule's fragments for every emitter and its manifest entry (``kept``: fragments an emitter
+    made before and that still hold, None for an emitter that had nothing of the rule)."""
     rule = result.rule
     fragments = {}
     for emitter in emitters:
-        fragment = make_fragment(emitter, result, profile)
+        if kept is not None and emitter.name in kept:
+            fragment = kept[emitter.name]
+        else:
+            fragment = make_fragment(emitter, result, profile)
         if fragment is not None:
             fragments[emitter.name] = fragment
     return RuleUnit(

@@ -113,8 +113,6 @@ class Cache:
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
-        self.hits = 0
-        self.misses = 0
         self._db: sqlite3.Connection | None = None
         self._broken = False
 
@@ -131,7 +129,7 @@ class Cache:
             except sqlite3.DatabaseError:
                 # Not a database (or damaged): a cache is only ever a copy, so start it afresh.
                 try:
-                    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    for leftover in (path, path.with_name(path.name + "-journal")):
                         leftover.unlink(missing_ok=True)
                     self._db = _open(path)
                 except (OSError, sqlite3.Error):
@@ -162,8 +160,6 @@ class Cache:
             except sqlite3.Error:
                 self._broken = True
                 found = {}
-        self.hits += len(found)
-        self.misses += len(wanted) - len(found)
         return found
 
     def get_json(self, kind: str, name: str) -> Any | None:
@@ -205,6 +201,11 @@ def build_key(sources: Sources, selection: list[str] | None, profile_name: str, 
         sorted(selection) if selection else "all", profile_name, profile_sha, inputs,
         list(sources.orphans), list(sources.unreadable),
     )
+
+
+def events_unchanged(events: Mapping[str, str | None]) -> bool:
+    """Whether the fixture event files recorded with an entry still hold what they held."""
+    return not events or file_digests(events) == events
 
 
 def file_digests(paths: Iterable[str]) -> dict[str, str | None]:

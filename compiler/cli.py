@@ -18,6 +18,7 @@ from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
+from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
 
 if TYPE_CHECKING:
@@ -162,7 +163,6 @@ ClientsDirOpt = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of cl
 
 
 def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bool, clients_dir: Path) -> list[Profile]:
-    from compiler.clients import all_clients as all_clients_in
     from compiler.clients import client_path, load_profile
 
     names = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(clients or []))
@@ -179,15 +179,11 @@ def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]
     return [apply_profile(r, profile) for r in select_rules(rules, profile)]
 
 
-def _named(name: str) -> Profile:
-    """A profile standing for its name only (where the output of a build goes)."""
-    return DEFAULT_PROFILE if name == DEFAULT_PROFILE.name else Profile(name=name)
-
-
-def _output_for(output: Path, profile: Profile) -> tuple[Path, tuple[str, ...]]:
-    if profile.name == DEFAULT_PROFILE.name:
+def _output_for(output: Path, profile_name: str) -> tuple[Path, tuple[str, ...]]:
+    """Where a profile's build goes, and the top-level entries there it leaves alone."""
+    if profile_name == DEFAULT_PROFILE.name:
         return output, PRESERVED
-    return output / "clients" / profile.name, ()
+    return output / "clients" / profile_name, ()
 
 
 JobsOpt = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: all cores).")
@@ -230,17 +226,14 @@ def _build_keys(
 
     if cache.root is None:
         return {}
-    names = (
-        sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
-    ) if all_clients else list(dict.fromkeys(clients or []))
-    if all_clients and not names:
-        return {}
     selection = list(target) if target else None
+    if not all_clients and not clients:
+        return {DEFAULT_PROFILE.name: build_key(rules, selection, DEFAULT_PROFILE.name, "")}
+    names = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(clients or []))
+    if not names:
+        return {}
     keys: dict[str, str] = {}
-    for name in names or [DEFAULT_PROFILE.name]:
-        if name == DEFAULT_PROFILE.name and not names:
-            keys[name] = build_key(rules, selection, name, "")
-            continue
+    for name in names:
         path = clients_dir / f"{name}.yml"
         if not path.is_file():
             return {}
@@ -281,13 +274,12 @@ class _Tree:
 def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
     """The number of files when the output folder holds exactly what the cached build made
     (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.cache import file_digests
+    from compiler.cache import events_unchanged
 
     entry = cache.get_json("build", build_key)
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
         return None
-    events = entry.get("events", {})
-    if events and file_digests(events) != events:
+    if not events_unchanged(entry.get("events", {})):
         return None
     expected = entry["files"]
     if tree.digests() != expected:
@@ -323,7 +315,7 @@ def build(
 
     def tree(name: str) -> _Tree:
         if name not in trees:
-            trees[name] = _Tree(cache, *_output_for(output, _named(name)))
+            trees[name] = _Tree(cache, *_output_for(output, name))
         return trees[name]
 
     inputs = FileRecord(cache, rules if rules.is_dir() else rules.parent)
@@ -360,7 +352,7 @@ def build(
         raise typer.Exit(2)
     stale = False
     for profile, outcome in builds:
-        root, preserve = _output_for(output, profile)
+        root, preserve = _output_for(output, profile.name)
         if check:
             drift = compare(root, outcome.files, preserve, current=tree(profile.name).digests(), wanted=outcome.digests)
             for line in drift.lines():

@@ -15,7 +15,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError, UsageError
-from compiler.paths import CLIENTS_DIR
+from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
 from compiler.rules import DetcRule, Schedule, display_path, parse_meta
 from compiler.yamlio import load_yaml
@@ -198,10 +198,6 @@ def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
     if not path.is_file():
         raise UsageError(f"no client profile {display_path(path)}")
     return path
-
-
-def all_clients(clients_dir: Path = CLIENTS_DIR) -> list[str]:
-    return sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
 
 
 def _matches(rule: DetcRule, sel: Selector) -> bool:

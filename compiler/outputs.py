@@ -36,11 +36,6 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def owned_paths(root: Path, preserve: Sequence[str] = ()) -> dict[str, str]:
-    """Relative path to full path of every file under root that a build owns, sorted."""
-    return {rel: entry.path for rel, entry in _owned_entries(root, preserve)}
-
-
 def _owned_entries(root: Path, preserve: Sequence[str]) -> list[tuple[str, os.DirEntry[str]]]:
     """(relative path, directory entry) of every owned file under root, sorted (symlinked
     folders are not entered; a symlink to a file counts as the file)."""
@@ -67,8 +62,8 @@ def existing_files(root: Path, preserve: Sequence[str] = ()) -> dict[str, bytes]
     """Files currently under root that a build owns (everything but the preserved top-level
     entries), by relative path in sorted order."""
     found: dict[str, bytes] = {}
-    for rel, path in owned_paths(root, preserve).items():
-        with open(path, "rb") as handle:
+    for rel, entry in _owned_entries(root, preserve):
+        with open(entry.path, "rb") as handle:
             found[rel] = handle.read()
     return found
 
@@ -78,15 +73,7 @@ def digests(root: Path, preserve: Sequence[str] = (), record: FileRecord | None 
     as recorded are not read."""
     if record is None:
         return {rel: hashlib.sha256(data).hexdigest() for rel, data in existing_files(root, preserve).items()}
-    found: dict[str, str] = {}
-    known = record.entries
-    for rel, entry in _owned_entries(root, preserve):
-        stat = entry.stat()
-        seen = known.get(rel)
-        if seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
-            found[rel] = str(seen[2])  # as recorded (FileRecord.digest, inlined: this runs per file)
-        else:
-            found[rel] = record.sha_of(entry.path, rel, stat)[0]
+    found = {rel: record.sha_of(entry.path, rel, entry.stat())[0] for rel, entry in _owned_entries(root, preserve)}
     record.forget_all_but(found)
     return found
 

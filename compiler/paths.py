@@ -17,6 +17,11 @@ TESTS_SUFFIX = ".tests.yml"
 CLIENTS_DIR = Path("clients")
 
 
+def all_clients(clients_dir: Path = CLIENTS_DIR) -> list[str]:
+    """The names of the client profiles in a folder, sorted."""
+    return sorted(p.stem for p in clients_dir.glob("*.yml")) if clients_dir.is_dir() else []
+
+
 def tests_path_for(rule_path: Path) -> Path:
     return rule_path.with_name(rule_path.name[: -len(".yml")] + TESTS_SUFFIX)
 

@@ -24,20 +24,19 @@ from typing import Any
 from compiler.build import (
     RuleUnit,
     assemble,
-    compile_one,
+    compile_rule,
     emitters_for,
-    make_fragment,
+    make_unit,
     plain,
-    rule_manifest,
 )
-from compiler.cache import Cache, encode, environment_fingerprint, file_digests, key, target_fingerprint
+from compiler.cache import Cache, encode, environment_fingerprint, events_unchanged, file_digests, key, target_fingerprint
 from compiler.clients import apply_profile, select_rules
-from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature
+from compiler.errors import DetcError, RuleLoadError
 from compiler.fixtures import load_fixtures
 from compiler.paths import Sources, read_sources
 from compiler.profile import Profile
 from compiler.rules import DetcRule, load_rule
-from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, RuleResult, Target
+from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, Target
 
 SERIAL_BELOW = 32
 """Fewer rules to make than this are made in-process: a worker pool costs more than it saves."""
@@ -84,8 +83,7 @@ class Plan:
         by today's code."""
         if entry.get("tests_sha") != tests_sha:
             return False
-        events = entry.get("events", {})
-        if events and file_digests(events) != events:
+        if not events_unchanged(entry.get("events", {})):
             return False
         if not entry.get("selected", False):
             return True
@@ -143,60 +141,32 @@ def make_entry(
         rule = apply_profile(rule, profile)
     except DetcError as err:
         return None, None, [err]
-    old_compiled = old_compiled or {}
-    old_fragments: dict[str, Any] = (old or {}).get("fragments", {})
-    errors: list[DetcError] = []
-    compiled: dict[str, Compiled] = {}
-    unsupported: dict[str, str] = {}
-    targets: dict[str, Any] = {}
-    for target in plan.targets:
-        fp = plan.target_fps[target.name]
-        hit = old_compiled.get(target.name)
-        if hit is not None and hit.get("fp") == fp:
-            targets[target.name] = hit
-            if "reason" in hit:
-                unsupported[target.name] = hit["reason"]
-            else:
-                compiled[target.name] = _compiled(target.name, hit)
-            continue
-        try:
-            result = compile_one(target, rule, profile)
-        except UnsupportedFeature as err:
-            unsupported[target.name] = err.message
-            targets[target.name] = {"fp": fp, "reason": err.message}
-            continue
-        except DetcError as err:
-            errors.append(err)
-            continue
-        compiled[target.name] = result
-        targets[target.name] = {"fp": fp, **_compiled_json(result)}
+    kept_compiled: dict[str, Compiled | str] = {
+        name: hit["reason"] if "reason" in hit else _compiled(name, hit)
+        for name, hit in (old_compiled or {}).items()
+        if hit.get("fp") == plan.target_fps.get(name)
+    }
+    result, errors = compile_rule(rule, plan.targets, profile, kept_compiled)
     if errors:
         return None, None, errors
-    result = RuleResult(rule=rule, compiled=compiled, unsupported=unsupported)
-    fragments: dict[str, Any] = {}
-    made: dict[str, Fragment] = {}
-    for emitter in plan.emitters:
-        fp = plan.emitter_fps[emitter.name]
-        hit = old_fragments.get(emitter.name)
-        if hit is not None and hit.get("fp") == fp:  # its fingerprint covers its targets' code too
-            fragments[emitter.name] = hit
-            if hit["fragment"] is not None:
-                made[emitter.name] = Fragment.from_json(hit["fragment"])
-            continue
-        try:
-            fragment = make_fragment(emitter, result, profile)
-        except DetcError as err:
-            errors.append(err)
-            continue
-        fragments[emitter.name] = {"fp": fp, "fragment": fragment.to_json() if fragment is not None else None}
-        if fragment is not None:
-            made[emitter.name] = fragment
-    if errors:
-        return None, None, errors
+    kept_fragments = {  # an emitter's fingerprint covers its targets' code too
+        name: Fragment.from_json(hit["fragment"]) if hit["fragment"] is not None else None
+        for name, hit in (old or {}).get("fragments", {}).items()
+        if hit.get("fp") == plan.emitter_fps.get(name)
+    }
+    try:
+        unit = make_unit(result, plan.emitters, [t.name for t in plan.targets], profile, kept_fragments)
+    except DetcError as err:
+        return None, None, [err]
+    targets = {name: {"fp": plan.target_fps[name], "reason": reason} for name, reason in result.unsupported.items()}
+    targets.update({name: {"fp": plan.target_fps[name], **_compiled_json(c)} for name, c in result.compiled.items()})
+    fragments = {
+        e.name: {"fp": plan.emitter_fps[e.name], "fragment": f.to_json() if (f := unit.fragments.get(e.name)) else None}
+        for e in plan.emitters
+    }
     entry.update(
         selected=True, path=rule.path, fps=dict(plan.target_fps), fragments=fragments,
-        manifest=rule_manifest(rule, compiled, unsupported, made, [t.name for t in plan.targets]),
-        unsupported=len(unsupported),
+        manifest=unit.manifest, unsupported=unit.unsupported,
     )
     return entry, targets, []
 

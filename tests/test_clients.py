@@ -14,7 +14,7 @@ from compiler.clients import ProfileError, apply_profile, load_profile, select_r
 from compiler.cli import app
 from compiler.fixtures import load_fixtures
 from compiler.rules import load_rule
-from compiler.target import load_registry
+from compiler.target import emit, load_registry
 from compiler.testing import run_rule, with_client_cases
 from tests.conftest import ROOT, SEED_RULE
 
@@ -213,7 +213,7 @@ def _elastic_ids(profile_name: str | None, tmp_path: Path, data: dict | None = N
     results, errors = compile_rules([seed], [REGISTRY.get("kql"), REGISTRY.get("lucene")], profile)
     assert not errors
     ids = set()
-    for artifact in ElasticEmitter().emit(results, profile):
+    for artifact in emit(ElasticEmitter(), results, profile):
         if artifact.path.endswith(".ndjson"):
             ids |= {json.loads(line)["rule_id"] for line in artifact.data.decode().splitlines()}
     return ids

@@ -15,7 +15,7 @@ from compiler.build import compile_rules
 from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
-from compiler.target import load_registry
+from compiler.target import emit, load_registry
 
 from conftest import ROOT, SEED_RULE
 from test_kql_seed import seed_toml_text
@@ -33,7 +33,7 @@ def _emit(rules):
     targets = [registry.get("kql"), registry.get("lucene")]
     results, errors = compile_rules(rules, targets, DEFAULT_PROFILE)
     assert not errors
-    return {a.path: a for a in ElasticEmitter().emit(results, DEFAULT_PROFILE)}
+    return {a.path: a for a in emit(ElasticEmitter(), results, DEFAULT_PROFILE)}
 
 
 def test_elastic_toml_has_every_seed_field() -> None:

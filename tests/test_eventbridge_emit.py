@@ -17,7 +17,7 @@ from backends.aws.target import EventBridgeTarget
 from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
-from compiler.target import RuleResult
+from compiler.target import RuleResult, emit
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
@@ -30,7 +30,7 @@ def results(profile: Profile = DEFAULT_PROFILE) -> list[RuleResult]:
 
 
 def artifacts(profile: Profile = DEFAULT_PROFILE) -> dict[str, bytes]:
-    return {a.path: a.data for a in EventBridgeEmitter().emit(results(profile), profile)}
+    return {a.path: a.data for a in emit(EventBridgeEmitter(), results(profile), profile)}
 
 
 def test_files_and_determinism() -> None:

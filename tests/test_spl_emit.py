@@ -15,7 +15,7 @@ from compiler.build import compile_rules
 from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
-from compiler.target import RuleResult
+from compiler.target import RuleResult, emit
 from tests.conftest import ROOT, SEED_RULE
 
 SPL = SplTarget()
@@ -44,7 +44,7 @@ def read_conf(data: bytes) -> dict[str, dict[str, str]]:
 def emitted(rules) -> dict[str, bytes]:
     results, errors = compile_rules(rules, [SPL], DEFAULT_PROFILE)
     assert not errors
-    return {a.path: a.data for a in EMITTER.emit(results, DEFAULT_PROFILE)}
+    return {a.path: a.data for a in emit(EMITTER, results, DEFAULT_PROFILE)}
 
 
 def test_seed_stanza_reads_back_with_every_setting():
@@ -133,7 +133,7 @@ def test_same_title_twice_is_an_error(rule_from):
     rules = [rule_from({"sel": {"eventName": x}, "condition": "sel"}, title="Twin") for x in "AB"]
     results, _ = compile_rules(rules, [SPL], DEFAULT_PROFILE)
     with pytest.raises(EmitError, match=r"same stanza \[Twin\]"):
-        EMITTER.emit(results, DEFAULT_PROFILE)
+        emit(EMITTER, results, DEFAULT_PROFILE)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_uneven_interval_is_a_located_emit_error(rule_from):
     rule = rule_from({"sel": {"eventName": "A"}, "condition": "sel"}, detc={"schedule": {"interval": "7m"}})
     results, _ = compile_rules([rule], [SPL], DEFAULT_PROFILE)
     with pytest.raises(EmitError) as info:
-        EMITTER.emit(results, DEFAULT_PROFILE)
+        emit(EMITTER, results, DEFAULT_PROFILE)
     assert info.value.path == rule.path and info.value.target == "spl"
 
 
@@ -190,5 +190,5 @@ def test_repeated_key_is_an_error():
 
 
 def test_empty_results_write_nothing():
-    assert EMITTER.emit([], DEFAULT_PROFILE) == []
-    assert isinstance(EMITTER.emit([RuleResult(rule=load_rule(SEED_RULE), compiled={}, unsupported={})], DEFAULT_PROFILE), list)
+    assert emit(EMITTER, [], DEFAULT_PROFILE) == []
+    assert isinstance(emit(EMITTER, [RuleResult(rule=load_rule(SEED_RULE), compiled={}, unsupported={})], DEFAULT_PROFILE), list)

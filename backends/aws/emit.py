@@ -17,7 +17,7 @@ from compiler.build import dumps
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
-from compiler.target import Artifact, Fragment, RuleResult, emit
+from compiler.target import Artifact, Fragment, RuleResult
 from compiler.yamlio import dump_yaml
 
 RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
@@ -203,6 +203,3 @@ class EventBridgeEmitter:
             Artifact(path=CFN_PATH, data=cloudformation(resources, settings), rules=ids, targets=self.targets),
             Artifact(path=TF_PATH, data=terraform(event_rules, settings), rules=ids, targets=self.targets),
         ]
-
-    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
-        return emit(self, results, profile)

@@ -23,7 +23,7 @@ from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, Fragment, RuleResult, emit
+from compiler.target import Artifact, Compiled, Fragment, RuleResult
 
 FRAMEWORK = "MITRE ATT&CK"
 DEFAULT_INTERVAL = "5m"
@@ -291,6 +291,3 @@ class ElasticEmitter:
                 )
             )
         return artifacts
-
-    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
-        return emit(self, results, profile)

@@ -23,7 +23,7 @@ from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
 from compiler.rules import DetcRule
-from compiler.target import Artifact, Compiled, Fragment, RuleResult, emit
+from compiler.target import Artifact, Compiled, Fragment, RuleResult
 
 CONF_PATH = "splunk/savedsearches.conf"
 
@@ -185,6 +185,3 @@ class SplunkEmitter:
         if not stanzas:
             return []
         return [Artifact(path=CONF_PATH, data=join_conf(header, stanzas), rules=tuple(carried), targets=(NAME,))]
-
-    def emit(self, results: Sequence[RuleResult], profile: Profile) -> list[Artifact]:
-        return emit(self, results, profile)
