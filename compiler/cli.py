@@ -170,7 +170,7 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
         raise UsageError(f"no client profiles in {clients_dir}")
     if not names:
         return [DEFAULT_PROFILE]
-    return [load_profile(client_path(n, clients_dir), registry.settings()) for n in names]
+    return [load_profile(client_path(n, clients_dir), registry.settings(), registry) for n in names]
 
 
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:

@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
@@ -18,7 +18,11 @@ from compiler.errors import RuleLoadError, UsageError
 from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
 from compiler.rules import DetcRule, Schedule, display_path, parse_meta
+from compiler.settings import SIGMA_FIELD
 from compiler.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from compiler.target import Registry
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _TOP = {"name", "description", "targets", "field_mappings", "schedule", "select", "overrides", "exclusions"}
@@ -65,8 +69,11 @@ def _selector(value: Any, where: str, path: str) -> Selector:
     )
 
 
-def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, Any], shown: str) -> None:
-    """Every key a known setting of the target, every value of its default's type."""
+def _check_settings(
+    target: str, block: Mapping[str, Any], known: Mapping[str, Any], kinds: Mapping[str, Any], shown: str
+) -> None:
+    """Every key a known setting of the target, every value of its default's type and of the kind
+    the target declares for it (a pattern for what the value becomes: index, field, app name ...)."""
     for key, value in block.items():
         where = f"targets.{target}.{key}"
         if key not in known:
@@ -84,11 +91,30 @@ def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, A
             ok, kind = isinstance(value, str), "a string"
         if not ok:
             raise ProfileError(f"{where} must be {kind}", path=shown)
+        if isinstance(default, bool):
+            continue
+        checker = kinds.get(key)
+        if checker is None:
+            if isinstance(default, (str, list, tuple)):  # a target must say what its text settings are
+                raise ProfileError(f"{where}: the target declares no pattern for this setting", path=shown)
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            problem = checker.problem(item)
+            if problem:
+                raise ProfileError(f"{where}: {problem}", path=shown)
 
 
-def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> Profile:
+def load_profile(
+    path: Path, known_targets: Mapping[str, Mapping[str, Any]], registry: Registry | None = None,
+) -> Profile:
     """Read and validate one client profile; every bad key is a one-line error. ``known_targets``
-    maps each registered target to its settings and their defaults (``Registry.settings()``)."""
+    maps each registered target to its settings and their defaults (``Registry.settings()``); the
+    registry (the installed one when not given) says what each setting and field name may be."""
+    if registry is None:
+        from compiler.target import load_registry
+
+        registry = load_registry()
+    setting_kinds, field_kinds = registry.setting_kinds(), registry.field_kinds()
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -118,11 +144,16 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
                 raise ProfileError(f"{where}: unknown target {target!r}", path=shown)
             block_value = _mapping(value, f"{where}.{target}", shown)
             if where == "targets":
-                _check_settings(target, block_value, known_targets[target], shown)
+                _check_settings(target, block_value, known_targets[target], setting_kinds.get(target, {}), shown)
     for target, table in mappings.items():
         for source, dest in table.items():
             if not isinstance(dest, str) or not dest or not source:
                 raise ProfileError(f"field_mappings.{target}.{source} must name one field", path=shown)
+            field_kind = field_kinds.get(target, SIGMA_FIELD)
+            for value in (source, dest):
+                problem = field_kind.problem(value)
+                if problem:
+                    raise ProfileError(f"field_mappings.{target}: {problem}", path=shown)
     schedule = _mapping(data.get("schedule"), "schedule", shown)
     if schedule:
         # The same validation rules use, so a client cannot schedule what a rule could not.
@@ -160,6 +191,9 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
         fld = block.get("field")
         if not isinstance(fld, str) or not fld or "|" in fld:
             raise ProfileError(f"{where}.field must be a plain field name", path=shown)
+        problem = SIGMA_FIELD.problem(fld)
+        if problem:
+            raise ProfileError(f"{where}.field: {problem}", path=shown)
         values = block.get("values")
         if isinstance(values, str):
             values = [values]
