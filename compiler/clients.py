@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import fnmatch
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from compiler.errors import RuleLoadError, UsageError
+from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
 from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
-from compiler.rules import DetcRule, Schedule, display_path, parse_meta
+from compiler.rules import DetcRule, Schedule, display_path, load_rule, parse_meta
 from compiler.settings import SIGMA_FIELD
 from compiler.yamlio import load_yaml
 
@@ -211,7 +212,7 @@ def load_profile(
                 reason=reason,
             )
         )
-    return Profile(
+    profile = Profile(
         name=name,
         description=description,
         target_settings={k: dict(v) for k, v in settings.items()},
@@ -223,6 +224,48 @@ def load_profile(
         exclusions=tuple(exclusions),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+    for i, exclusion in enumerate(profile.exclusions):
+        _check_exclusion_field(f"exclusions[{i}].field", exclusion.field, profile, registry, shown)
+    return profile
+
+
+PROBE_LOGSOURCES: tuple[Mapping[str, str], ...] = ({"product": "aws", "service": "cloudtrail"},)
+"""The logsources an exclusion field is probed on: those with a cell on the platforms."""
+_PROBE_ID = "00000000-0000-4000-8000-00000000d37c"
+
+
+def probe_rule(field: str, logsource: Mapping[str, str]) -> DetcRule:
+    """A one-test rule, ``field: x`` on a logsource: compiled by a target, it tells whether the
+    target's field mapping for that logsource knows the field."""
+    data = {
+        "title": "detc field probe", "id": _PROBE_ID, "status": "test", "description": "field probe",
+        "author": "detc", "date": "2026-01-01", "level": "low", "logsource": dict(logsource),
+        "detection": {"probe": {field: "x"}, "condition": "probe"},
+    }
+    return load_rule(Path("/nonexistent/detc-field-probe.yml"), "field probe", json.dumps(data).encode("utf-8"))
+
+
+def _check_exclusion_field(where: str, field: str, profile: Profile, registry: Registry, shown: str) -> None:
+    """An exclusion on a field that a target cannot map would make every rule unsupported there, or
+    the exclusion silently void: each target compiles a probe rule on the field through its real
+    pipeline (the client's field mappings included); one that cannot express it refuses the profile."""
+    from compiler.build import compile_one
+
+    for target in registry.targets.values():
+        reasons = []
+        for logsource in PROBE_LOGSOURCES:
+            try:
+                compile_one(target, probe_rule(field, logsource), profile)
+                break
+            except UnsupportedFeature as err:
+                reasons.append(err.message)
+            except DetcError as err:
+                reasons.append(err.message)
+        else:
+            raise ProfileError(
+                f"{where}: {target.name} cannot map {field!r} ({reasons[0] if reasons else 'no logsource'})",
+                path=shown,
+            )
 
 
 def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
