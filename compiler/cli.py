@@ -15,7 +15,7 @@ import typer
 from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.errors import DetcError, UnsupportedFeature, UsageError
+from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
@@ -79,12 +79,15 @@ def check(rules: Path = RulesOpt) -> None:
     """Validate every rule and tests file; one line per problem, exit 1 if any."""
     from compiler.check import validate
 
+    warnings: list[str] = []
     try:
-        problems = validate(rules, _registry())
+        problems = validate(rules, _registry(), warnings)
     except DetcError as err:
         _fail(err)
+    for line in warnings:
+        typer.echo(line, err=True)
     for problem in problems:
-        typer.echo(str(problem))
+        typer.echo(str(problem), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
@@ -143,13 +146,17 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
+    for line in ruleset.warnings:
+        typer.echo(line, err=True)
     problems: list[str] = [str(err) for err in ruleset.errors]
     for rule in ruleset.rules:
         try:
-            load_fixtures(rule)
+            load_fixtures(rule, rules)
         except DetcError as err:
             problems.append(str(err))
-    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    problems.extend(
+        str(RuleLoadError("tests file without a rule beside it", path=display_path(o))) for o in orphan_tests_files(rules)
+    )
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -336,6 +343,8 @@ def build(
             wanted = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(client or []))
             _guard_outputs(output, wanted or [DEFAULT_PROFILE.name], rules, clients_dir)
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
+        for where, why in sources.skipped:
+            typer.echo(f"{where}: warning: {why}", err=True)
         keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
         counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
         if keys and all(count is not None for count in counts.values()):
@@ -416,6 +425,8 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
         registry = _registry()
         chosen = registry.select(target)
         ruleset = load_rules(rules)
+        for line in ruleset.warnings:
+            typer.echo(line, err=True)
         results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
     except DetcError as err:
         _fail(err)
@@ -477,7 +488,7 @@ def test_cmd(
         results: list[CaseResult] = []
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
-                fixtures = load_fixtures(rule)
+                fixtures = load_fixtures(rule, rules)
                 if fixtures is None:
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue

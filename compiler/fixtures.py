@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any, Literal
 from compiler.errors import RuleLoadError
 from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
 from compiler.rules import DetcRule
-from compiler.yamlio import load_yaml
+from compiler.yamlio import MAX_BYTES, MAX_DEPTH, check_plain, load_yaml
 
 Expect = Literal["match", "no_match"]
 _CASE_KEYS = {"name", "expect", "event", "event_file", "waive"}
@@ -35,7 +38,9 @@ class FixtureFile:
     """The ``event_file`` entries the cases were read from (resolved paths): inputs of the build's checks."""
 
 
-def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> Case:
+def _case(
+    raw: Any, index: int, base: Path, root: Path, path: str, rid: str, seen: set[str], read: list[str]
+) -> Case:
     def err(msg: str) -> RuleLoadError:
         return RuleLoadError(f"case {index + 1}: {msg}", path=path, rule_id=rid)
 
@@ -56,7 +61,7 @@ def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str],
     if ("event" in raw) == ("event_file" in raw):
         raise err("give exactly one of 'event' and 'event_file'")
     if "event_file" in raw:
-        event = _event_file(raw["event_file"], base, err, read)
+        event = _event_file(raw["event_file"], base, root, err, read)
     else:
         event = raw["event"]
     if not isinstance(event, dict):
@@ -69,23 +74,60 @@ def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str],
     return Case(name=name, expect=expect, event=event, waive=waive)
 
 
-def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> Any:
-    if not isinstance(ref, str) or not ref:
+MAX_EVENT_BYTES = MAX_BYTES
+"""An ``event_file`` larger than this (4 MiB, as a rule or tests file) is refused before it is read."""
+
+
+def _event_file(ref: Any, base: Path, root: Path, err: Any, read: list[str]) -> Any:
+    """The JSON record of an ``event_file``: a regular file of at most ``MAX_EVENT_BYTES`` inside
+    the rules folder, read without blocking (a FIFO or a device is refused, never waited on)."""
+    if not isinstance(ref, str) or not ref or "\x00" in ref:
         raise err("'event_file' must be a relative path")
-    target = (base / ref).resolve()
+    try:
+        target = (base / ref).resolve(strict=True)
+    except RuntimeError as exc:  # Python 3.11 reports a symbolic link loop so
+        raise err(f"cannot read event_file {ref!r}: a symbolic link that loops") from exc
+    except OSError as exc:
+        why = "a symbolic link that loops" if exc.errno == errno.ELOOP else exc.strerror
+        raise err(f"cannot read event_file {ref!r}: {why}") from exc
+    allowed = root.resolve()
+    if target != allowed and allowed not in target.parents:
+        raise err(f"event_file {ref!r} is outside the rules folder")
     read.append(str(target))
     try:
-        raw = target.read_bytes()
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise err(f"event_file {ref!r} is not a regular file")
+        if info.st_size > MAX_EVENT_BYTES:
+            raise err(f"event_file {ref!r} has {info.st_size} bytes, more than the limit of {MAX_EVENT_BYTES}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_EVENT_BYTES + 1)
+    except OSError as exc:
+        raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_EVENT_BYTES:  # grew while it was read
+        raise err(f"event_file {ref!r} has more than {MAX_EVENT_BYTES} bytes")
+    try:
+        event = json.loads(raw)
+    except RecursionError as exc:
+        raise err(f"event_file {ref!r}: the JSON document nested deeper than {MAX_DEPTH} levels") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise err(f"event_file {ref!r} is not JSON: {exc}") from exc
+    try:
+        check_plain(event, "")
+    except RuleLoadError as exc:
+        raise err(f"event_file {ref!r}: {exc.message}") from exc
+    return event
 
 
-def load_fixtures(rule: DetcRule) -> FixtureFile | None:
-    """The fixture cases beside a rule, or None when it has no tests file."""
+def load_fixtures(rule: DetcRule, root: Path | None = None) -> FixtureFile | None:
+    """The fixture cases beside a rule, or None when it has no tests file. ``root``: the rules
+    folder, which every ``event_file`` must be inside (default: the tests file's folder)."""
     if rule.tests_path is None:
         return None
     path = display_path(rule.tests_path)
@@ -99,7 +141,7 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
     seen: set[str] = set()
     read: list[str] = []
     cases = tuple(
-        _case(raw_case, i, rule.tests_path.parent, path, rule.id, seen, read)
+        _case(raw_case, i, rule.tests_path.parent, _root(root, rule.tests_path), path, rule.id, seen, read)
         for i, raw_case in enumerate(data["cases"])
     )
     expects = {c.expect for c in cases}
@@ -108,3 +150,10 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
             raise RuleLoadError(f"needs at least one {needed!r} case", path=path, rule_id=rule.id)
     return FixtureFile(path=path, rule_id=rule.id, cases=cases, event_files=tuple(dict.fromkeys(read)))
 
+
+
+def _root(root: Path | None, tests_path: Path) -> Path:
+    """The folder event files must be inside: the rules folder (a rule file given alone: its folder)."""
+    if root is None:
+        return tests_path.parent
+    return root.parent if root.is_file() else root

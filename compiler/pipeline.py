@@ -56,6 +56,8 @@ class Task:
     keys: tuple[str, ...]
     olds: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     todo: tuple[int, ...] = ()
+    root: Path | None = None
+    """The rules folder (event files must be inside it)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def load(task: Task) -> Loaded:
     """Parse the rule and check its tests file (a broken tests file stops the build as surely as
     a broken rule); DetcError when either is bad."""
     rule = load_rule(task.path, task.display, task.raw)
-    fixtures = load_fixtures(rule)
+    fixtures = load_fixtures(rule, task.root)
     tests_sha = hashlib.sha256(rule.tests_path.read_bytes()).hexdigest() if rule.tests_path else None
     return Loaded(rule, tests_sha, file_digests(fixtures.event_files) if fixtures else {})
 
@@ -336,7 +338,9 @@ def _run_builds(
             if source.sha256 != sources.rules[i].sha256:  # changed since it was recorded
                 keys[i] = tuple(plan.key(source.display, source.sha256) for plan in plans)
                 olds = {j: None for j in olds}
-        pending.append(Task(i, source.path, source.display, source.raw or b"", keys[i], olds, tuple(olds)))
+        pending.append(
+            Task(i, source.path, source.display, source.raw or b"", keys[i], olds, tuple(olds), sources.root)
+        )
     step = progress(len(pending)) if progress and pending else None
     made: list[dict[int, RuleUnit]] = [{} for _ in plans]  # units made as entries arrive, while workers go on
     for position, new, errs in make_entries(pending, plans, cache, jobs=jobs, progress=step):

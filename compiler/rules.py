@@ -15,7 +15,7 @@ from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError
-from compiler.paths import TESTS_SUFFIX, display_path, rule_files, tests_path_for  # noqa: F401 (re-exported)
+from compiler.paths import TESTS_SUFFIX, display_path, rule_files, scan, tests_path_for  # noqa: F401 (re-exported)
 from compiler.yamlio import load_yaml
 
 LEVEL_TO_SEVERITY = {
@@ -203,7 +203,7 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
         source=raw,
         sigma=rule,
         meta=meta,
-        tests_path=tests if tests.exists() else None,
+        tests_path=tests if tests.is_file() else None,  # a FIFO or a folder is never read as one
         data=data,
     )
     try:
@@ -227,14 +227,24 @@ def _sigma_message(err: SigmaError) -> str:
 class RuleSet:
     rules: tuple[DetcRule, ...]
     errors: tuple[RuleLoadError, ...]
+    warnings: tuple[str, ...] = ()
+    """One line per entry named like a rule file that is not one (a FIFO, a broken link ...)."""
 
 
 def load_rules(root: Path) -> RuleSet:
     """Load every rule below root, collecting errors; duplicate ids are errors too."""
     rules: list[DetcRule] = []
     errors: list[RuleLoadError] = []
+    warnings: list[str] = []
     seen: dict[str, str] = {}
-    for path in rule_files(root):
+    if root.is_dir():
+        walked = scan(root)
+        paths = [f.path for f in walked.rules]
+        warnings.extend(f"{where}: warning: {why}" for where, why in walked.skipped)
+        errors.extend(RuleLoadError(why, path=where) for where, why in walked.bad_names)
+    else:
+        paths = rule_files(root)
+    for path in paths:
         shown = display_path(path)
         try:
             rule = load_rule(path, shown)
@@ -246,7 +256,7 @@ def load_rules(root: Path) -> RuleSet:
             continue
         seen[rule.id] = shown
         rules.append(rule)
-    return RuleSet(tuple(rules), tuple(errors))
+    return RuleSet(tuple(rules), tuple(errors), tuple(warnings))
 
 
 def by_id(rules: Sequence[DetcRule]) -> dict[str, DetcRule]:

@@ -45,7 +45,8 @@ def test_check_reports_each_problem_on_one_line(rules_dir: Path):
     (rules_dir / "orphan.tests.yml").write_text("cases: []\n")
     result = run("check", "--rules", str(rules_dir))
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
+    assert result.stdout == ""  # problems go to stderr, as every error does
+    lines = result.stderr.splitlines()
     assert any("needs at least one 'no_match' case" in line for line in lines)
     assert any("orphan.tests.yml: tests file without a rule beside it" in line for line in lines)
 
