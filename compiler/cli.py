@@ -102,8 +102,12 @@ def convert(
     ),
     client: str = typer.Option(None, "--client", "-c", help="Compile with a client profile (clients/NAME.yml)."),
     clients_dir: Path = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of client profiles."),
+    skip_unsupported: bool = typer.Option(
+        False, "--skip-unsupported", help="Exit 0 when a target cannot express the rule (still said on stderr)."
+    ),
 ) -> None:
-    """Print one rule compiled for one target, or for several under a `# target` header each."""
+    """Print one rule compiled for one target, or for several under a `# target` header each; exit 1
+    when any target asked for (every target by default) cannot express it, unless --skip-unsupported."""
     from compiler.build import compile_one
     from compiler.rules import load_rule
 
@@ -124,8 +128,6 @@ def convert(
         try:
             compiled = compile_one(one, loaded, profile)
         except UnsupportedFeature as err:
-            if not several:
-                _fail(f"unsupported: {err}", 1)
             refused.append(one.name)
             typer.echo(f"unsupported: {err}", err=True)
             continue
@@ -136,7 +138,7 @@ def convert(
         sys.stdout.write(compiled.query if compiled.query.endswith("\n") else compiled.query + "\n")
         for caveat in compiled.caveats:
             typer.echo(f"caveat [{one.name}]: {caveat}" if several else f"caveat: {caveat}", err=True)
-    if refused and target:
+    if refused and not skip_unsupported:
         raise typer.Exit(1)
 
 
@@ -465,8 +467,13 @@ def test_cmd(
     live: bool = typer.Option(
         False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
     ),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no rule has fixture cases."),
+    allow_untested: bool = typer.Option(
+        False, "--allow-untested", help="Accept a target whose every match case of a rule is waived."
+    ),
 ) -> None:
-    """Run every fixture case against every target; exit 1 on any failure."""
+    """Run every fixture case against every target; exit 1 on any failure, when no rule has
+    fixture cases, or when a target's every match case of a rule is waived."""
     from compiler.fixtures import load_fixtures
     from compiler.testing import (
         live_targets,
@@ -493,7 +500,7 @@ def test_cmd(
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
                 fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile))
+                results.extend(run_rule(rule, fixtures, chosen, profile, allow_untested=allow_untested))
     except DetcError as err:
         _fail(err)
     _print_matrix(results, [t.name for t in chosen])
@@ -501,6 +508,9 @@ def test_cmd(
         json_path.write_bytes(to_json(results))
     if junit_path:
         junit_path.write_bytes(to_junit(results))
+    if not results and not allow_empty:
+        typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
+        raise typer.Exit(1)
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)
 

@@ -55,64 +55,89 @@ class CaseResult:
         return out
 
 
+UNTESTED_CASE = "(no match case tested)"
+"""The case name of the failure ``run_rule`` adds for a target whose every ``match`` case is waived."""
+
+
 def run_rule(
-    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile
+    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile, *,
+    allow_untested: bool = False,
 ) -> list[CaseResult]:
+    """Every case on every target; a target that compiles the rule but whose every ``match`` case
+    is waived fails once more (its query would ship with nothing showing it ever matches), unless
+    ``allow_untested``."""
     out: list[CaseResult] = []
     for target in targets:
-        base = {
-            "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
-            "client": "" if profile.name == "default" else profile.name,
-        }
-        try:
-            compiled = compile_one(target, rule, profile)
-        except UnsupportedFeature as err:
-            out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
-                           status="unsupported", message=err.message)
-                for c in fixtures.cases
-            )
-            continue
-        except DetcError as err:
-            out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
-                           message=str(err))
-                for c in fixtures.cases
-            )
-            continue
-        try:
-            matcher = target.evaluator(compiled.query)
-            compile_error = ""
-        except Exception as err:  # an unparsable query fails every case, never passes one
-            matcher = None
-            compile_error = f"evaluator rejected the query: {err}"
-        for case in fixtures.cases:
-            actual: Actual
-            message = compile_error
-            if matcher is None:
-                actual = "error"
-            else:
-                try:
-                    doc = profile.rename_fields(target.name, target.shape(case.event, profile))
-                    actual = "match" if matcher(doc) else "no_match"
-                except Exception as err:
-                    actual, message = "error", f"{type(err).__name__}: {err}"
-            status: Status
-            waiver = case.waive.get(target.name) or case.waive.get(target.name.split(":")[0])
-            if waiver:
-                status = "waived"
-                message = waiver + (
-                    " (waiver not needed: the target gives the expected verdict)"
-                    if actual == case.expect
-                    else ""
-                )
-            else:
-                status = "pass" if actual == case.expect else "fail"
-            out.append(
-                CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
-                           status=status, query=compiled.query, message=message)
-            )
+        mine = len(out)
+        _run_target(rule, fixtures, target, profile, out)
+        results = out[mine:]
+        matches = [r for r in results if r.expected == "match"]
+        if not allow_untested and matches and all(r.status == "waived" for r in matches):
+            first = results[0]
+            out.append(dataclasses.replace(
+                first, case=UNTESTED_CASE, expected="match", actual="error", status="fail",
+                message="every match case is waived on this target, so its query is untested "
+                "(detc test --allow-untested to accept)",
+            ))
     return out
+
+
+def _run_target(
+    rule: DetcRule, fixtures: FixtureFile, target: Target, profile: Profile, out: list[CaseResult]
+) -> None:
+    """Every case of one rule on one target, appended to ``out``."""
+    base = {
+        "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
+        "client": "" if profile.name == "default" else profile.name,
+    }
+    try:
+        compiled = compile_one(target, rule, profile)
+    except UnsupportedFeature as err:
+        out.extend(
+            CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
+                       status="unsupported", message=err.message)
+            for c in fixtures.cases
+        )
+        return
+    except DetcError as err:
+        out.extend(
+            CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
+                       message=str(err))
+            for c in fixtures.cases
+        )
+        return
+    try:
+        matcher = target.evaluator(compiled.query)
+        compile_error = ""
+    except Exception as err:  # an unparsable query fails every case, never passes one
+        matcher = None
+        compile_error = f"evaluator rejected the query: {err}"
+    for case in fixtures.cases:
+        actual: Actual
+        message = compile_error
+        if matcher is None:
+            actual = "error"
+        else:
+            try:
+                doc = profile.rename_fields(target.name, target.shape(case.event, profile))
+                actual = "match" if matcher(doc) else "no_match"
+            except Exception as err:
+                actual, message = "error", f"{type(err).__name__}: {err}"
+        status: Status
+        waiver = case.waive.get(target.name) or case.waive.get(target.name.split(":")[0])
+        if waiver:
+            status = "waived"
+            message = waiver + (
+                " (waiver not needed: the target gives the expected verdict)"
+                if actual == case.expect
+                else ""
+            )
+        else:
+            status = "pass" if actual == case.expect else "fail"
+        out.append(
+            CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
+                       status=status, query=compiled.query, message=message)
+        )
 
 
 class LiveTarget:
