@@ -344,6 +344,7 @@ def build(
         if not check:
             wanted = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(client or []))
             _guard_outputs(output, wanted or [DEFAULT_PROFILE.name], rules, clients_dir)
+            _SIGINT["pending"] = [str(_output_for(output, name)[0]) for name in wanted or [DEFAULT_PROFILE.name]]
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
         for where, why in sources.skipped:
             typer.echo(f"{where}: warning: {why}", err=True)
@@ -392,9 +393,10 @@ def build(
         current = tree(profile.name)
         try:
             # an identical tree is left alone
-            write_tree(
-                root, outcome.files, preserve, current=current.digests(), record=current.record, wanted=outcome.digests
-            )
+            _write_guarded(root, lambda abort: write_tree(
+                root, outcome.files, preserve, current=current.digests(), record=current.record,
+                wanted=outcome.digests, abort=abort,
+            ))
         except DetcError as err:
             _fail(err)
         summary_line = f"built {outcome.rules} rule(s)" + (
@@ -633,16 +635,70 @@ def _cell(results: Sequence[CaseResult]) -> str:
     return f"[red]{text} FAIL[/red]" if fails else f"[green]{text}[/green]"
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT), raised by detc's own handler: click turns a KeyboardInterrupt into
+    "Aborted!" and exit 1, detc says what became of the output and exits 130."""
+
+
+_SIGINT: dict[str, Any] = {"defer": False, "seen": False, "pending": [], "written": []}
+"""While an output folder is swapped in, Ctrl-C is noted and acted on at the next safe point;
+``pending``/``written``: the output folders of the running build, not yet / already replaced."""
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if _SIGINT["defer"]:
+        _SIGINT["seen"] = True
+        return
+    raise Interrupted
+
+
+def _stop_if_interrupted() -> None:
+    if _SIGINT["seen"]:
+        _SIGINT["seen"] = False
+        raise Interrupted
+
+
+def _write_guarded(root: Path, write: Callable[[Callable[[], None]], Any]) -> None:
+    """Write one output folder: Ctrl-C during the write stops it before the swap (the folder
+    unchanged) or, once swapped, after it (the folder written in full)."""
+    _SIGINT["defer"] = True
+    try:
+        write(_stop_if_interrupted)
+    finally:
+        _SIGINT["defer"] = False
+    shown = str(root)
+    if shown in _SIGINT["pending"]:
+        _SIGINT["pending"].remove(shown)
+    _SIGINT["written"].append(shown)
+    _stop_if_interrupted()
+
+
+def _interrupted_line() -> str:
+    said = [f"{', '.join(_SIGINT['written'])} written in full"] if _SIGINT["written"] else []
+    if _SIGINT["pending"]:
+        said.append(f"{', '.join(_SIGINT['pending'])} unchanged")
+    return "; ".join(["interrupted", *said])
+
+
 def main() -> None:
     """The ``detc`` command: the app, then an exit that skips tearing down the heap.
 
     Everything is written and flushed by then; freeing a large build's objects one by one at
     interpreter exit only costs time (mypy exits the same way)."""
+    import signal
+
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         app(prog_name="detc")
         code: object = 0
     except SystemExit as done:
         code = done.code
+    except Interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while _PROGRESS:
+            _PROGRESS.pop().stop()
+        sys.stderr.write(_interrupted_line() + "\n")
+        code = 130
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1

@@ -15,6 +15,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -222,6 +223,11 @@ def make_batch(tasks: Sequence[Task], positions: Sequence[int], plans: Sequence[
     return out
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the build and says so in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _work(positions: list[int]) -> list[Made]:
     cache = _WORKER.get("cache")
     if cache is None:  # first batch in this process: a connection of its own
@@ -260,12 +266,20 @@ def make_entries(
     # Objects that exist before the fork are left out of the workers' garbage collections: they
     # are never garbage, and scanning them would copy every memory page they sit on.
     gc.freeze()
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+    )
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for made in pool.map(_work, _batches(len(tasks), jobs)):
-                yield from made
-                if progress:
-                    progress(len(made))
+        for made in pool.map(_work, _batches(len(tasks), jobs)):
+            yield from made
+            if progress:
+                progress(len(made))
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: drop the batches not started; running ones end soon.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
         _WORKER.clear()
