@@ -15,7 +15,7 @@ import typer
 from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
+from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError, shown
 from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
@@ -405,6 +405,8 @@ def build(
         if outcome.stats.get("hits"):
             summary_line += f" ({outcome.stats['hits']} from cache)"
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
+        for path, rule_id, name, reason in outcome.unsupported_pairs:
+            typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
     _save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
@@ -451,6 +453,9 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
             console.print(f"{name}: unsupported because", markup=False)
             for reason, count in row["reasons"].items():
                 console.print(f"  {count:4}  {reason}", markup=False)
+            console.print(f"{name}: unsupported rules", markup=False)
+            for item in row["unsupported_rules"]:
+                console.print(f"  {shown(item['path'])}: {item['id']}: {item['reason']}", markup=False)
     for err in errors:
         console.print(f"error: {err}", markup=False)
     if report_json:

@@ -413,6 +413,10 @@ def _assemble(
         digests=digests,
         rules=len(units),
         unsupported=sum(u.unsupported for u in units),
+        unsupported_pairs=tuple(
+            (u.path, u.rule_id, name, entry["reason"])
+            for u in units for name, entry in u.manifest["targets"].items() if entry.get("status") == "unsupported"
+        ),
         problems=tuple(emit_problems),
     )
 

@@ -260,3 +260,28 @@ def test_a_target_whose_every_match_case_is_waived_fails(tmp_path: Path):
     assert [(r["target"], r["case"]) for r in failed] == [("lucene", "(no match case tested)")]
     assert "every match case is waived on this target" in result.stdout
     assert run("test", "--rules", str(rules), "--allow-untested").exit_code == 0
+
+
+def test_build_and_report_name_the_unsupported_rules(tmp_path: Path):
+    from tests.conftest import rule_dict
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    data = rule_dict({"sel": {"eventName|re": "^Delete"}, "condition": "sel"}, id="11111111-2222-4333-8444-555555555555")
+    (rules / "aws_regex_rule_here.yml").write_text(yaml.safe_dump(data))
+    shown = f"{rules}/aws_regex_rule_here.yml"
+    result = run("build", "--rules", str(rules), "--output", str(tmp_path / "out"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[1:] == [
+        f"{shown}: 11111111-2222-4333-8444-555555555555: kql: unsupported: regular expression: KQL has no regex syntax",
+        f"{shown}: 11111111-2222-4333-8444-555555555555: eventbridge: unsupported: regular expression (|re): "
+        "EventBridge event patterns have no regular-expression operator",
+    ]
+    report = tmp_path / "report.json"
+    result = run("build", "--rules", str(rules), "--report", "--report-json", str(report))
+    assert result.exit_code == 0, result.output
+    assert f"  {shown}: 11111111-2222-4333-8444-555555555555: regular expression: KQL has no regex syntax" in result.stdout
+    assert json.loads(report.read_text())["targets"]["kql"]["unsupported_rules"] == [
+        {"id": "11111111-2222-4333-8444-555555555555", "path": shown,
+         "reason": "regular expression: KQL has no regex syntax"}
+    ]
