@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
-from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
+from compiler.paths import display_path
 from compiler.rules import DetcRule
 from compiler.yamlio import load_yaml
 
@@ -32,7 +32,7 @@ class FixtureFile:
     rule_id: str
     cases: tuple[Case, ...]
     event_files: tuple[str, ...] = ()
-    """The ``event_file``\ s the cases were read from (resolved paths): inputs of the build's checks."""
+    """The files (``event_file``) the cases were read from (resolved paths): inputs of the build's checks."""
 
 
 def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> Case:

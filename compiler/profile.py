@@ -103,7 +103,7 @@ class Profile:
                 continue
             found, value = _pop_path(doc, source)
             if found:
-                _set_path(doc, dest, value)
+                set_path(doc, dest, value)
         return doc
 
 
@@ -125,7 +125,8 @@ def _pop_path(doc: dict[str, Any], path: str) -> tuple[bool, Any]:
     return False, None
 
 
-def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted field in a nested document, making the objects on the way (replacing non-objects)."""
     parts = path.split(".")
     node = doc
     for part in parts[:-1]:

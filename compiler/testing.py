@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.build import compile_one, dumps
+from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
-from compiler.profile import Profile
+from compiler.jsonio import dumps
+from compiler.profile import Profile, set_path
 from compiler.rules import DetcRule
 from compiler.target import Target
 
@@ -179,19 +180,6 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
 
 
-def _set_path(event: Any, path: str, value: str) -> Any:
-    """A copy of a raw record with a dotted field set (objects created on the way)."""
-    out = json.loads(json.dumps(event))
-    node = out
-    parts = path.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-    return out
-
-
 def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:
     """For each client exclusion value: the first matching fixture with that value set must not match."""
     base = next((c for c in fixtures.cases if c.expect == "match"), None)
@@ -200,11 +188,13 @@ def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> 
     made = []
     for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
         for value in exclusion.values:
+            event = json.loads(json.dumps(base.event))  # a private copy of the raw record
+            set_path(event, exclusion.field, value)
             made.append(
                 Case(
                     name=f"client {profile.name} exclusion {i}: {exclusion.field}={value!r} on {base.name!r}",
                     expect="no_match",
-                    event=_set_path(base.event, exclusion.field, value),
+                    event=event,
                     waive=base.waive,
                 )
             )

@@ -8,7 +8,7 @@ import json
 import pytest
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
-from backends.splunk.conf import conf_value, write_conf
+from backends.splunk.conf import conf_value, stanza_text
 from backends.splunk.emit import CONF_PATH, SplunkEmitter, cron_schedule, earliest_time
 from backends.splunk.target import SplTarget
 from compiler.build import compile_rules
@@ -181,12 +181,12 @@ def test_conf_values_that_cannot_be_written_are_errors(value: str):
 @pytest.mark.parametrize("name", ["a]b", "a[b", "two\nlines", " padded", ""])
 def test_bad_stanza_names_are_errors(name: str):
     with pytest.raises(EmitError):
-        write_conf([], [(name, [("k", "v")])])
+        stanza_text(name, [("k", "v")])
 
 
 def test_repeated_key_is_an_error():
     with pytest.raises(EmitError, match="written twice"):
-        write_conf([], [("s", [("k", "1"), ("k", "2")])])
+        stanza_text("s", [("k", "1"), ("k", "2")])
 
 
 def test_empty_results_write_nothing():

@@ -13,7 +13,8 @@ from backends.splunk.target import SplTarget
 from compiler.errors import DetcError
 from compiler.fixtures import load_fixtures
 from compiler.profile import DEFAULT_PROFILE
-from compiler.rules import load_rule, rule_files
+from compiler.paths import rule_files
+from compiler.rules import load_rule
 from compiler.testing import run_rule
 from tests.conftest import CORPUS, ROOT
 

@@ -12,8 +12,8 @@ from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
 from backends.aws.pipeline import eventbridge_cloudtrail
 from backends.aws.shaper import shape
-from compiler.build import dumps
 from compiler.errors import UsageError
+from compiler.jsonio import dumps
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
@@ -100,7 +100,9 @@ class EventBridgeTarget:
         return shape(record)
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.aws import evaluator as pattern_evaluator  # a build never evaluates: loaded on demand
+        from backends.aws import (
+            evaluator as pattern_evaluator,  # a build never evaluates: loaded on demand
+        )
 
         return pattern_evaluator.evaluator(query)
 

@@ -15,7 +15,7 @@ from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
 from backends.elastic.pipeline import DEFAULT_INDEX, ElasticUnsupported, ecs_cloudtrail
 from backends.elastic.shaper import shape
-from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.errors import EvaluationError, UnsupportedFeature, reason_of
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
@@ -60,12 +60,12 @@ class _ElasticTarget:
         try:
             queries = self._backend_for(profile).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_message(err), target=self.name) from err
+            raise UnsupportedFeature(reason_of(err), target=self.name) from err
         except NotImplementedError as err:
             raise UnsupportedFeature(str(err), target=self.name) from err
         except SigmaError as err:
             if isinstance(err.__cause__, ElasticUnsupported):
-                raise UnsupportedFeature(_message(err.__cause__), target=self.name) from err
+                raise UnsupportedFeature(reason_of(err.__cause__), target=self.name) from err
             raise
         texts = [str(q) for q in queries]
         if not texts:
@@ -103,12 +103,6 @@ class _ElasticTarget:
 
     def _parse(self, query: str) -> Matcher:
         raise NotImplementedError
-
-
-def _message(err: Exception) -> str:
-    """The reason alone: pySigma appends the rule's location to str(), which the caller already reports."""
-    text = ValueError.__str__(err) if isinstance(err, SigmaError) else str(err)
-    return (text.splitlines() or [""])[0]
 
 
 class KqlTarget(_ElasticTarget):

@@ -28,7 +28,7 @@ from backends.splunk.pipeline import (
 )
 from backends.splunk.shaper import shape_record
 from backends.splunk.where_backend import SplWhereBackend, spl_string
-from compiler.errors import CompileError, UnsupportedFeature
+from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.patterns import detection_items
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -175,11 +175,11 @@ class SplTarget:
         try:
             queries = backend.convert_rule(sigma)
         except (SigmaTransformationError, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_first_line(err), target=NAME) from err
+            raise UnsupportedFeature(reason_of(err), target=NAME) from err
         except NotImplementedError as err:  # upstream's answer to |cased and similar
             raise UnsupportedFeature(f"{err}", target=NAME) from err
         except SigmaError as err:
-            raise CompileError(_first_line(err), target=NAME) from err
+            raise CompileError(reason_of(err), target=NAME) from err
         finally:
             SplBackend.reset_deferred_state()
         if len(queries) != 1 or not isinstance(queries[0], str):
@@ -229,9 +229,3 @@ class SplTarget:
         from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
 
         return compile_search(query)
-
-
-def _first_line(err: Exception) -> str:
-    # SigmaError's str() appends " in <rule location>"; the detc error line names the file already.
-    text = str(err.args[0]) if isinstance(err, SigmaError) and err.args else str(err)
-    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
