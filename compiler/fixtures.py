@@ -1,4 +1,4 @@
-"""Fixture cases: raw CloudTrail records with the verdict each rule must give."""
+"""Fixture cases: raw records of the rule's logsource with the verdict each rule must give."""
 
 from __future__ import annotations
 
