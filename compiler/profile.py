@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compiler.dotted import set_path
+
 if TYPE_CHECKING:
     from sigma.processing.pipeline import ProcessingPipeline
 
@@ -16,7 +18,7 @@ class Exclusion:
     """Field/value pairs that must never alert, for some rules or all of them."""
 
     field: str
-    """A raw CloudTrail field name, as rules use."""
+    """A Sigma field name of the rule's logsource, as rules use (set through the logsource layer in generated cases)."""
     values: tuple[str, ...]
     """Literal values: wildcards and backslashes in them mean themselves."""
     rules: tuple[str, ...] | None = None
@@ -123,19 +125,6 @@ def _pop_path(doc: dict[str, Any], path: str) -> tuple[bool, Any]:
     if rest and isinstance(child, dict):
         return _pop_path(child, rest)
     return False, None
-
-
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted field in a nested document, making the objects on the way (replacing non-objects)."""
-    parts = path.split(".")
-    node = doc
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[part] = nxt
-        node = nxt
-    node[parts[-1]] = value
 
 
 DEFAULT_PROFILE = Profile()

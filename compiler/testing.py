@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
@@ -14,7 +13,8 @@ from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
 from compiler.jsonio import dumps
-from compiler.profile import Profile, set_path
+from compiler.logsources import find
+from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Target
 
@@ -60,6 +60,7 @@ def run_rule(
     rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile
 ) -> list[CaseResult]:
     out: list[CaseResult] = []
+    logsource = find(rule.sigma.logsource)
     for target in targets:
         base = {
             "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
@@ -94,7 +95,7 @@ def run_rule(
                 actual = "error"
             else:
                 try:
-                    doc = profile.rename_fields(target.name, target.shape(case.event, profile))
+                    doc = profile.rename_fields(target.name, target.shape(case.event, profile, logsource))
                     actual = "match" if matcher(doc) else "no_match"
                 except Exception as err:
                     actual, message = "error", f"{type(err).__name__}: {err}"
@@ -128,8 +129,8 @@ class LiveTarget:
     def compile(self, rule: DetcRule, profile: Profile) -> Any:
         return self.inner.compile(rule, profile)
 
-    def shape(self, record: Any, profile: Profile) -> Any:
-        return self.inner.shape(record, profile)
+    def shape(self, record: Any, profile: Profile, logsource: Any = None) -> Any:
+        return self.inner.shape(record, profile, logsource)
 
     def evaluator(self, query: str) -> Any:
         return self.inner.live_evaluator(query, self.client)
@@ -183,18 +184,17 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
 def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:
     """For each client exclusion value: the first matching fixture with that value set must not match."""
     base = next((c for c in fixtures.cases if c.expect == "match"), None)
-    if base is None:
+    source = find(rule.sigma.logsource)
+    if base is None or source is None:
         return ()
     made = []
     for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
         for value in exclusion.values:
-            event = json.loads(json.dumps(base.event))  # a private copy of the raw record
-            set_path(event, exclusion.field, value)
             made.append(
                 Case(
                     name=f"client {profile.name} exclusion {i}: {exclusion.field}={value!r} on {base.name!r}",
                     expect="no_match",
-                    event=event,
+                    event=source.set_field(base.event, exclusion.field, value),
                     waive=base.waive,
                 )
             )

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from backends.elastic.cloudtrail.shaper import shape
 from backends.elastic.index_mapping import FLATTENED_ROOTS, field_spec
-from backends.elastic.shaper import shape
 from compiler.errors import ShapeError
 from tests.support import DATA, corpus_ids
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backends.aws.shaper import shape
+from backends.aws.cloudtrail.shaper import shape
 from compiler.errors import ShapeError
 from tests.support import DATA
 
