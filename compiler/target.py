@@ -115,7 +115,10 @@ class Target(Protocol):
     description: str
     settings: Mapping[str, Any]
     """Per-deployment settings a client profile may override (``targets.<name>.<key>``), with their
-    defaults; the default's type is the type a profile must give."""
+    defaults; the default's type is the type a profile must give. A target also declares
+    ``setting_kinds`` (setting to a ``compiler.settings`` kind: what the value may be, checked when a
+    profile loads; every text setting needs one) and ``field_kind`` (what a field name of its
+    documents may be, for client ``field_mappings``)."""
 
     def compile(self, rule: "DetcRule", profile: "Profile") -> Compiled:
         """Compile a rule with the cell of its logsource; raise UnsupportedFeature naming the
@@ -177,6 +180,18 @@ class Registry:
     def settings(self) -> dict[str, Mapping[str, Any]]:
         """Each target's settings and their defaults, for validating client profiles."""
         return {name: dict(getattr(target, "settings", {})) for name, target in self.targets.items()}
+
+    def setting_kinds(self) -> dict[str, Mapping[str, Any]]:
+        """Each target's ``setting_kinds``: what each text or number setting may be
+        (``compiler.settings``), checked when a profile loads."""
+        return {name: dict(getattr(target, "setting_kinds", {})) for name, target in self.targets.items()}
+
+    def field_kinds(self) -> dict[str, Any]:
+        """Each target's ``field_kind``: what a field name of its documents may be (client
+        ``field_mappings``); a raw Sigma field name where the target declares none."""
+        from compiler.settings import SIGMA_FIELD
+
+        return {name: getattr(target, "field_kind", SIGMA_FIELD) for name, target in self.targets.items()}
 
     def select(self, names: Sequence[str] | None) -> list[Target]:
         if not names:

@@ -15,6 +15,7 @@ from compiler.errors import UsageError
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import EVENT_BUS, RULE_NAME_PREFIX, SIGMA_FIELD, SNS_TOPIC_ARN, IntRange
 from compiler.target import Compiled, Matcher
 
 NAME = "eventbridge"
@@ -29,6 +30,13 @@ DEFAULTS: Mapping[str, Any] = {
 adjustable (User Guide, quotas); PutRule accepts at most 4,096 (API Reference, EventPattern).
 ``strict_case``: refuse, instead of caveat, constructs EventBridge can only match case-sensitively."""
 PATTERN_MAX = 4096
+SETTING_KINDS: Mapping[str, Any] = {
+    "event_bus": EVENT_BUS,
+    "alert_topic_arn": SNS_TOPIC_ARN,
+    "name_prefix": RULE_NAME_PREFIX,
+    "max_pattern_chars": IntRange(1, PATTERN_MAX),
+}
+"""What each setting is, checked when a profile loads (the values land in templates and rule names)."""
 
 
 def pattern_text(pattern: Mapping[str, Any]) -> str:
@@ -45,6 +53,8 @@ def compact(pattern: Mapping[str, Any]) -> str:
 class EventBridgeTarget:
     name = NAME
     settings = DEFAULTS
+    setting_kinds = SETTING_KINDS
+    field_kind = SIGMA_FIELD
     description = "AWS EventBridge event pattern on the CloudTrail event stream (real time, no SIEM)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:

@@ -24,6 +24,7 @@ from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
 from compiler.target import Compiled, Matcher
 
 DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
@@ -43,6 +44,8 @@ class _ElasticTarget:
     """Kibana's name for the query language (detection rule ``language``)."""
     or_token: ClassVar[str]
     settings: ClassVar[Mapping[str, Any]] = DEFAULTS
+    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
+    field_kind = ECS_FIELD
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         raise NotImplementedError
@@ -118,6 +121,7 @@ class KqlTarget(_ElasticTarget):
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
+    setting_kinds = {"index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 

@@ -28,6 +28,7 @@ from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
 from compiler.target import Compiled, Matcher
 
 NAME = "spl"
@@ -40,6 +41,14 @@ DEFAULTS: Mapping[str, Any] = {
     "dispatch_app": "SplunkEnterpriseSecuritySuite",
 }
 """Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
+SETTING_KINDS: Mapping[str, Any] = {
+    "index": SPLUNK_INDEX,
+    "risk_object_field": SPL_FIELD,
+    "risk_object_type": SPLUNK_TOKEN,
+    "security_domain": SPLUNK_TOKEN,
+    "dispatch_app": SPLUNK_APP,
+}
+"""What each setting is, checked when a profile loads (the values land in searches and conf keys)."""
 
 
 def _values(rule: Any) -> list[Any]:
@@ -121,6 +130,8 @@ class SplTarget:
     )
 
     settings = DEFAULTS
+    setting_kinds = SETTING_KINDS
+    field_kind = SPL_FIELD
 
     def deployment(self, profile: Profile) -> dict[str, Any]:
         """This deployment's settings: the defaults under the client's ``targets.spl``."""
