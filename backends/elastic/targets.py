@@ -122,6 +122,14 @@ class KqlTarget(_ElasticTarget):
 
         return kql_evaluator.evaluator(query)
 
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import kql_evaluator
+
+        try:
+            kql_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return KqlBackend(processing_pipeline=pipeline)
 
@@ -138,6 +146,14 @@ class LuceneTarget(_ElasticTarget):
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
         return lucene_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import lucene_evaluator
+
+        try:
+            lucene_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)

@@ -230,6 +230,11 @@ class SplTarget:
 
         return compile_search(query)
 
+    def check_syntax(self, query: str) -> None:
+        from backends.splunk.evaluator import parse
+
+        parse(query)
+
 
 def _first_line(err: Exception) -> str:
     # SigmaError's str() appends " in <rule location>"; the detc error line names the file already.
