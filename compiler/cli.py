@@ -138,8 +138,10 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
-    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
+    """Load every rule and validate every tests file and regression test (info.yml): any problem is
+    exit 2 before anything runs."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -147,6 +149,7 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     for rule in ruleset.rules:
         try:
             load_fixtures(rule)
+            load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
     problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
@@ -456,10 +459,13 @@ def test_cmd(
         False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
     ),
 ) -> None:
-    """Run every fixture case against every target; exit 1 on any failure."""
+    """Run every fixture case and every regression test (SigmaHQ's regression_tests_path) against
+    every target; exit 1 on any failure."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.testing import (
         live_targets,
+        read_samples,
         run_rule,
         to_json,
         to_junit,
@@ -479,11 +485,13 @@ def test_cmd(
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule)
-                if fixtures is None:
+                regression = load_regression(rule)
+                if fixtures is None and regression is None:
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
-                fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile))
+                if fixtures is not None:
+                    fixtures = with_client_cases(fixtures, rule, profile)
+                results.extend(run_rule(rule, fixtures, chosen, profile, read_samples(regression)))
     except DetcError as err:
         _fail(err)
     _print_matrix(results, [t.name for t in chosen])

@@ -63,7 +63,7 @@ def test_find_by_product_and_service_whatever_the_category() -> None:
 def test_no_definition_and_no_cell_are_one_reason_each() -> None:
     with pytest.raises(UnsupportedFeature) as err:
         require({"product": "gcp", "service": "gcp.audit"}, target="x")
-    assert err.value.message.startswith("logsource gcp/gcp.audit: detc has no definition of it (families: cloudtrail")
+    assert err.value.message.startswith("logsource gcp/gcp.audit: detc has no definition of it (families: cloudtrail, windows")
     with pytest.raises(UnsupportedFeature) as err:
         cell_for({}, {"product": "aws", "service": "cloudtrail"}, target="kql")
     assert err.value.message == "logsource aws/cloudtrail: kql has no cell for cloudtrail logsources (its cells: none)"
