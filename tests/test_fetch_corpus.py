@@ -145,3 +145,39 @@ def test_a_sparse_clone_at_the_pinned_commit(tmp_path: Path, monkeypatch: pytest
     assert (out / "mine" / "LICENSE.md").read_text() == "L\n"
     clone = tmp_path / "work" / f"owner__repo@{pinned}"
     assert not (clone / "rules" / "other").exists()  # sparse: files not asked for are not checked out
+
+
+def test_regression_rules_are_those_of_the_corpus(corpus: Path) -> None:
+    folder = corpus / "sigmahq-regression"
+    held = sorted(p.relative_to(folder).as_posix() for p in folder.glob("rules*/**/*.yml"))
+    assert FETCH.regression_rules() == held
+    assert len(held) == 153
+
+
+def test_regression_suite_follows_each_rules_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    upstream = tmp_path / "host" / "SigmaHQ" / "sigma.git"
+    sample = "regression_data/rules/windows/x/info.yml"
+    for name, text in {
+        "rules/windows/x.yml": f"title: x\nregression_tests_path: {sample}\n",
+        "rules/windows/y.yml": "title: y\nregression_tests_path: regression_data/rules/windows/y/info.yml\n",
+        sample: "id: x\n", "regression_data/rules/windows/x/x.evtx": "evtx", "regression_data/rules/windows/x/x.json": "{}",
+        "regression_data/rules/windows/y/info.yml": "id: y\n",
+        "tests/thor.yml": "t\n", "tests/logsource.json": "{}\n", "LICENSE": "L\n",
+    }.items():
+        (upstream / name).parent.mkdir(parents=True, exist_ok=True)
+        (upstream / name).write_text(text)
+    _git("init", "-q", cwd=upstream)
+    _git("add", "-A", cwd=upstream)
+    _git("commit", "-qm", "pinned", cwd=upstream)
+    listed = tmp_path / "rules.txt"
+    listed.write_text("# a comment\nrules/windows/x.yml\n")
+    monkeypatch.setattr(FETCH, "HOST", (tmp_path / "host").as_uri())
+    monkeypatch.setattr(FETCH, "SIGMA", ("SigmaHQ/sigma", _git("rev-parse", "HEAD", cwd=upstream), "DRL 1.1"))
+    monkeypatch.setattr(FETCH, "REGRESSION_RULES", listed)
+    out = tmp_path / "corpus"
+    assert FETCH.copy_regression(tmp_path / "work", out) == 7
+    found = sorted(p.relative_to(out / "sigmahq-regression").as_posix() for p in out.rglob("*") if p.is_file())
+    assert found == [
+        "LICENSE", "regression_data/rules/windows/x/info.yml", "regression_data/rules/windows/x/x.evtx",
+        "regression_data/rules/windows/x/x.json", "rules/windows/x.yml", "tests/logsource.json", "tests/thor.yml",
+    ]
