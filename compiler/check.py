@@ -8,9 +8,10 @@ from sigma.validation import SigmaValidator
 from sigma.validators.core import validators as core_validators
 
 from compiler.errors import DetcError, RuleLoadError
-from compiler.fixtures import load_fixtures, orphan_tests_files
+from compiler.fixtures import load_fixtures
+from compiler.paths import orphan_errors, orphan_tests_files
 from compiler.regression import load_regression
-from compiler.rules import display_path, load_rules
+from compiler.rules import load_rules
 from compiler.target import Registry
 
 OFFLINE_EXCLUDED = {"attacktag", "d3_fendtag"}
@@ -60,6 +61,5 @@ def validate(root: Path, registry: Registry) -> list[DetcError]:
                             path=fixtures.path, rule_id=rule.id,
                         )
                     )
-    for orphan in orphan_tests_files(root):
-        problems.append(RuleLoadError("tests file without a rule beside it", path=display_path(orphan)))
+    problems.extend(orphan_errors(orphan_tests_files(root)))
     return sorted(problems, key=lambda e: (e.path or "", e.rule_id or "", e.message))

@@ -17,7 +17,7 @@ from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
+from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
 
@@ -152,7 +152,7 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
             load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
-    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -360,7 +360,7 @@ def build(
         )
         while _PROGRESS:
             _PROGRESS.pop().stop()
-        builds = list(zip(profiles, outcomes))
+        builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
     problems = list(dict.fromkeys(str(e) for _, b in builds for e in b.problems))  # a rule's problem once
@@ -411,7 +411,8 @@ def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules, dumps
+    from compiler.build import compile_rules
+    from compiler.jsonio import dumps
     from compiler.report import support_report
     from compiler.rules import load_rules
 
@@ -544,7 +545,7 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the difference as JSON."),
 ) -> None:
     """Which rules were added, removed or changed between two client packages."""
-    from compiler.build import dumps
+    from compiler.jsonio import dumps
     from compiler.package import diff as diff_manifests
     from compiler.package import read_manifest
 

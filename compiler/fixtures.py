@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
 from compiler.events import read_events
-from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
+from compiler.paths import display_path
 from compiler.rules import DetcRule
 from compiler.yamlio import load_yaml
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.build import compile_one, dumps
+from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
+from compiler.jsonio import dumps
 from compiler.logsources import find
 from compiler.profile import Profile
 from compiler.regression import RegressionInfo

@@ -11,11 +11,11 @@ import pytest
 import backends
 from compiler.build import compile_one
 from compiler.errors import ShapeError, UnsupportedFeature
+from compiler.fixtures import Case, FixtureFile
 from compiler.logsources import FAMILIES, LOGSOURCES, cell_for, find, recognise, record_cell, require
 from compiler.profile import DEFAULT_PROFILE, Exclusion, Profile
 from compiler.target import load_registry
 from compiler.testing import exclusion_cases
-from compiler.fixtures import Case, FixtureFile
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_PLATFORMS = [p for p in backends.PLATFORMS if hasattr(importlib.import_module(f"backends.{p}"), "CELLS")]

@@ -9,8 +9,7 @@ import pytest
 from compiler.errors import UnsupportedFeature
 from compiler.logsources import FAMILIES, find, recognise, require
 from compiler.logsources.windows import CATEGORIES, SERVICES, SYSMON
-
-from conftest import CORPUS
+from tests.support import require_corpus
 
 
 def event(event_id: Any, channel: str = SYSMON, provider: str = "Microsoft-Windows-Sysmon", **data: Any) -> dict[str, Any]:
@@ -131,9 +130,7 @@ def test_every_windows_logsource_sigmahq_names_is_defined_or_refused_with_a_reas
     """The lists come from the corpus: every product: windows rule's category or service."""
     import yaml
 
-    root = CORPUS / "sigmahq-all"
-    if not root.is_dir():
-        pytest.skip(f"corpus not found at {root}")
+    root = require_corpus() / "sigmahq-all"
     named: set[tuple[str | None, str | None]] = set()
     for path in root.rglob("*.yml"):
         text = path.read_text(encoding="utf-8")

@@ -16,8 +16,7 @@ from compiler.errors import RuleLoadError
 from compiler.events import json_objects, read_events
 from compiler.fixtures import load_fixtures
 from compiler.rules import load_rule
-
-from conftest import ROOT
+from tests.support import ROOT
 
 EVTX = ROOT / "tests" / "data" / "windows" / "aa37cbb0-da36-42cb-a90f-fdf216fc7467.evtx"
 RULE_ID = "aa37cbb0-da36-42cb-a90f-fdf216fc7467"

@@ -16,17 +16,16 @@ from compiler.regression import load_regression
 from compiler.rules import DetcRule, load_rules
 from compiler.target import load_registry
 from compiler.testing import Sample, read_samples, run_rule
+from tests.support import corpus_path
 
-from conftest import CORPUS
-
-REGRESSION = CORPUS / "sigmahq-regression"
+REGRESSION = corpus_path() / "sigmahq-regression"
 FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
 
-pytestmark = pytest.mark.skipif(not REGRESSION.is_dir(), reason=f"corpus not found at {REGRESSION}")
+pytestmark = pytest.mark.usefixtures("corpus")
 
 
 @cache
-def corpus() -> tuple[tuple[DetcRule, tuple[Sample, ...]], ...]:
+def regression_corpus() -> tuple[tuple[DetcRule, tuple[Sample, ...]], ...]:
     out = []
     for folder in FOLDERS:
         ruleset = load_rules(REGRESSION / folder)
@@ -37,9 +36,9 @@ def corpus() -> tuple[tuple[DetcRule, tuple[Sample, ...]], ...]:
 
 def test_every_sigmahq_regression_rule_passes_on_the_reference() -> None:
     sigma = load_registry().get("sigma")
-    results = [r for rule, samples in corpus() for r in run_rule(rule, None, [sigma], DEFAULT_PROFILE, samples)]
-    assert len(corpus()) == 153
-    assert len(results) == sum(len(s) for _, s in corpus()) >= 153
+    results = [r for rule, samples in regression_corpus() for r in run_rule(rule, None, [sigma], DEFAULT_PROFILE, samples)]
+    assert len(regression_corpus()) == 153
+    assert len(results) == sum(len(s) for _, s in regression_corpus()) >= 153
     failed = [(r.rule_path, r.case, r.message) for r in results if r.status != "pass"]
     assert failed == []
 
@@ -49,7 +48,7 @@ def test_cross_rule_run_gives_the_reference_verdicts_without_a_crash() -> None:
     reference predicate's on the raw events, and no target errs."""
     registry = load_registry()
     groups: dict[str, list[tuple[DetcRule, tuple[Sample, ...]]]] = defaultdict(list)
-    for rule, samples in corpus():
+    for rule, samples in regression_corpus():
         groups[find(rule.sigma.logsource).name].append((rule, samples))
     verdicts = {True: 0, False: 0}
     for name, members in groups.items():
