@@ -91,7 +91,7 @@ def test_committed_artifacts_are_what_the_emitter_writes():
 
 
 def test_multi_line_searches_continue_and_read_back(rule_from):
-    rule = rule_from({"a": {"x|re": "1"}, "b": {"y|re": "2"}, "condition": "a or b"})
+    rule = rule_from({"a": {"userAgent|re": "1"}, "b": {"eventName|re": "2"}, "condition": "a or b"})
     files = emitted([rule])
     text = files[CONF_PATH].decode()
     search = SPL.compile(rule, DEFAULT_PROFILE).query

@@ -203,3 +203,8 @@ class SplTarget:
         from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
 
         return compile_search(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.splunk.evaluator import parse
+
+        parse(query)
