@@ -14,7 +14,7 @@ from backends.splunk.target import SplTarget
 from compiler.build import compile_rules
 from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE
-from compiler.rules import load_rule
+from compiler.rules import load_rule, load_rules
 from compiler.target import RuleResult, emit
 from tests.support import ROOT, SEED_RULE, case_id
 
@@ -85,7 +85,7 @@ def test_seed_stanza_reads_back_with_every_setting():
 
 
 def test_committed_artifacts_are_what_the_emitter_writes():
-    files = emitted([load_rule(SEED_RULE)])
+    files = emitted(load_rules(ROOT / "sigma").rules)  # the Windows rules appear as "not carried" lines
     for path, data in files.items():
         assert (ROOT / "output" / path).read_bytes() == data, path
 
