@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +24,8 @@ from compiler.build import compile_rules
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
 from compiler.target import emit, load_registry
-from tests.conftest import ROOT, SEED_RULE
+from tests.support import ROOT, SEED_RULE, require_corpus
 
-CORPUS_FIELDS = ROOT.parent / "shared" / "corpus" / "elastic-integration-cloudtrail" / "fields"
 DETC_ONLY = {"enabled", "version", "meta", "interval"}
 """Keys of an import line that to_api_format does not render: Kibana's import wants them (the rule
 imported disabled, its version, where it came from, its interval even when it is the default)."""
@@ -93,7 +93,7 @@ def test_seed_ndjson_equals_the_rendering_of_its_toml_field_by_field() -> None:
     assert "\n" in line["note"]  # Markdown keeps its lines
 
 
-def _integration_types() -> dict[str, str]:
+def _integration_types(fields: Path) -> dict[str, str]:
     """Field types the integration's own fields.yml gives (groups flattened), with its base fields."""
     out: dict[str, str] = {}
 
@@ -106,14 +106,14 @@ def _integration_types() -> dict[str, str]:
                 out[name] = item["type"]
 
     for file in ("fields.yml", "base-fields.yml"):
-        walk(yaml.safe_load((CORPUS_FIELDS / file).read_text()), "")
+        walk(yaml.safe_load((fields / file).read_text()), "")
     return out
 
 
-@pytest.mark.skipif(not CORPUS_FIELDS.is_dir(), reason="shared corpus not present")
 def test_required_field_types_are_the_integrations() -> None:
-    types = _integration_types()
-    ecs_declared = {i["name"] for i in yaml.safe_load((CORPUS_FIELDS / "ecs.yml").read_text()) if i.get("external") == "ecs"}
+    fields = require_corpus() / "elastic-integration-cloudtrail" / "fields"
+    types = _integration_types(fields)
+    ecs_declared = {i["name"] for i in yaml.safe_load((fields / "ecs.yml").read_text()) if i.get("external") == "ecs"}
     for field in kql_line()["required_fields"]:
         if field["name"] in types:
             assert field["type"] == types[field["name"]], field

@@ -73,7 +73,7 @@ def test_exists_on_a_null_field_and_the_artifact_says_so(rule_from, target) -> N
 
 def test_the_seed_states_its_limits() -> None:
     from compiler.rules import load_rule
-    from tests.conftest import SEED_RULE
+    from tests.support import SEED_RULE
 
     caveats = KQL.compile(load_rule(SEED_RULE), DEFAULT_PROFILE).caveats
     assert caveats[1:] == (

@@ -14,7 +14,7 @@ from compiler.cli import app
 from compiler.errors import EvaluationError
 from compiler.profile import DEFAULT_PROFILE
 from compiler.target import load_registry
-from tests.conftest import rule_dict
+from tests.support import rule_dict
 
 REGISTRY = load_registry()
 KQL = REGISTRY.get("kql")

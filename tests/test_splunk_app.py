@@ -20,7 +20,7 @@ from compiler.build import compile_rules
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
 from compiler.target import emit
-from tests.conftest import SEED_RULE
+from tests.support import SEED_RULE
 
 SPL = SplTarget()
 EMITTER = SplunkEmitter()

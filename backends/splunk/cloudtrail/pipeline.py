@@ -32,12 +32,12 @@ from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
 )
-from sigma.processing.transformations.fields import FieldMappingTransformationBase
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
     PreprocessingTransformation,
     StringValueTransformation,
 )
+from sigma.processing.transformations.fields import FieldMappingTransformationBase
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
     SigmaExists,
@@ -48,7 +48,7 @@ from sigma.types import (
 )
 
 from backends.splunk.backend import CAVEATS_STATE
-from backends.splunk.cloudtrail.storage import SOURCETYPE
+from backends.splunk.cloudtrail.storage import storage
 from compiler.cloudtrail_paths import shape
 from compiler.patterns import detection_items, python_regex_flags
 
@@ -316,7 +316,7 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
     ``index``; the ``risk_object_field`` joins the table. With ``where``, for the where-expression
     backend: literal ``*`` stays literal, and index and sourcetype are left to the base search the
     target writes."""
-    index = str(settings["index"])
+    stored = storage(settings)
     table_extra = (str(settings["risk_object_field"]),)
     pipeline = ProcessingPipeline(
         name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
@@ -355,7 +355,7 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
                 # A fixed name keeps the rewritten condition text the same for every rule with the
                 # same condition, so pySigma's parse cache serves it (a random one never repeats).
                 transformation=AddConditionTransformation(
-                    {"index": index, "sourcetype": SOURCETYPE}, name="detc_spl_index"
+                    {"index": stored["index"], "sourcetype": stored["sourcetype"]}, name="detc_spl_index"
                 ),
             ),
         ],
