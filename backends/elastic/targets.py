@@ -14,7 +14,7 @@ from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from backends.elastic.caveats import kql_caveats, lucene_caveats
+from backends.elastic.caveats import ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
 from backends.elastic.cells import CELLS
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.errors import ElasticUnsupported
@@ -73,6 +73,7 @@ class _ElasticTarget:
         texts = [str(q) for q in queries]
         if not texts:
             raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
+        caveats = (*caveats, *ingest_caveats(rule.sigma), *ignore_above_caveat(sigma))  # sigma: as mapped
         query = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
         settings = profile.settings(self.name, self.settings)
         return Compiled(
