@@ -60,7 +60,8 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
-    """Caveats of the Lucene query for a rule (before the pipeline rewrites it)."""
+    """Caveats of the Lucene (and the EQL) query for a rule (before the pipeline rewrites it): both
+    write Sigma regexes in Lucene's dialect."""
     items = _all_items(rule)
     out = _common(items)
     if any(
@@ -70,3 +71,7 @@ def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     ):
         out.append(ASCII_CLASSES)
     return tuple(out)
+
+
+eql_caveats = lucene_caveats
+"""EQL's ``regex`` is Lucene's dialect too, and its case folding is exact: the same caveats."""

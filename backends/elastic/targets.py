@@ -1,4 +1,4 @@
-"""Targets ``kql`` and ``lucene``: Sigma rules as queries on the Elastic AWS CloudTrail integration."""
+"""Targets ``kql``, ``lucene`` and ``eql``: Sigma rules as queries on the Elastic AWS CloudTrail integration."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from backends.elastic.caveats import kql_caveats, lucene_caveats
+from backends.elastic.caveats import eql_caveats, kql_caveats, lucene_caveats
+from backends.elastic.eql_backend import DetcEqlBackend
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
 from backends.elastic.pipeline import DEFAULT_INDEX, ElasticUnsupported, ecs_cloudtrail
@@ -70,7 +71,7 @@ class _ElasticTarget:
         texts = [str(q) for q in queries]
         if not texts:
             raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
-        query = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        query = self._query(texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts))
         settings = profile.settings(self.name, self.settings)
         return Compiled(
             target=self.name,
@@ -78,6 +79,10 @@ class _ElasticTarget:
             caveats=caveats,
             details={"index": list(settings["index"]), "language": self.language},
         )
+
+    def _query(self, condition: str) -> str:
+        """The query text around the converted condition."""
+        return condition
 
     def shape(self, record: Mapping[str, Any], profile: Profile) -> Any:
         return profile.rename_fields(self.name, shape(record))
@@ -147,3 +152,27 @@ class LuceneTarget(_ElasticTarget):
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
         return lucene_caveats(rule)
+
+
+class EqlTarget(_ElasticTarget):
+    name = "eql"
+    description = "Elasticsearch EQL (upstream pySigma EqlBackend, fixed for Sigma semantics) on the same documents"
+    language = "eql"
+    or_token = "or"
+    event_category = "any"
+    """The EQL event category the rules search: ``any`` (CloudTrail documents carry no
+    ``event.category`` that every call shares)."""
+
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
+
+        return eql_evaluator.evaluator(query)
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return DetcEqlBackend(processing_pipeline=pipeline)
+
+    def _query(self, condition: str) -> str:
+        return f"{self.event_category} where {condition}"
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return eql_caveats(rule)
