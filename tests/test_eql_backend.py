@@ -14,7 +14,7 @@ from sigma.backends.elasticsearch import EqlBackend
 from sigma.collection import SigmaCollection
 
 from backends.elastic.eql_backend import eql_field, eql_string
-from backends.elastic.pipeline import ecs_cloudtrail
+from backends.elastic.cloudtrail.pipeline import processing_pipeline
 from backends.elastic.targets import EqlTarget
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
@@ -40,7 +40,7 @@ def eql(rule_from, detection: dict[str, Any]) -> str:
 def upstream(detection: dict[str, Any]) -> str:
     """What pySigma's own EqlBackend writes with the same pipeline."""
     rule = SigmaCollection.from_dicts([rule_dict(detection)])
-    return EqlBackend(processing_pipeline=ecs_cloudtrail()).convert(rule)[0]
+    return EqlBackend(processing_pipeline=processing_pipeline({})).convert(rule)[0]
 
 
 def verdict(query: str, record: dict[str, Any]) -> bool:

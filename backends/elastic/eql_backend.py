@@ -52,7 +52,7 @@ from sigma.rule import SigmaRule
 from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString, SpecialChars
 
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
-from backends.elastic.pipeline import ElasticUnsupported
+from backends.elastic.errors import ElasticUnsupported
 
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"aws.cloudtrail.read_only"})
 """Fields the data stream maps as ``boolean``: ``:`` compares strings only, so these take ``==``
