@@ -211,3 +211,26 @@ def test_eql_strings_read_back() -> None:
 
     text = 'q"\\\t\n\r\x01é*?'
     assert string_value(eql_string(text)) == text
+
+
+def test_eql_event_category_comes_from_the_cell(rule_from) -> None:
+    from types import SimpleNamespace
+
+    rule = rule_from({"sel": {"eventName": "x"}, "condition": "sel"})
+    process = SimpleNamespace(storage=SimpleNamespace(eql_event_category=lambda logsource: "process"))
+    assert TARGET._query('a : "x"', process, rule) == 'process where a : "x"'
+    assert TARGET._query('a : "x"', SimpleNamespace(storage=SimpleNamespace()), rule) == 'any where a : "x"'
+
+
+def test_eql_is_held_to_the_properties_without_a_case_allowance() -> None:
+    """The Hypothesis properties (tests/test_properties.py) allow a case difference only where the
+    artifact states a case caveat; eql runs there and never states one."""
+    from tests.test_properties import PLATFORMS, Judged, make_rule
+
+    assert "eql" in {t.name for t in PLATFORMS}
+    for detection in (
+        {"sel": {"eventName|contains": "Key", "eventSource|re": "(?i)KMS"}, "condition": "sel"},
+        {"sel": {"eventName": ["Dis?ble*", "été"], "userAgent|cased": "aws-cli*"}, "condition": "not sel"},
+    ):
+        judged = Judged(make_rule(detection))
+        assert "eql" in judged.compiled and not judged.case_caveat("eql"), judged.compiled.get("eql")

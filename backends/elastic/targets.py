@@ -74,7 +74,8 @@ class _ElasticTarget:
         texts = [str(q) for q in queries]
         if not texts:
             raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
-        query = self._query(texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts))
+        condition = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        query = self._query(condition, cell, rule)
         settings = profile.settings(self.name, self.settings)
         return Compiled(
             target=self.name,
@@ -83,7 +84,7 @@ class _ElasticTarget:
             details={**cell.storage.storage(settings), "language": self.language},
         )
 
-    def _query(self, condition: str) -> str:
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
         """The query text around the converted condition."""
         return condition
 
@@ -164,9 +165,6 @@ class EqlTarget(_ElasticTarget):
     description = "Elasticsearch EQL (upstream pySigma EqlBackend, fixed for Sigma semantics) on the same documents"
     language = "eql"
     or_token = "or"
-    event_category = "any"
-    """The EQL event category the rules search: ``any`` (CloudTrail documents carry no
-    ``event.category`` that every call shares)."""
 
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
@@ -176,8 +174,11 @@ class EqlTarget(_ElasticTarget):
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcEqlBackend(processing_pipeline=pipeline)
 
-    def _query(self, condition: str) -> str:
-        return f"{self.event_category} where {condition}"
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
+        """``<category> where <condition>``: the EQL event category the cell gives the rule's
+        logsource (its ``storage.eql_event_category``), else ``any``, which matches every event."""
+        category = getattr(cell.storage, "eql_event_category", None)
+        return f"{category(rule.sigma.logsource) if category else 'any'} where {condition}"
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
         return eql_caveats(rule)

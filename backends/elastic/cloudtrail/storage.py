@@ -20,3 +20,10 @@ DATA_STREAM = {"type": "logs", "dataset": DATASET, "namespace": "default"}
 def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The index patterns rules search, from the target's settings (a client may name its own)."""
     return {"index": list(settings.get("index") or DEFAULT_INDEX)}
+
+
+def eql_event_category(logsource: Any) -> str:
+    """The EQL event category of CloudTrail rules: ``any``. The ingest pipeline sets
+    ``event.category`` only for some calls (``iam``, ``authentication``, ``configuration`` …, by
+    event name), so no category covers every record a CloudTrail rule may match."""
+    return "any"
