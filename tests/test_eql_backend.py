@@ -14,6 +14,7 @@ from sigma.backends.elasticsearch import EqlBackend
 from sigma.collection import SigmaCollection
 
 from backends.elastic.eql_backend import eql_field, eql_string
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.cloudtrail.pipeline import processing_pipeline
 from backends.elastic.targets import EqlTarget
 from compiler.build import compile_one
@@ -113,11 +114,11 @@ FIXES = [
         id="boolean",
     ),
     pytest.param(
-        {"sel": {"requestParameters.max-items": 5}, "condition": "sel"},
-        "aws.cloudtrail.flattened.request_parameters.max-items:5",
-        'aws.cloudtrail.flattened.request_parameters.`max-items` : "5"',
-        {"requestParameters": {"max-items": 5}}, True,  # a-b is a subtraction; : compares strings
-        id="field-quoting-and-number",
+        {"sel": {"recipientAccountId": 111122223333}, "condition": "sel"},
+        "aws.cloudtrail.recipient_account_id:111122223333",
+        'aws.cloudtrail.recipient_account_id : "111122223333"',
+        {"recipientAccountId": "111122223333"}, True,  # : compares strings; Sigma compares the number's text
+        id="number",
     ),
     pytest.param(
         {"sel": {"eventName": "été"}, "condition": "sel"},
@@ -183,11 +184,11 @@ def test_eql_compiles(rule_from, detection, expected) -> None:
     [
         ({"sel": {"userIdentity.arn|fieldref": "requestParameters.userName"}, "condition": "sel"}, "field reference"),
         ({"sel": {"readOnly": "maybe"}, "condition": "sel"}, "boolean field"),
-        ({"sel": {"requestParameters.a`b": "x"}, "condition": "sel"}, "cannot be written in EQL"),
+        ({"sel": {"requestParameters.keyId": "x"}, "condition": "sel"}, "cannot query fields of type flattened"),
         ({"sel": {"eventName|re": "a(?=b)"}, "condition": "sel"}, "Lucene regexes have no such construct"),
         ({"sel": {"eventName|contains": "é" * 400}, "condition": "sel"}, "max_regex_length"),
     ],
-    ids=["fieldref", "boolean", "backtick", "lookahead", "regex-length"],
+    ids=["fieldref", "boolean", "flattened", "lookahead", "regex-length"],
 )
 def test_eql_unsupported(rule_from, detection, reason) -> None:
     with pytest.raises(UnsupportedFeature, match=reason) as err:
@@ -196,14 +197,21 @@ def test_eql_unsupported(rule_from, detection, reason) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "written"),
-    [("event.action", "event.action"), ("@timestamp", "`@timestamp`"), ("a.0b", "a.`0b`"), ("a.and", "a.`and`"),
-     ("a.b c", "a.`b c`")],
-    ids=["plain", "at", "digit", "keyword", "space"],
+    ("name", "theirs", "written"),
+    [("event.action", "event.action", "event.action"), ("@timestamp", "@timestamp", "`@timestamp`"),
+     ("a.0b", "a.0b", "a.`0b`"), ("a.and", "a.and", "a.`and`"), ("a.b-c", "a.b-c", "a.`b-c`"),
+     ("a.b c", "`a.b c`", "a.`b c`")],
+    ids=["plain", "at", "digit", "keyword", "hyphen", "space"],
 )
-def test_eql_field_names(name: str, written: str) -> None:
+def test_eql_field_names(name: str, theirs: str, written: str) -> None:
+    assert EqlBackend(processing_pipeline=processing_pipeline({})).escape_and_quote_field(name) == theirs
     assert eql_field(name) == written
     assert TARGET.evaluator(f"any where ?{written} == null")({}) is True  # Elastic's parser accepts it
+
+
+def test_eql_field_name_with_a_backtick_has_no_spelling() -> None:
+    with pytest.raises(ElasticUnsupported, match="cannot be written in EQL"):
+        eql_field("a.b`c")
 
 
 def test_eql_strings_read_back() -> None:

@@ -118,6 +118,7 @@ BAD = [
     ('any where cidrMatch(event.action, "10.0.0.0/8")', "ip field"),
     ('any where event.action regex "a&b"', "not evaluated"),
     ('any where event.action regex "[ab"', "unterminated"),
+    ('any where aws.cloudtrail.flattened.request_parameters.keyId : "x"', "unsupported type \\[flattened\\]"),
 ]
 
 

@@ -35,6 +35,7 @@ letter outside ASCII is written as a regex spelling that letter both ways.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sigma.backends.elasticsearch import EqlBackend
@@ -48,10 +49,13 @@ from sigma.conditions import (
 )
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.rule import SigmaRule
-from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString, SpecialChars
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations.base import DetectionItemTransformation
+from sigma.rule import SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString
 
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
+from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 from backends.elastic.errors import ElasticUnsupported
 
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"aws.cloudtrail.read_only"})
@@ -68,10 +72,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+def _escaped(text: str) -> str:
+    return "".join(_STRING_ESCAPES.get(ch, ch) for ch in text)
+
+
 def eql_string(text: str) -> str:
     """A double-quoted EQL string holding exactly ``text`` (the escapes of the EQL syntax
     reference; other characters stand for themselves inside the quotes)."""
-    return '"' + "".join(_STRING_ESCAPES.get(ch, ch) for ch in text) + '"'
+    return '"' + _escaped(text) + '"'
 
 
 def eql_field(name: str) -> str:
@@ -99,19 +107,13 @@ def _plain_text(value: SigmaString) -> str | None:
 def _colon_pattern(value: SigmaString) -> str | None:
     """The value as a ``:`` pattern (Sigma's wildcards as EQL's), or None where ``:`` cannot say
     it: a literal ``*``/``?`` (no escape exists) or a letter outside ASCII (not folded)."""
-    out = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            out.append("*")
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            out.append("?")
-        elif isinstance(part, str):
-            if "*" in part or "?" in part or any(not ch.isascii() and ch.lower() != ch.upper() for ch in part):
-                return None
-            out.append("".join(_STRING_ESCAPES.get(ch, ch) for ch in part))
-        else:
-            raise ElasticUnsupported(f"placeholder %{part.name}% is not resolved")
-    return '"' + "".join(out) + '"'
+    literal = "".join(p for p in value.s if isinstance(p, str))
+    if "*" in literal or "?" in literal or any(not ch.isascii() and ch.lower() != ch.upper() for ch in literal):
+        return None
+    try:
+        return '"' + sigma_string_pattern(value, _escaped, multi="*", single="?") + '"'
+    except UnresolvedPlaceholder as err:
+        raise ElasticUnsupported(str(err)) from err
 
 
 class DetcEqlBackend(EqlBackend):
@@ -239,3 +241,31 @@ def _safe_pattern(value: Any) -> str | None:
         return _colon_pattern(value)
     except ElasticUnsupported:
         return None
+
+
+FLATTENED_REASON = (
+    "Elasticsearch EQL cannot query fields of type flattened (its verifier: Cannot use field [...] with "
+    "unsupported type [flattened]; elastic/elasticsearch#101985)"
+)
+
+
+@dataclass
+class FlattenedFieldCheck(DetectionItemTransformation):
+    """Refuse fields inside the cell's ``flattened`` fields: EQL's verifier rejects that type."""
+
+    roots: tuple[str, ...] = ()
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
+        name = detection_item.field
+        if name is not None and any(name == r or name.startswith(r + ".") for r in self.roots):
+            raise ElasticUnsupported(f"field {name!r}: {FLATTENED_REASON}", source=detection_item.source)
+        return None
+
+
+def eql_field_check(flattened_roots: tuple[str, ...]) -> ProcessingPipeline:
+    """Runs after the cell's mapping (priority 20), on the names the data stream stores."""
+    return ProcessingPipeline(
+        name="detc: fields Elasticsearch EQL can query",
+        priority=50,
+        items=[ProcessingItem(identifier="detc_eql_field_check", transformation=FlattenedFieldCheck(tuple(flattened_roots)))],
+    )

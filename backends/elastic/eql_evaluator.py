@@ -17,7 +17,8 @@ Query DSL filter, ``ExpressionTranslators``): ``==``/``in`` are case-sensitive t
 ``*`` and ``?`` (no escape); ``regex`` is Lucene's anchored dialect; ``not`` is a ``must_not``, so
 it also matches documents without the field; ``== null``/``!= null`` test existence; arrays match
 any element; ``cidrMatch`` is a terms query on an ip field. ``any`` matches every event category,
-any other category a term on ``event.category``.
+any other category a term on ``event.category``. Fields of type ``flattened`` are refused, as
+Elasticsearch's verifier refuses them.
 """
 
 from __future__ import annotations
@@ -139,6 +140,14 @@ def _field_name(node: Tree) -> str:
     return ".".join(parts)
 
 
+def _checked(field: Field) -> Field:
+    """A field EQL's verifier accepts: not of type flattened (elastic/elasticsearch#101985:
+    "Cannot use field [...] with unsupported type [flattened]", sub-fields included)."""
+    if field.spec.type == "flattened":
+        raise EvaluationError(f"Cannot use field [{field.name}] with unsupported type [flattened]")
+    return field
+
+
 def _is_field(node: Any) -> bool:
     return isinstance(node, Tree) and node.data in ("field", "base_field")
 
@@ -213,7 +222,7 @@ class EqlEvaluator:
     def _field(self, node: Any, what: str) -> Field:
         if not _is_field(node):
             raise EvaluationError(f"{what}: the left side must be a field (Elasticsearch compares fields to literals)")
-        return Field(_field_name(node))
+        return _checked(Field(_field_name(node)))
 
     def _comparison(self, left: Any, op: Token, right: Any) -> Predicate:
         operator = str(op)
@@ -290,7 +299,7 @@ class EqlEvaluator:
             raise EvaluationError(f"function {name} is not evaluated")
         if not args or not _is_field(args[0]):
             raise EvaluationError("cidrMatch takes a field, then CIDR blocks")
-        field = Field(_field_name(args[0]))
+        field = _checked(Field(_field_name(args[0])))
         if field.spec.type != "ip":
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]

@@ -18,7 +18,7 @@ from backends.elastic.caveats import eql_caveats, kql_caveats, lucene_caveats
 from backends.elastic.cells import CELLS
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.errors import ElasticUnsupported
-from backends.elastic.eql_backend import DetcEqlBackend
+from backends.elastic.eql_backend import DetcEqlBackend, eql_field_check
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
 from compiler.errors import EvaluationError, UnsupportedFeature
@@ -51,7 +51,8 @@ class _ElasticTarget:
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         raise NotImplementedError
 
-    def extra_pipeline(self) -> ProcessingPipeline | None:
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        """Processing this language adds after the cell's pipeline."""
         return None
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
@@ -99,7 +100,7 @@ class _ElasticTarget:
         key = (profile.target_key(self.name), cell.__name__)
         if key not in backends:
             pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
-            extra = self.extra_pipeline()
+            extra = self.extra_pipeline(cell)
             if extra is not None:
                 pipeline = pipeline + extra
             backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
@@ -153,7 +154,7 @@ class LuceneTarget(_ElasticTarget):
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)
 
-    def extra_pipeline(self) -> ProcessingPipeline | None:
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return lucene_case_folding()
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
@@ -173,6 +174,9 @@ class EqlTarget(_ElasticTarget):
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcEqlBackend(processing_pipeline=pipeline)
+
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        return eql_field_check(getattr(cell.pipeline, "FLATTENED_ROOTS", ()))
 
     def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
         """``<category> where <condition>``: the EQL event category the cell gives the rule's
