@@ -242,3 +242,41 @@ def test_eql_is_held_to_the_properties_without_a_case_allowance() -> None:
     ):
         judged = Judged(make_rule(detection))
         assert "eql" in judged.compiled and not judged.case_caveat("eql"), judged.compiled.get("eql")
+
+
+@pytest.mark.parametrize(
+    "detection",
+    [
+        {"sel": {"eventName|re": "^(Delete|Disable)Key$"}, "condition": "sel"},
+        {"sel": {"eventName": "D?sableKey"}, "condition": "sel"},
+        {"sel": {"eventName|startswith": "delete", "eventSource": "KMS.amazonaws.com"}, "condition": "sel"},
+        {"sel": {"userIdentity.type": "awsservice"}, "condition": "not sel"},
+    ],
+    ids=["regex", "single-wildcard", "odd-case", "odd-case-under-not"],
+)
+def test_eql_says_what_kql_cannot(rule_from, detection) -> None:
+    """The constructs kql refuses or caveats (regex, ?, letter case) compile on eql without a
+    caveat and give the reference's verdict on every record, whatever its letter case."""
+    from compiler.errors import UnsupportedFeature as Unsupported
+    from compiler.target import load_registry
+
+    registry = load_registry()
+    rule = rule_from(detection)
+    try:
+        kql = compile_one(registry.get("kql"), rule, DEFAULT_PROFILE)
+        assert any("case" in c for c in kql.caveats)
+    except Unsupported:
+        pass
+    compiled = compile_one(TARGET, rule, DEFAULT_PROFILE)
+    assert compiled.caveats == ()
+    reference = registry.get("sigma")
+    judge = reference.evaluator(compile_one(reference, rule, DEFAULT_PROFILE).query)
+    ours = TARGET.evaluator(compiled.query)
+    verdicts = set()
+    for name in ("DeleteKey", "deletekey", "DISABLEKEY", "DisableKey", "DeleteAlias", "Dis-bleKey"):
+        for source, kind in (("kms.amazonaws.com", "AWSService"), ("KMS.AMAZONAWS.COM", "IAMUser")):
+            record = {"eventSource": source, "eventName": name, "userIdentity": {"type": kind}}
+            expected = judge(reference.shape(record, DEFAULT_PROFILE))
+            assert ours(TARGET.shape(record, DEFAULT_PROFILE)) == expected, (record, compiled.query)
+            verdicts.add(bool(expected))
+    assert verdicts == {True, False}
