@@ -22,7 +22,7 @@ from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
 
-from conftest import SEED_RULE, SEED_TESTS, rule_dict
+from tests.support import SEED_RULE, SEED_TESTS, rule_dict
 
 TARGET = EqlTarget()
 DS = 'any where data_stream.dataset : "aws.cloudtrail" and '
@@ -130,7 +130,7 @@ FIXES = [
 ]
 
 
-@pytest.mark.parametrize(("detection", "theirs", "ours", "record", "sigma"), FIXES)
+@pytest.mark.parametrize(("detection", "theirs", "ours", "record", "sigma"), FIXES, ids=[p.id for p in FIXES])
 def test_eql_fixes_upstream(rule_from, detection, theirs, ours, record, sigma) -> None:
     assert upstream(detection) == f'any where data_stream.dataset:"aws.cloudtrail" and {theirs}'
     query = eql(rule_from, detection)
@@ -230,18 +230,18 @@ def test_eql_event_category_comes_from_the_cell(rule_from) -> None:
     assert TARGET._query('a : "x"', SimpleNamespace(storage=SimpleNamespace()), rule) == 'any where a : "x"'
 
 
-def test_eql_is_held_to_the_properties_without_a_case_allowance() -> None:
-    """The Hypothesis properties (tests/test_properties.py) allow a case difference only where the
-    artifact states a case caveat; eql runs there and never states one."""
-    from tests.test_properties import PLATFORMS, Judged, make_rule
+def test_eql_is_held_to_the_properties_without_a_case_allowance(rule_from) -> None:
+    """The Hypothesis properties (tests/test_properties.py) run every registered target and allow a
+    case difference only where the artifact states a case caveat; eql is registered and states none."""
+    from compiler.target import load_registry
 
-    assert "eql" in {t.name for t in PLATFORMS}
+    assert "eql" in load_registry().targets
     for detection in (
         {"sel": {"eventName|contains": "Key", "eventSource|re": "(?i)KMS"}, "condition": "sel"},
         {"sel": {"eventName": ["Dis?ble*", "été"], "userAgent|cased": "aws-cli*"}, "condition": "not sel"},
     ):
-        judged = Judged(make_rule(detection))
-        assert "eql" in judged.compiled and not judged.case_caveat("eql"), judged.compiled.get("eql")
+        caveats = compile_one(TARGET, rule_from(detection), DEFAULT_PROFILE).caveats
+        assert not any("case" in c.lower() for c in caveats), caveats
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pytest
 from backends.elastic.es_regexp import lucene_regexp
 from backends.elastic.lucene_evaluator import LuceneEvaluator
 from compiler.errors import EvaluationError
+from tests.support import case_id
 
 DOC = {
     "event": {"action": "DeleteKey", "provider": "kms.amazonaws.com"},
@@ -90,6 +91,7 @@ def run(query: str, doc: dict = DOC) -> bool:
         # field-name wildcards
         ("event.\\*:DeleteKey", True),
     ],
+    ids=case_id,
 )
 def test_lucene_evaluator_constructs(query: str, expected: bool) -> None:
     assert run(query) is expected
@@ -98,6 +100,7 @@ def test_lucene_evaluator_constructs(query: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     "query",
     ["event.action:(", 'event.action:"unterminated', "AND", "event.action:/unterminated"],
+    ids=case_id,
 )
 def test_lucene_evaluator_refuses_what_does_not_parse(query: str) -> None:
     with pytest.raises(EvaluationError, match="does not parse"):

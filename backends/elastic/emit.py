@@ -36,7 +36,6 @@ CLIENT_RULE_NAMESPACE = uuid.UUID("8d0f4c6e-2b7a-5e31-a9c4-51f0d3b6e7a2")
 """Namespace of the uuid5 rule ids of client builds: uuid5(this, "<client namespace>/<Sigma id>")."""
 EQL_RULE_NAMESPACE = uuid.UUID("0b6f2d8e-7c41-5a9e-8f3d-2e9c6a1b4d57")
 """Namespace of the stable uuid5 rule ids of EQL variants."""
-VARIANTS = (("kql", "kuery"), ("lucene", "lucene"), ("eql", "eql"))
 RULE_TYPES = {"eql": "eql"}
 """The detection engine's rule ``type`` per query language (``query`` for kuery and lucene)."""
 NDJSON = "elastic/rules.ndjson"
@@ -264,7 +263,7 @@ class ElasticEmitter:
         """The rule's TOML file and its Kibana import lines (one per query language)."""
         rule = result.rule
         rule_id = elastic_rule_id(rule, profile)
-        variants = [t for t, _ in VARIANTS if t in result.compiled]
+        variants = [t for t in self.targets if t in result.compiled]
         if not variants:
             return None
         threats = threat(rule)
@@ -282,8 +281,7 @@ class ElasticEmitter:
             files[eql_path] = toml_document(rule, models["eql"], result.compiled["eql"]).decode("utf-8")
         lines = [
             json.dumps(kibana_rule(rule, models[t], t, result.compiled[t]), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            for t, _language in VARIANTS
-            if t in models
+            for t in variants
         ]
         return Fragment(
             rule_id=rule.id,
@@ -293,7 +291,7 @@ class ElasticEmitter:
             targets={
                 **({toml_path: (primary,)} if primary is not None else {}),
                 **({eql_path: ("eql",)} if "eql" in models else {}),
-                NDJSON: tuple(t for t, _ in VARIANTS if t in models),
+                NDJSON: tuple(variants),
             },
         )
 
@@ -309,7 +307,7 @@ class ElasticEmitter:
                     path=NDJSON,
                     data=("\n".join(lines) + "\n").encode("utf-8"),
                     rules=tuple(f.rule_id for f in carried),
-                    targets=tuple(t for t, _ in VARIANTS if t in targets),
+                    targets=tuple(t for t in self.targets if t in targets),
                 )
             )
         return artifacts

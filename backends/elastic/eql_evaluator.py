@@ -4,8 +4,8 @@ Parsing is the ``eql`` package's (Elastic's EQL library): the query must pass ``
 in ``elasticsearch_syntax`` mode, as Elastic's detection-rules validates EQL rules
 (``detection_rules/rule_validators.py``: ``with eql.parser.elasticsearch_syntax,
 eql.parser.ignore_missing_functions: eql.parse_query(query)``), so text Elastic's tooling rejects
-never passes. The tree evaluated is that parser's own parse tree (``eql.parser.lark_parser``,
-grammar ``eql.g``), not its AST: the AST folds ``:``, ``like``, ``like~`` into one ``wildcard``
+never passes. The tree evaluated is the parse tree of that package's grammar (``eql.g``, read by
+``eql_grammar``), not the package's AST: the AST folds ``:``, ``like``, ``like~`` into one ``wildcard``
 call and ``regex``/``regex~``, ``in``/``in~`` into one form each, dropping the case sensitivity
 Elasticsearch gives them. The package's Python engine is not used: it compares ``==`` and
 ``regex`` case-insensitively, never matches a ``?`` inside a ``:`` pattern, and never matches
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lark import Token, Tree
-from lark.exceptions import LarkError
 
+from backends.elastic import eql_grammar
 from backends.elastic.es_regexp import lucene_regexp
 from backends.elastic.es_semantics import Field
 from compiler.errors import EvaluationError
@@ -44,12 +44,15 @@ _STRING_FIELD_TYPES = ("keyword", "constant_keyword", "flattened")
 _RANGE_OPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
 
-def _validate(query: str) -> None:
-    """Elastic's own check: the query parses in Elasticsearch syntax (detection-rules' way)."""
+def validate(query: str) -> None:
+    """Elastic's own check: the query parses in Elasticsearch syntax (detection-rules' way). The
+    package's optimizer, which only rewrites the AST detc does not use, is left out (two thirds of
+    the time)."""
     import eql
+    from eql.parser import ParserConfig
 
     try:
-        with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+        with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions, ParserConfig(optimized=False):
             eql.parse_query(query)
     except eql.EqlError as err:
         raise EvaluationError(f"EQL does not parse (eql {eql.__version__}, Elasticsearch syntax):\n{err}") from err
@@ -125,14 +128,12 @@ class _Literal:
 
 def _field_name(node: Tree) -> str:
     """A field's dotted name (backticks removed, ``?`` optional mark dropped)."""
-    from eql.parser import lark_parser
-
     if node.data == "base_field":
         token = node.children[0].children[0]
         return str(token).strip("`")
     text = str(node.children[0]).lstrip("?")
     parts = []
-    for part in lark_parser.parse(text, "field_parts").children:
+    for part in eql_grammar.parse(text, start="field_parts").children:
         token = part.children[0]
         if isinstance(token, Tree):  # array_index
             raise EvaluationError(f"array index in field {text}: not evaluated")
@@ -156,15 +157,9 @@ class EqlEvaluator:
     """A compiled EQL event query: call it with a document."""
 
     def __init__(self, query: str) -> None:
-        from eql.parser import lark_parser
-
         self.query = query
-        _validate(query)
-        try:
-            tree = lark_parser.parse(query if query.endswith("\n") else query + "\n", start="piped_query")
-        except LarkError as err:  # pragma: no cover - eql.parse_query has failed first
-            raise EvaluationError(f"EQL does not parse: {err}") from err
-        self._predicate = self._query(tree)
+        validate(query)
+        self._predicate = self._query(eql_grammar.parse(query))
 
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)

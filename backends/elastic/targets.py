@@ -21,7 +21,7 @@ from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.eql_backend import DetcEqlBackend, eql_field_check
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
-from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.errors import EvaluationError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -65,12 +65,12 @@ class _ElasticTarget:
         try:
             queries = self._backend_for(profile, cell).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_message(err), target=self.name) from err
+            raise UnsupportedFeature(reason_of(err), target=self.name) from err
         except NotImplementedError as err:
             raise UnsupportedFeature(str(err), target=self.name) from err
         except SigmaError as err:
             if isinstance(err.__cause__, ElasticUnsupported):
-                raise UnsupportedFeature(_message(err.__cause__), target=self.name) from err
+                raise UnsupportedFeature(reason_of(err.__cause__), target=self.name) from err
             raise
         texts = [str(q) for q in queries]
         if not texts:
@@ -116,12 +116,6 @@ class _ElasticTarget:
         raise NotImplementedError
 
 
-def _message(err: Exception) -> str:
-    """The reason alone: pySigma appends the rule's location to str(), which the caller already reports."""
-    text = ValueError.__str__(err) if isinstance(err, SigmaError) else str(err)
-    return (text.splitlines() or [""])[0]
-
-
 class KqlTarget(_ElasticTarget):
     name = "kql"
     description = "Kibana KQL (kuery) on the Elastic AWS CloudTrail integration's ECS documents"
@@ -133,6 +127,14 @@ class KqlTarget(_ElasticTarget):
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 
         return kql_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import kql_evaluator
+
+        try:
+            kql_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return KqlBackend(processing_pipeline=pipeline)
@@ -150,6 +152,14 @@ class LuceneTarget(_ElasticTarget):
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
         return lucene_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import lucene_evaluator
+
+        try:
+            lucene_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)
@@ -171,6 +181,16 @@ class EqlTarget(_ElasticTarget):
         from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
 
         return eql_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        """The build's check: the grammar of Elastic's eql package (the evaluator adds the
+        package's full Elasticsearch-syntax check)."""
+        from backends.elastic import eql_grammar
+
+        try:
+            eql_grammar.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcEqlBackend(processing_pipeline=pipeline)
