@@ -97,3 +97,21 @@ def test_derivations_reproduce_the_corpus(corpus: Path) -> None:
     for log in logs:
         expected = json.loads((pairs / (log.name + "-expected.json")).read_text())
         assert FETCH.pipeline_input(expected) == log.read_text(), log.name
+
+
+def test_panther_records_are_the_cloudtrail_rules_test_logs() -> None:
+    files = [
+        ("rules/b.yml", {"LogTypes": ["AWS.CloudTrail"], "RuleID": "B", "Tests": [
+            {"Name": "one", "ExpectedResult": True, "Log": {"eventName": "X"}},
+            {"Name": "two", "ExpectedResult": False, "Log": '{"eventName": "Y"}', "Mocks": []},
+        ]}),
+        ("rules/a.yml", {"LogTypes": ["Okta.SystemLog"], "RuleID": "A", "Tests": [{"Name": "x", "Log": {"a": 1}}]}),
+    ]
+    records, index = FETCH.panther_records(files)
+    assert records == ['{"eventName": "X"}', '{"eventName": "Y"}']
+    assert [json.loads(line) for line in index] == [
+        {"line": 1, "source_file": "rules/b.yml", "rule_id": "B", "test_name": "one",
+         "panther_expected_result": True, "has_mocks": False},
+        {"line": 2, "source_file": "rules/b.yml", "rule_id": "B", "test_name": "two",
+         "panther_expected_result": False, "has_mocks": True},
+    ]
