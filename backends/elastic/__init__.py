@@ -4,7 +4,7 @@ logsource families it stores (one folder each)."""
 
 from backends.elastic.cells import CELLS
 from backends.elastic.emit import ElasticEmitter
-from backends.elastic.targets import KqlTarget, LuceneTarget
+from backends.elastic.target import KqlTarget, LuceneTarget
 
 TARGETS = [KqlTarget(), LuceneTarget()]
 EMITTERS = [ElasticEmitter()]

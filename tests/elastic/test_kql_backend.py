@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from backends.elastic.kql_backend import quote_kql
 from backends.elastic.kql_evaluator import KqlEvaluator
-from backends.elastic.targets import KqlTarget
+from backends.elastic.target import KqlTarget
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
