@@ -130,7 +130,7 @@ def test_kql_client_settings_and_field_renames(rule_from) -> None:
     compiled = compile_one(TARGET, rule_from({"sel": {"eventName": "X"}, "condition": "sel"}), profile)
     assert compiled.query == DS + 'client.action: "X"'
     assert compiled.details["index"] == ["client-cloudtrail-*"]
-    doc = TARGET.shape({"eventName": "X"}, profile)
+    doc = profile.rename_fields("kql", TARGET.shape({"eventName": "X"}, profile))
     assert TARGET.evaluator(compiled.query)(doc)
 
 
