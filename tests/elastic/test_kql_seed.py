@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backends.elastic.targets import KqlTarget
+from backends.elastic.target import KqlTarget
 from compiler.build import compile_one
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE

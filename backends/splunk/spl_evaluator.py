@@ -675,7 +675,7 @@ def parse(query: str) -> Tree:
         raise _error(f"SPL does not parse{where}: {first}") from err
 
 
-def compile_search(query: str) -> Callable[[Mapping[str, Any]], bool]:
+def evaluator(query: str) -> Callable[[Mapping[str, Any]], bool]:
     """Parse once; the returned predicate is true when the event survives the whole search."""
     if not query.strip():
         raise _error("empty search")

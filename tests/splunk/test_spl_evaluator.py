@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from backends.splunk.evaluator import compile_search, unquote
+from backends.splunk.spl_evaluator import evaluator, unquote
 from compiler.errors import EvaluationError
 
 
@@ -20,7 +20,7 @@ def doc(**fields: Any) -> dict[str, tuple[str, ...]]:
 
 
 def matches(query: str, event: dict[str, tuple[str, ...]]) -> bool:
-    return compile_search(query)(event)
+    return evaluator(query)(event)
 
 
 EVENT = doc(
@@ -287,21 +287,21 @@ def test_table_and_fields_do_not_filter():
 )
 def test_text_that_does_not_parse_is_an_error(query: str):
     with pytest.raises(EvaluationError):
-        compile_search(query)
+        evaluator(query)
 
 
 def test_parse_errors_say_where():
     with pytest.raises(EvaluationError, match=r"line 1, column \d+"):
-        compile_search('a="x" | stats count')
+        evaluator('a="x" | stats count')
 
 
 def test_eval_cannot_store_a_boolean():
-    matcher = compile_search("* | eval x=(count=42)")
+    matcher = evaluator("* | eval x=(count=42)")
     with pytest.raises(EvaluationError, match="Boolean"):
         matcher(EVENT)
 
 
 def test_predicate_accepts_plain_strings_and_lists():
-    matcher = compile_search('a="x" b="y"')
+    matcher = evaluator('a="x" b="y"')
     assert matcher({"a": "x", "b": ["z", "y"]})
     assert not matcher({"a": "x", "b": None})

@@ -93,3 +93,10 @@ def test_detc_test_live_without_credentials_is_a_clear_usage_error(monkeypatch: 
     result = CliRunner().invoke(app, ["test", "--target", "eventbridge", "--live"])
     assert result.exit_code == 2
     assert "--live needs AWS credentials" in result.stderr
+
+
+def test_only_eventbridge_declares_the_live_protocol() -> None:
+    from compiler.target import LiveTarget, load_registry
+
+    live = [name for name, target in load_registry().targets.items() if isinstance(target, LiveTarget)]
+    assert live == ["eventbridge"]

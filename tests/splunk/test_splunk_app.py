@@ -20,11 +20,11 @@ from compiler.build import compile_rules
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
 from compiler.target import emit
-from tests.support import SEED_RULE
+from tests.support import DATA, SEED_RULE
 
 SPL = SplTarget()
 EMITTER = SplunkEmitter()
-SPEC_KEYS = Path(__file__).parent / "data" / "savedsearches.conf.spec.keys"
+SPEC_KEYS = DATA / "savedsearches.conf.spec.keys"
 
 ACCEPTED_APPINSPECT_RESULTS: dict[str, str] = {}
 """AppInspect checks allowed to end other than success / not_applicable, with the reason. None today:

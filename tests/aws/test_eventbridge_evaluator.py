@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from backends.aws.evaluator import evaluator
+from backends.aws.eventbridge_evaluator import evaluator
 from compiler.errors import EvaluationError
 from tests.support import case_id
 

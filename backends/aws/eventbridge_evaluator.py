@@ -2,7 +2,7 @@
 
 Semantics follow the EventBridge User Guide (content filtering, arrays, null values, ``$or``) and the
 open-source engine AWS runs behind it, aws/event-ruler (README: wildcard escapes, array consistency,
-dot-joined keys). Its proof is ``tests/test_eventbridge_conformance.py``: every pattern/event case AWS's
+dot-joined keys). Its proof is ``tests/aws/test_eventbridge_conformance.py``: every pattern/event case AWS's
 TestEventPattern API was recorded on. It never imports the backend: it reads the pattern text only.
 """
 
@@ -70,7 +70,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_pattern(text: str) -> tuple[Item, ...]:
+def parse(text: str) -> tuple[Item, ...]:
     """Parse and validate pattern text the way AWS does; raise PatternError where AWS rejects it."""
     try:
         # Duplicate keys: the last one wins, as the EventBridge User Guide states for patterns.
@@ -443,7 +443,7 @@ def _satisfied_flat(items: tuple[Item, ...], leaves: Mapping[str, list[Leaf]]) -
 
 def evaluator(query: str) -> Callable[[Any], bool]:
     """Parse the pattern text once; the predicate says whether AWS would deliver the event to the rule."""
-    items = parse_pattern(query)
+    items = parse(query)
     children = _children(_paths(items))
 
     def matches(event: Any) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,8 +17,8 @@ from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
 from compiler.target import RuleResult, emit
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:detc-alerts"
 

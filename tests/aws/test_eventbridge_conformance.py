@@ -16,7 +16,7 @@ from typing import Any
 import json5
 import pytest
 
-from backends.aws.evaluator import evaluator
+from backends.aws.eventbridge_evaluator import evaluator
 from compiler.errors import EvaluationError
 from tests.support import DATA, corpus_ids
 

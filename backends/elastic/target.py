@@ -92,7 +92,7 @@ class _ElasticTarget:
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Any:
         cell = record_cell(CELLS, record, logsource, target=self.name)
-        return profile.rename_fields(self.name, cell.shaper.shape(record, profile.settings(self.name, self.settings)))
+        return cell.shaper.shape(record, profile.settings(self.name, self.settings))
 
     def _backend_for(self, profile: Profile, cell: Any) -> TextQueryBackend:
         """One backend per profile and cell, reused for every rule: pySigma resets a pipeline's state

@@ -10,7 +10,7 @@ from sigma.types import SigmaRegularExpression
 
 from backends.elastic.lucene_evaluator import LuceneEvaluator
 from backends.elastic.lucene_regex import sigma_regex_to_lucene
-from backends.elastic.targets import LuceneTarget
+from backends.elastic.target import LuceneTarget
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE

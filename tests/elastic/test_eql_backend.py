@@ -16,7 +16,7 @@ from sigma.collection import SigmaCollection
 from backends.elastic.cloudtrail.pipeline import processing_pipeline
 from backends.elastic.eql_backend import eql_field, eql_string
 from backends.elastic.errors import ElasticUnsupported
-from backends.elastic.targets import EqlTarget
+from backends.elastic.target import EqlTarget
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE

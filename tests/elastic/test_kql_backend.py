@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from backends.elastic.kql_backend import quote_kql
 from backends.elastic.kql_evaluator import KqlEvaluator
-from backends.elastic.targets import KqlTarget
+from backends.elastic.target import KqlTarget
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
@@ -130,7 +130,7 @@ def test_kql_client_settings_and_field_renames(rule_from) -> None:
     compiled = compile_one(TARGET, rule_from({"sel": {"eventName": "X"}, "condition": "sel"}), profile)
     assert compiled.query == DS + 'client.action: "X"'
     assert compiled.details["index"] == ["client-cloudtrail-*"]
-    doc = TARGET.shape({"eventName": "X"}, profile)
+    doc = profile.rename_fields("kql", TARGET.shape({"eventName": "X"}, profile))
     assert TARGET.evaluator(compiled.query)(doc)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ from backends.sigma.target import SigmaTarget
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import DetcMeta, DetcRule, load_rule
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
 TARGET = EventBridgeTarget()
 REFERENCE = SigmaTarget()

@@ -43,7 +43,7 @@ def test_elastic_toml_has_every_seed_field() -> None:
     assert set(ours["rule"]) == set(seed["rule"])
     for key, value in seed["rule"].items():
         if key == "query":
-            continue  # equivalent, not equal: tests/test_kql_seed.py runs both
+            continue  # equivalent, not equal: tests/elastic/test_kql_seed.py runs both
         assert ours["rule"][key] == value, key
     assert ours["rule"]["language"] == "kuery"
 
