@@ -19,7 +19,7 @@ from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError, shown
 from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
+from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
 
@@ -165,8 +165,10 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
-    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
+    """Load every rule and validate every tests file and regression test (info.yml): any problem is
+    exit 2 before anything runs."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -176,11 +178,10 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     for rule in ruleset.rules:
         try:
             load_fixtures(rule, rules)
+            load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
-    problems.extend(
-        str(RuleLoadError("tests file without a rule beside it", path=display_path(o))) for o in orphan_tests_files(rules)
-    )
+    problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -265,7 +266,7 @@ def _build_keys(
 ) -> dict[str, str]:
     """Each requested build's key (profile name to key), computed without importing pySigma;
     empty when the cache is off or a profile is missing (the full path reports that)."""
-    from compiler.cache import build_key
+    from compiler.fingerprint import build_key
 
     if cache.root is None:
         return {}
@@ -317,7 +318,7 @@ class _Tree:
 def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
     """The number of files when the output folder holds exactly what the cached build made
     (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.cache import events_unchanged
+    from compiler.fingerprint import events_unchanged
 
     entry = cache.get_json("build", build_key)
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
@@ -392,7 +393,7 @@ def build(
         )
         while _PROGRESS:
             _PROGRESS.pop().stop()
-        builds = list(zip(profiles, outcomes))
+        builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
     problems = list(dict.fromkeys(str(e) for _, b in builds for e in b.problems))  # a rule's problem once
@@ -446,7 +447,8 @@ def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules, dumps
+    from compiler.build import compile_rules
+    from compiler.jsonio import dumps
     from compiler.report import support_report
     from compiler.rules import load_rules
 
@@ -503,11 +505,14 @@ def test_cmd(
         False, "--allow-untested", help="Accept a target whose every match case of a rule is waived."
     ),
 ) -> None:
-    """Run every fixture case against every target; exit 1 on any failure, when no rule has
-    fixture cases, or when a target's every match case of a rule is waived."""
+    """Run every fixture case and every regression test (SigmaHQ's regression_tests_path) against
+    every target; exit 1 on any failure, when no rule has any, or when a target's every match
+    case of a rule is waived."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.testing import (
         live_targets,
+        read_samples,
         run_rule,
         to_json,
         to_junit,
@@ -527,11 +532,15 @@ def test_cmd(
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule, rules)
-                if fixtures is None:
+                regression = load_regression(rule)
+                if fixtures is None and regression is None:
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
-                fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile, allow_untested=allow_untested))
+                if fixtures is not None:
+                    fixtures = with_client_cases(fixtures, rule, profile)
+                results.extend(run_rule(
+                    rule, fixtures, chosen, profile, read_samples(regression), allow_untested=allow_untested
+                ))
     except DetcError as err:
         _fail(err)
     _print_matrix(results, [t.name for t in chosen])
@@ -588,7 +597,7 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the difference as JSON."),
 ) -> None:
     """Which rules were added, removed or changed between two client packages."""
-    from compiler.build import dumps
+    from compiler.jsonio import dumps
     from compiler.package import diff as diff_manifests
     from compiler.package import read_manifest
 

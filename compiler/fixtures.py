@@ -1,20 +1,18 @@
-"""Fixture cases: raw CloudTrail records with the verdict each rule must give."""
+"""Fixture cases: raw records of the rule's logsource with the verdict each rule must give."""
 
 from __future__ import annotations
 
 import errno
-import json
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
-from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
+from compiler.events import MAX_EVENT_BYTES, read_events  # noqa: F401 (re-exported)
+from compiler.paths import display_path
 from compiler.rules import DetcRule
-from compiler.yamlio import MAX_BYTES, MAX_DEPTH, check_plain, load_yaml
+from compiler.yamlio import load_yaml
 
 Expect = Literal["match", "no_match"]
 _CASE_KEYS = {"name", "expect", "event", "event_file", "waive"}
@@ -38,9 +36,11 @@ class FixtureFile:
     """The ``event_file`` entries the cases were read from (resolved paths): inputs of the build's checks."""
 
 
-def _case(
+def _cases(
     raw: Any, index: int, base: Path, root: Path, path: str, rid: str, seen: set[str], read: list[str]
-) -> Case:
+) -> list[Case]:
+    """One case of a tests file: one Case per event (an event file may hold several)."""
+
     def err(msg: str) -> RuleLoadError:
         return RuleLoadError(f"case {index + 1}: {msg}", path=path, rule_id=rid)
 
@@ -60,27 +60,27 @@ def _case(
         raise err(f"'expect' must be match or no_match, not {expect!r}")
     if ("event" in raw) == ("event_file" in raw):
         raise err("give exactly one of 'event' and 'event_file'")
-    if "event_file" in raw:
-        event = _event_file(raw["event_file"], base, root, err, read)
-    else:
-        event = raw["event"]
-    if not isinstance(event, dict):
-        raise err(f"the event must be a JSON object, not {type(event).__name__}")
+    events = _event_file(raw["event_file"], base, root, err, read) if "event_file" in raw else [raw["event"]]
+    for event in events:
+        if not isinstance(event, dict):
+            raise err(f"the event must be a JSON object, not {type(event).__name__}")
     waive = raw.get("waive") or {}
     if not isinstance(waive, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in waive.items()
     ):
         raise err("'waive' maps target names to non-empty reasons")
-    return Case(name=name, expect=expect, event=event, waive=waive)
+    if len(events) == 1:
+        return [Case(name=name, expect=expect, event=events[0], waive=waive)]
+    return [
+        Case(name=f"{name} [event {i} of {len(events)}]", expect=expect, event=event, waive=waive)
+        for i, event in enumerate(events, 1)
+    ]
 
 
-MAX_EVENT_BYTES = MAX_BYTES
-"""An ``event_file`` larger than this (4 MiB, as a rule or tests file) is refused before it is read."""
-
-
-def _event_file(ref: Any, base: Path, root: Path, err: Any, read: list[str]) -> Any:
-    """The JSON record of an ``event_file``: a regular file of at most ``MAX_EVENT_BYTES`` inside
-    the rules folder, read without blocking (a FIFO or a device is refused, never waited on)."""
+def _event_file(ref: Any, base: Path, root: Path, err: Any, read: list[str]) -> list[Any]:
+    """The events of an event file: JSON (one object, or several back to back), NDJSON/JSONL or EVTX
+    by its suffix; every one must be expected to give the case's verdict. The file must be inside
+    the rules folder (``root``, links followed) and a regular file (``read_events``)."""
     if not isinstance(ref, str) or not ref or "\x00" in ref:
         raise err("'event_file' must be a relative path")
     try:
@@ -95,34 +95,12 @@ def _event_file(ref: Any, base: Path, root: Path, err: Any, read: list[str]) -> 
         raise err(f"event_file {ref!r} is outside the rules folder")
     read.append(str(target))
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise err(f"event_file {ref!r} is not a regular file")
-        if info.st_size > MAX_EVENT_BYTES:
-            raise err(f"event_file {ref!r} has {info.st_size} bytes, more than the limit of {MAX_EVENT_BYTES}")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            raw = handle.read(MAX_EVENT_BYTES + 1)
-    except OSError as exc:
-        raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_EVENT_BYTES:  # grew while it was read
-        raise err(f"event_file {ref!r} has more than {MAX_EVENT_BYTES} bytes")
-    try:
-        event = json.loads(raw)
-    except RecursionError as exc:
-        raise err(f"event_file {ref!r}: the JSON document nested deeper than {MAX_DEPTH} levels") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise err(f"event_file {ref!r} is not JSON: {exc}") from exc
-    try:
-        check_plain(event, "")
+        events = read_events(target, shown=f"event_file {ref!r}")
     except RuleLoadError as exc:
-        raise err(f"event_file {ref!r}: {exc.message}") from exc
-    return event
+        raise err(exc.message) from exc
+    if not events:
+        raise err(f"event_file {ref!r} holds no event")
+    return events
 
 
 def load_fixtures(rule: DetcRule, root: Path | None = None) -> FixtureFile | None:
@@ -141,8 +119,9 @@ def load_fixtures(rule: DetcRule, root: Path | None = None) -> FixtureFile | Non
     seen: set[str] = set()
     read: list[str] = []
     cases = tuple(
-        _case(raw_case, i, rule.tests_path.parent, _root(root, rule.tests_path), path, rule.id, seen, read)
+        case
         for i, raw_case in enumerate(data["cases"])
+        for case in _cases(raw_case, i, rule.tests_path.parent, _root(root, rule.tests_path), path, rule.id, seen, read)
     )
     expects = {c.expect for c in cases}
     for needed in ("match", "no_match"):

@@ -6,6 +6,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,11 +68,16 @@ def _order(path: Path) -> tuple[str, ...]:
     return path.parts  # the order of PurePosixPath comparisons, without their cost
 
 
-def orphan_tests_files(root: Path) -> list[Path]:
-    """Tests files with no rule file beside them."""
+def orphan_tests_files(root: Path) -> list[str]:
+    """Tests files below root with no rule file beside them, as errors name them."""
     if not root.is_dir():
         return []
-    return scan(root).orphans()
+    return display_paths(scan(root).orphans())
+
+
+def orphan_errors(displays: Iterable[str]) -> list[RuleLoadError]:
+    """The problem each tests file without a rule is (by display path)."""
+    return [RuleLoadError("tests file without a rule beside it", path=shown) for shown in displays]
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
     else:
         raise RuleLoadError("no such rules directory", path=str(root))
     rules: list[Source] = []
-    for one, display in zip(found, display_paths([f.path for f in found], [f.symlink for f in found])):
+    for one, display in zip(found, display_paths([f.path for f in found], [f.symlink for f in found]), strict=True):
         name = str(one.path)
         base = name[: len(name) - len(one.path.name)] + rule_base(one.path.name)
         tests = tests_files.get(base + TESTS_SUFFIX) or tests_files.get(base + TESTS_SUFFIXES[1])

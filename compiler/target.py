@@ -1,9 +1,14 @@
 """The contract every target implements, and the registry that finds targets by name.
 
-A target bundles a pySigma backend and pipeline (``compile``), a shaper that turns a raw
-CloudTrail record into the document the platform stores (``shape``) and an evaluator that
-parses the compiled query text and runs it on such a document (``evaluator``). Emitters
-write a platform's artifacts from the compiled results of one or more targets.
+A target bundles a pySigma backend (``compile``), a shaper that turns a raw record into the
+document the platform stores (``shape``) and an evaluator that parses the compiled query text and
+runs it on such a document (``evaluator``). Emitters write a platform's artifacts from the compiled
+results of one or more targets.
+
+What depends on the logsource is not the target's: the platform package lists one *cell* per
+logsource family it supports (``CELLS``: family name → ``backends/<platform>/<family>/`` with
+``pipeline.py``, ``shaper.py``, ``storage.py``), and a target looks its cell up with
+``compiler.logsources.cell_for`` (a rule without a cell: one ``unsupported`` reason, from there).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from compiler.errors import UsageError
 
 if TYPE_CHECKING:
     from compiler.errors import DetcError
+    from compiler.logsources import Logsource
     from compiler.profile import Profile
     from compiler.rules import DetcRule
 
@@ -117,15 +123,37 @@ class Target(Protocol):
     documents may be, for client ``field_mappings``)."""
 
     def compile(self, rule: "DetcRule", profile: "Profile") -> Compiled:
-        """Compile a rule; raise UnsupportedFeature naming the construct the target lacks."""
+        """Compile a rule with the cell of its logsource; raise UnsupportedFeature naming the
+        construct (or the logsource) the target lacks."""
         ...
 
-    def shape(self, record: Mapping[str, Any], profile: "Profile") -> Any:
-        """Turn a raw CloudTrail record into the document this platform stores."""
+    def shape(self, record: Mapping[str, Any], profile: "Profile", logsource: "Logsource | None" = None) -> Any:
+        """Turn a raw record of ``logsource`` (the rule's; None: the family that recognises the
+        record) into the document this platform stores, with the cell of that family and the
+        profile's settings. A client's field renames are not the shaper's: the test runner applies
+        ``Profile.rename_fields`` to the shaped document, once."""
         ...
 
     def evaluator(self, query: str) -> Matcher:
-        """Parse query text once and return a predicate over shaped documents."""
+        """Parse query text once and return a predicate over shaped documents.
+
+        A target may also define ``check_syntax(query) -> None``: the same grammar's parse, raising
+        as ``evaluator`` does, without building the predicate. ``build`` calls it (or, lacking it,
+        ``evaluator``) on every query it compiles before any artifact carries the query."""
+        ...
+
+
+@runtime_checkable
+class LiveTarget(Protocol):
+    """A target whose platform can judge a query itself (``detc test --live``): optional, beside
+    ``Target``; the test runner checks it with ``isinstance``."""
+
+    def live_client(self) -> Any:
+        """A client of the live platform; raises UsageError when it cannot be had (no library, no credentials)."""
+        ...
+
+    def live_evaluator(self, query: str, client: Any) -> Matcher:
+        """A predicate over shaped documents that asks the platform for each verdict."""
         ...
 
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.build import compile_one, dumps
+from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
+from compiler.jsonio import dumps
+from compiler.logsources import find
 from compiler.profile import Profile
+from compiler.regression import RegressionInfo
 from compiler.rules import DetcRule
-from compiler.target import Target
+from compiler.target import LiveTarget, Target
 
 Status = Literal["pass", "fail", "waived", "unsupported"]
 Actual = Literal["match", "no_match", "unsupported", "error"]
@@ -55,95 +57,167 @@ class CaseResult:
         return out
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A regression test with its events read (once, for every target): at least ``min_matches``
+    of them must match."""
+
+    name: str
+    events: tuple[Any, ...]
+    min_matches: int = 1
+    error: str = ""
+    """Why the sample could not be read (the test then fails on every target)."""
+
+
+def read_samples(regression: RegressionInfo | None) -> list[Sample]:
+    """The events of each test of a rule's info.yml."""
+    out = []
+    for test in regression.tests if regression else ():
+        try:
+            out.append(Sample(test.name, tuple(test.events()), test.min_matches))
+        except DetcError as err:
+            out.append(Sample(test.name, (), test.min_matches, error=str(err)))
+    return out
+
+
 UNTESTED_CASE = "(no match case tested)"
 """The case name of the failure ``run_rule`` adds for a target whose every ``match`` case is waived."""
 
 
 def run_rule(
-    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile, *,
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    samples: Sequence[Sample] = (),
+    *,
     allow_untested: bool = False,
 ) -> list[CaseResult]:
-    """Every case on every target; a target that compiles the rule but whose every ``match`` case
-    is waived fails once more (its query would ship with nothing showing it ever matches), unless
+    """Every fixture case and every regression sample of a rule on every target.
+
+    A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
+    at least ``match_count`` of its sample's events to match. Both are reported as cases. A target
+    that compiles the rule but whose every ``match`` case is waived fails once more, as case
+    ``UNTESTED_CASE`` (its query would ship with nothing showing it ever matches), unless
     ``allow_untested``."""
-    out: list[CaseResult] = []
-    for target in targets:
-        mine = len(out)
-        _run_target(rule, fixtures, target, profile, out)
-        results = out[mine:]
+    out = _run_cases(rule, fixtures, targets, profile, samples)
+    if allow_untested:
+        return out
+    by_target: dict[str, list[CaseResult]] = {}
+    for result in out:
+        by_target.setdefault(result.target, []).append(result)
+    final: list[CaseResult] = []
+    for results in by_target.values():
+        final.extend(results)
         matches = [r for r in results if r.expected == "match"]
-        if not allow_untested and matches and all(r.status == "waived" for r in matches):
-            first = results[0]
-            out.append(dataclasses.replace(
-                first, case=UNTESTED_CASE, expected="match", actual="error", status="fail",
+        if matches and all(r.status == "waived" for r in matches):
+            final.append(dataclasses.replace(
+                results[0], case=UNTESTED_CASE, expected="match", actual="error", status="fail", query="",
                 message="every match case is waived on this target, so its query is untested "
                 "(detc test --allow-untested to accept)",
             ))
+    return final
+
+
+def _run_cases(
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    samples: Sequence[Sample] = (),
+) -> list[CaseResult]:
+    """Every fixture case and every regression sample of a rule on every target, as they come."""
+    cases = fixtures.cases if fixtures else ()
+    names = [c.name for c in cases] + [s.name for s in samples]
+    out: list[CaseResult] = []
+    logsource = find(rule.sigma.logsource)
+    for target in targets:
+        base = {
+            "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
+            "client": "" if profile.name == "default" else profile.name,
+        }
+        try:
+            compiled = compile_one(target, rule, profile)
+        except UnsupportedFeature as err:
+            out.extend(
+                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
+                           actual="unsupported", status="unsupported", message=err.message)
+                for i, name in enumerate(names)
+            )
+            continue
+        except DetcError as err:
+            out.extend(
+                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
+                           actual="error", status="fail", message=str(err))
+                for i, name in enumerate(names)
+            )
+            continue
+        try:
+            matcher = target.evaluator(compiled.query)
+            compile_error = ""
+        except Exception as err:  # an unparsable query fails every case, never passes one
+            matcher = None
+            compile_error = f"evaluator rejected the query: {err}"
+        for case in cases:
+            actual: Actual
+            message = compile_error
+            if matcher is None:
+                actual = "error"
+            else:
+                try:
+                    doc = profile.rename_fields(target.name, target.shape(case.event, profile, logsource))
+                    actual = "match" if matcher(doc) else "no_match"
+                except Exception as err:
+                    actual, message = "error", f"{type(err).__name__}: {err}"
+            status: Status
+            waiver = case.waive.get(target.name) or case.waive.get(target.name.split(":")[0])
+            if waiver:
+                status = "waived"
+                message = waiver + (
+                    " (waiver not needed: the target gives the expected verdict)"
+                    if actual == case.expect
+                    else ""
+                )
+            else:
+                status = "pass" if actual == case.expect else "fail"
+            out.append(
+                CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
+                           status=status, query=compiled.query, message=message)
+            )
+        for sample in samples:
+            out.append(_run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query))
     return out
 
 
-def _run_target(
-    rule: DetcRule, fixtures: FixtureFile, target: Target, profile: Profile, out: list[CaseResult]
-) -> None:
-    """Every case of one rule on one target, appended to ``out``."""
-    base = {
-        "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
-        "client": "" if profile.name == "default" else profile.name,
-    }
+def _run_sample(
+    sample: Sample, matcher: Any, compile_error: str, target: Target, profile: Profile, logsource: Any,
+    base: dict[str, Any], query: str,
+) -> CaseResult:
+    """A regression test's verdict: match when at least its minimum of the sample's events match."""
+    message = sample.error or compile_error
+    if matcher is None or sample.error:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=message)
     try:
-        compiled = compile_one(target, rule, profile)
-    except UnsupportedFeature as err:
-        out.extend(
-            CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
-                       status="unsupported", message=err.message)
-            for c in fixtures.cases
+        hits = sum(
+            1 for event in sample.events
+            if matcher(profile.rename_fields(target.name, target.shape(event, profile, logsource)))
         )
-        return
-    except DetcError as err:
-        out.extend(
-            CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
-                       message=str(err))
-            for c in fixtures.cases
-        )
-        return
-    try:
-        matcher = target.evaluator(compiled.query)
-        compile_error = ""
-    except Exception as err:  # an unparsable query fails every case, never passes one
-        matcher = None
-        compile_error = f"evaluator rejected the query: {err}"
-    for case in fixtures.cases:
-        actual: Actual
-        message = compile_error
-        if matcher is None:
-            actual = "error"
-        else:
-            try:
-                doc = profile.rename_fields(target.name, target.shape(case.event, profile))
-                actual = "match" if matcher(doc) else "no_match"
-            except Exception as err:
-                actual, message = "error", f"{type(err).__name__}: {err}"
-        status: Status
-        waiver = case.waive.get(target.name) or case.waive.get(target.name.split(":")[0])
-        if waiver:
-            status = "waived"
-            message = waiver + (
-                " (waiver not needed: the target gives the expected verdict)"
-                if actual == case.expect
-                else ""
-            )
-        else:
-            status = "pass" if actual == case.expect else "fail"
-        out.append(
-            CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
-                       status=status, query=compiled.query, message=message)
-        )
+    except Exception as err:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=f"{type(err).__name__}: {err}")
+    actual: Actual = "match" if hits >= sample.min_matches else "no_match"
+    return CaseResult(
+        **base, case=sample.name, expected="match", actual=actual, status="pass" if actual == "match" else "fail",
+        query=query,
+        message=f"{hits} of {len(sample.events)} events match (at least {sample.min_matches} expected)",
+    )
 
 
-class LiveTarget:
+class LiveTwin:
     """A target judged by its platform itself (``detc test --live``) instead of detc's evaluator."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: LiveTarget) -> None:
         self.inner = target
         self.name = f"{target.name}:live"
         self.description = f"{target.description} (verdicts from the live platform)"
@@ -152,8 +226,8 @@ class LiveTarget:
     def compile(self, rule: DetcRule, profile: Profile) -> Any:
         return self.inner.compile(rule, profile)
 
-    def shape(self, record: Any, profile: Profile) -> Any:
-        return self.inner.shape(record, profile)
+    def shape(self, record: Any, profile: Profile, logsource: Any = None) -> Any:
+        return self.inner.shape(record, profile, logsource)
 
     def evaluator(self, query: str) -> Any:
         return self.inner.live_evaluator(query, self.client)
@@ -161,7 +235,7 @@ class LiveTarget:
 
 def live_targets(targets: Sequence[Target]) -> list[Target]:
     """Live twins of the targets that can ask their platform for a verdict."""
-    return [LiveTarget(t) for t in targets if hasattr(t, "live_evaluator")]  # type: ignore[misc]
+    return [LiveTwin(t) for t in targets if isinstance(t, LiveTarget)]  # type: ignore[misc]
 
 
 def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
@@ -204,23 +278,11 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
 
 
-def _set_path(event: Any, path: str, value: str) -> Any:
-    """A copy of a raw record with a dotted field set (objects created on the way)."""
-    out = json.loads(json.dumps(event))
-    node = out
-    parts = path.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-    return out
-
-
 def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:
     """For each client exclusion value: the first matching fixture with that value set must not match."""
     base = next((c for c in fixtures.cases if c.expect == "match"), None)
-    if base is None:
+    source = find(rule.sigma.logsource)
+    if base is None or source is None:
         return ()
     made = []
     for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
@@ -229,7 +291,7 @@ def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> 
                 Case(
                     name=f"client {profile.name} exclusion {i}: {exclusion.field}={value!r} on {base.name!r}",
                     expect="no_match",
-                    event=_set_path(base.event, exclusion.field, value),
+                    event=source.set_field(base.event, exclusion.field, value),
                     waive=base.waive,
                 )
             )

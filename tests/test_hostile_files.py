@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from compiler.cli import app
 from compiler.fixtures import MAX_EVENT_BYTES
-from tests.conftest import SEED_RULE, SEED_TESTS
+from tests.support import SEED_RULE, SEED_TESTS
 
 runner = CliRunner()
 BASE = Path(__file__).parent / "bad_inputs" / "event_not_an_object" / "rule.yml"

@@ -9,8 +9,8 @@ import pytest
 from luqum.parser import parser as luqum_parser
 from sigma.types import SigmaCasedString, SigmaString
 
-from backends.elastic.lucene_evaluator import _parse
-from backends.sigma.evaluator import value_matcher
+from backends.elastic.lucene_evaluator import parse
+from backends.sigma.sigma_evaluator import value_matcher
 from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE
@@ -59,7 +59,7 @@ def test_literal_fast_path_agrees_with_the_regex(value: str, cased: bool, text: 
     ids=["or-chain", "and-chain", "mixed", "groups", "field-groups", "implicit"],
 )
 def test_linear_lucene_parse_builds_luqums_tree(query: str):
-    ours, theirs = _parse(query), luqum_parser.parse(query)
+    ours, theirs = parse(query), luqum_parser.parse(query)
     assert str(ours) == str(theirs) == query
     assert repr(ours) == repr(theirs)
 
