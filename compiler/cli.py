@@ -17,7 +17,7 @@ import typer
 from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError, shown
+from compiler.errors import DetcError, UnsupportedFeature, UsageError, shown
 from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
@@ -417,9 +417,9 @@ def build(
         current = tree(profile.name)
         try:
             # an identical tree is left alone
-            _write_guarded(root, lambda abort: write_tree(
-                root, outcome.files, preserve, current=current.digests(), record=current.record,
-                wanted=outcome.digests, abort=abort,
+            _write_guarded(root, functools.partial(
+                write_tree, root, outcome.files, preserve, current=current.digests(), record=current.record,
+                wanted=outcome.digests,
             ))
         except DetcError as err:
             _fail(err)
@@ -696,12 +696,12 @@ def _stop_if_interrupted() -> None:
         raise Interrupted
 
 
-def _write_guarded(root: Path, write: Callable[[Callable[[], None]], Any]) -> None:
-    """Write one output folder: Ctrl-C during the write stops it before the swap (the folder
-    unchanged) or, once swapped, after it (the folder written in full)."""
+def _write_guarded(root: Path, write: Callable[..., Any]) -> None:
+    """Write one output folder (``write(abort=...)``): Ctrl-C during the write stops it before the
+    swap (the folder unchanged) or, once swapped, after it (the folder written in full)."""
     _SIGINT["defer"] = True
     try:
-        write(_stop_if_interrupted)
+        write(abort=_stop_if_interrupted)
     finally:
         _SIGINT["defer"] = False
     shown = str(root)

@@ -123,8 +123,8 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
     unreadable: list[tuple[str, str]] = []
     if root.is_file():
         found = [_File(root, os.stat(root), root.is_symlink())]
-        tests = tests_path_for(root)
-        tests_files = {str(tests): _File(tests, os.stat(tests), tests.is_symlink())} if tests.is_file() else {}
+        beside = tests_path_for(root)
+        tests_files = {str(beside): _File(beside, os.stat(beside), beside.is_symlink())} if beside.is_file() else {}
         orphans: list[Path] = []
     elif root.is_dir():
         walked = scan(root)
