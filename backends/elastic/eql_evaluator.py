@@ -86,15 +86,26 @@ def string_value(raw: str) -> str:
 
 
 def wildcard_regex(pattern: str, fold_ascii: bool) -> re.Pattern[str]:
-    """A ``:``/``like`` pattern (``*`` any run, ``?`` one character, nothing escapes) as a
-    whole-value regex; ASCII letters in either case when folding."""
+    """A ``:``/``like`` pattern (``*`` any run, ``?`` one character) as a whole-value regex; ASCII
+    letters in either case when folding. Elasticsearch turns a pattern holding a wildcard into a
+    LIKE pattern whose escape character is U+0001 (``eql.util.StringUtils.toLikePattern``), without
+    escaping that character itself: there, U+0001 vanishes and makes the next character literal."""
+    wild = "*" in pattern or "?" in pattern
     out = []
+    escaped = False
     for ch in pattern:
-        if ch == "*":
+        if escaped:
+            escaped = False
+        elif wild and ch == "\x01":
+            escaped = True
+            continue
+        elif ch == "*":
             out.append(".*")
+            continue
         elif ch == "?":
             out.append(".")
-        elif fold_ascii and ch.isascii() and ch.lower() != ch.upper():
+            continue
+        if fold_ascii and ch.isascii() and ch.lower() != ch.upper():
             out.append("[" + ch.lower() + ch.upper() + "]")
         else:
             out.append(re.escape(ch))
