@@ -54,11 +54,11 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString
+from sigma.types import SigmaCasedString, SigmaNumber, SigmaString
 
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
 from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
-from backends.elastic.errors import ElasticUnsupported
 
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"aws.cloudtrail.read_only"})
 """Fields the data stream maps as ``boolean``: ``:`` compares strings only, so these take ``==``
@@ -132,7 +132,6 @@ class DetcEqlBackend(EqlBackend):
     field_exists_expression: ClassVar[str] = "?{field} != null"
     field_not_exists_expression: ClassVar[str] = "?{field} == null"
     field_in_list_expression: ClassVar[str] = "{field} : ({list})"
-    or_in_operator: ClassVar[str] = ":"
 
     def escape_and_quote_field(self, field_name: str) -> str:
         return eql_field(field_name)
@@ -239,7 +238,8 @@ class DetcEqlBackend(EqlBackend):
 
 
 def _safe_pattern(value: Any) -> str | None:
-    if not isinstance(value, SigmaString) or isinstance(value, SigmaBool):
+    """The ``:`` pattern of a list member, or None where the member needs another form."""
+    if not isinstance(value, SigmaString):
         return None
     try:
         return _colon_pattern(value)
