@@ -100,6 +100,8 @@ def _structure(files: dict[str, bytes], query_of: dict[str, str]) -> dict[str, A
     keys of every JSON/TOML/YAML document (values aside)."""
     out: dict[str, Any] = {"paths": sorted(files)}
     for path, data in files.items():
+        if path.endswith(".tgz"):
+            continue  # the Splunk app's package: the same files as its folder, which are read here
         text = data.decode("utf-8")
         if path.endswith(".conf"):
             out[path] = _conf_keys(text)

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.elastic import toml_writer as tw
+from backends.elastic.api_format import nested_normalize, related_integrations, required_fields
 from backends.elastic.cells import CELLS
-from backends.elastic.targets import KQL_DEFAULTS
+from backends.elastic.target import KQL_DEFAULTS
 from compiler import attack
 from compiler.errors import EmitError
 from compiler.logsources import cell_for
@@ -240,8 +241,20 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
 
 
 def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Compiled) -> dict[str, Any]:
-    """One rule object of Kibana's detection rule import (``_import``), imported disabled."""
-    out = dict(model)
+    """One rule object of Kibana's detection rule import (``_import``), imported disabled: the rule
+    as detection-rules' ``to_api_format`` renders its TOML (prose unwrapped; for KQL the
+    ``related_integrations`` and ``required_fields`` it derives), plus what an import needs."""
+    out = nested_normalize(dict(model))
+    if target == "kql":
+        storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage
+        related = related_integrations(
+            model["query"], list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION
+        )
+        if related:
+            out["related_integrations"] = related
+        out["required_fields"] = required_fields(model["query"])
+    for entry in out.get("threat", []):
+        entry.setdefault("technique", [])
     out["query"] = model["query"].rstrip("\n")
     out["interval"] = rule.meta.schedule.interval
     out["enabled"] = False
