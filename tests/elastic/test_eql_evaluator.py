@@ -176,8 +176,8 @@ def test_eql_package_engine_deviates_and_detc_does_not(query: str, doc: dict[str
 def test_eql_build_check_is_the_packages_grammar(query: str, grammar_accepts: bool) -> None:
     """What the build runs on each compiled query: eql.g's parse. The evaluator adds the package's
     Elasticsearch-syntax rules (no single-quoted strings, no ``=``), so detc test refuses those."""
-    from backends.elastic.eql_grammar import parse
-    from backends.elastic.targets import EqlTarget
+    from backends.elastic.eql_evaluator import parse
+    from backends.elastic.target import EqlTarget
 
     if grammar_accepts:
         parse(query)
