@@ -186,10 +186,10 @@ class EqlTarget(_ElasticTarget):
     def check_syntax(self, query: str) -> None:
         """The build's check: the grammar of Elastic's eql package (the evaluator adds the
         package's full Elasticsearch-syntax check)."""
-        from backends.elastic import eql_grammar
+        from backends.elastic import eql_evaluator
 
         try:
-            eql_grammar.parse(query)
+            eql_evaluator.parse(query)
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
