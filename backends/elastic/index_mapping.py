@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point"]
+FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point", "text"]
 
 KEYWORD_IGNORE_ABOVE = 1024
 """elastic-package gives keyword fields ``ignore_above: 1024`` unless the field says otherwise."""

@@ -1,0 +1,39 @@
+"""Where Elastic keeps Windows events: the index patterns a Windows rule searches.
+
+As Elastic's own prebuilt Windows rules write them (elastic/detection-rules @
+14cf530f0d2177023092449cd9d9348b4a8884c2, ``rules/windows/*.toml``; counted over its 487 Windows rules:
+``winlogbeat-*`` 377, ``logs-windows.sysmon_operational-*`` 302, ``logs-system.security*`` 190,
+``logs-windows.forwarded*`` 178, ``logs-windows.powershell*`` 29, ``logs-system.system*`` 2,
+``logs-system.application*`` 1): the integration's data stream for the channel, the Windows Event
+Forwarding stream that carries every channel collected centrally, and Winlogbeat's indices. A client
+profile replaces the list per target (``targets: kql: {windows_index: {...}}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+WINLOGBEAT = "winlogbeat-*"
+FORWARDED = "logs-windows.forwarded*"
+
+INDEX_BY_STREAM: Mapping[str, tuple[str, ...]] = {
+    "windows.sysmon_operational": ("logs-windows.sysmon_operational-*", FORWARDED, WINLOGBEAT),
+    "system.security": ("logs-system.security*", FORWARDED, WINLOGBEAT),
+    "windows.powershell_operational": ("logs-windows.powershell*", FORWARDED, WINLOGBEAT),
+    "windows.powershell": ("logs-windows.powershell*", FORWARDED, WINLOGBEAT),
+    "system.system": ("logs-system.system*", FORWARDED, WINLOGBEAT),
+    "system.application": ("logs-system.application*", FORWARDED, WINLOGBEAT),
+    "windows.forwarded": (FORWARDED, WINLOGBEAT),
+}
+"""Default index patterns per data stream (``logs-windows.powershell*`` covers both PowerShell streams,
+as Elastic's rules write it)."""
+
+SETTING = "windows_index"
+"""The per-target client setting: data stream → index patterns, over these defaults."""
+
+
+def index_patterns(stream: str, overrides: Mapping[str, list[str]] | None = None) -> list[str]:
+    """The index patterns for a data stream's rules, a client's override first."""
+    if overrides and stream in overrides:
+        return list(overrides[stream])
+    return list(INDEX_BY_STREAM.get(stream, INDEX_BY_STREAM["windows.forwarded"]))

@@ -1,0 +1,141 @@
+"""Windows rules compiled for kql and lucene: where each Sigma field is queried, exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sigma.rule import SigmaRule
+
+from backends.elastic.windows.cell import IGNORE_ABOVE, KQL_CASE, WindowsCell
+from backends.elastic.windows.pipeline import ipv4_prefix_networks
+from compiler.errors import UnsupportedFeature
+
+CELL = WindowsCell()
+SYSMON_1 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "1"\n    and '
+SYSMON_1_LUCENE = "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:1) AND "
+
+
+def compile_rule(logsource: dict[str, str], detection: dict[str, Any], target: str) -> str:
+    data = {"title": "t", "logsource": {"product": "windows", **logsource}, "detection": detection}
+    return CELL.compile(lambda: SigmaRule.from_dict(data), target).query
+
+
+CASES = [
+    ("image-commandline", {"category": "process_creation"},
+     {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"},
+     SYSMON_1 + "process.executable: *\\\\cmd.exe\n    and process.command_line: */c*",
+     SYSMON_1_LUCENE + "(process.executable:/.*\\\\[Cc][Mm][Dd]\\.[Ee][Xx][Ee]/ AND process.command_line:/.*\\/[Cc].*/)"),
+    ("user-contains", {"category": "process_creation"},
+     {"sel": {"User|contains": ["AUTHORI", "AUTORI"]}, "condition": "sel"},
+     SYSMON_1 + "(user.domain: *AUTHORI* or user.name: *AUTHORI* or user.domain: *AUTORI* or user.name: *AUTORI*)",
+     None),
+    ("user-exact-negated", {"category": "process_creation"},
+     {"sel": {"User": "NT AUTHORITY\\SYSTEM"}, "condition": "not sel"},
+     SYSMON_1 + 'not (user.domain: "NT AUTHORITY" and user.name: "SYSTEM")', None),
+    ("hashes", {"category": "process_creation"},
+     {"sel": {"Hashes|contains": ["IMPHASH=ABC", "SHA256=AA"]}, "condition": "sel"},
+     SYSMON_1 + "(process.pe.imphash: abc* or process.hash.sha256: aa*)", None),
+    ("network", {"category": "network_connection"},
+     {"sel": {"DestinationIp|startswith": ["10.", "192.168.", "fe80:"], "Initiated": "true", "DestinationPort": 443},
+      "condition": "sel"},
+     'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "3"\n'
+     "    and (destination.ip: 10.0.0.0/8 or destination.ip: 192.168.0.0/16 or destination.ip: fe80::/16)\n"
+     '    and network.direction: "egress"\n    and destination.port: 443',
+     "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:3) AND ((destination.ip:10.0.0.0\\/8 "
+     "OR destination.ip:192.168.0.0\\/16 OR destination.ip:fe80\\:\\:\\/16) AND "
+     "network.direction:/[Ee][Gg][Rr][Ee][Ss][Ss]/ AND destination.port:443)"),
+    ("application-data", {"service": "application"}, {"sel": {"Data|contains": "x"}, "condition": "sel"},
+     'winlog.channel: "Application"\n    and winlog.event_data.param*: *x*',
+     "winlog.channel:Application AND winlog.event_data.param\\*:/.*[Xx].*/"),
+    ("defender-spaced", {"service": "windefend"},
+     {"sel": {"EventID": 1116, "ThreatName|endswith": "EICAR"}, "condition": "sel"},
+     'winlog.channel: "Microsoft-Windows-Windows Defender/Operational"\n    and event.code: "1116"\n'
+     '    and ("winlog.event_data.Threat Name": *EICAR or "winlog.user_data.Threat Name": *EICAR)', None),
+    ("image-load-pe-and-hash", {"category": "image_load"},
+     {"sel": {"OriginalFileName": "a.dll", "Hashes|contains": "MD5=0123456789ABCDEF0123456789abcdef"}, "condition": "sel"},
+     'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "7"\n'
+     '    and file.pe.original_file_name: "a.dll"\n    and file.hash.md5: "0123456789abcdef0123456789abcdef"', None),
+    ("registry-delete-eventtype", {"category": "registry_delete"},
+     {"sel": {"TargetObject|contains": "\\Run\\"}, "condition": "sel"},
+     'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "12"\n'
+     '    and winlog.event_data.EventType: ("DeleteKey" or "DeleteValue")\n    and registry.path: *\\\\Run\\\\*', None),
+]
+
+
+@pytest.mark.parametrize(("logsource", "detection", "kql", "lucene"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_compiled_queries(logsource: dict[str, str], detection: dict[str, Any], kql: str, lucene: str | None) -> None:
+    assert compile_rule(logsource, detection, "kql") == kql
+    if lucene is not None:
+        assert compile_rule(logsource, detection, "lucene") == lucene
+
+
+def test_security_field_moved_for_some_event_ids_is_queried_in_both_places() -> None:
+    query = compile_rule({"service": "security"},
+                         {"sel": {"EventID": 4663, "ProcessName|endswith": "\\lsass.exe",
+                                  "AccessList|contains": "%%4417"}, "condition": "sel"}, "kql")
+    assert query.startswith('winlog.channel: "Security"\n    and event.code: "4663"\n    and (event.code: ("1100" or ')
+    assert query.endswith(' or "5145") and process.executable: *\\\\lsass.exe or winlog.event_data.ProcessName: '
+                          "*\\\\lsass.exe)\n    and winlog.event_data.AccessList: 4417*")
+
+
+UNSUPPORTED = [
+    ("script-block-text", {"category": "ps_script"}, {"sel": {"ScriptBlockText|contains": "x"}, "condition": "sel"},
+     "kql: field 'ScriptBlockText': Elastic stores it only in powershell.file.script_block_text, a text field"),
+    ("payload", {"category": "ps_module"}, {"sel": {"Payload|contains": "x"}, "condition": "sel"},
+     "kql: field 'Payload': the pipeline parses Payload into powershell.command.invocation_details"),
+    ("keywords", {"category": "process_creation"}, {"keywords": ["x"], "condition": "keywords"},
+     "kql: keyword search: Elastic's Windows data streams search only"),
+    ("cidr-on-keyword", {"service": "security"}, {"sel": {"IpAddress|cidr": "10.0.0.0/8"}, "condition": "sel"},
+     "kql: cidr on 'IpAddress': the integration stores it as a keyword, not an ip"),
+    ("utctime", {"category": "process_creation"}, {"sel": {"UtcTime|startswith": "2020"}, "condition": "sel"},
+     "kql: field 'UtcTime': the pipeline parses UtcTime into @timestamp and deletes it"),
+    ("dash-dropped", {"category": "image_load"}, {"sel": {"Signed": "-"}, "condition": "sel"},
+     "kql: Signed: the Sysmon pipeline drops '-', empty and all-zero GUID values"),
+    ("ip-contains", {"category": "network_connection"}, {"sel": {"DestinationIp|contains": "10"}, "condition": "sel"},
+     "kql: DestinationIp: the integration stores it as an ip field"),
+    ("access-list-exact", {"service": "security"}, {"sel": {"AccessList": "%%4417 %%4418"}, "condition": "sel"},
+     "kql: AccessList: the integration splits it on spaces into a list of codes"),
+    ("unknown-category", {"category": "file_access"}, {"sel": {"FileName": "x"}, "condition": "sel"},
+     "kql: logsource windows/file_access: no event-log channel or EventID is known for it"),
+    ("hash-not-algorithm", {"category": "process_creation"}, {"sel": {"Hashes|contains": "abc"}, "condition": "sel"},
+     "kql: Hashes: the integration splits it into lower-cased"),
+]
+
+
+@pytest.mark.parametrize(("logsource", "detection", "reason"), [c[1:] for c in UNSUPPORTED], ids=[c[0] for c in UNSUPPORTED])
+def test_unsupported_with_reason(logsource: dict[str, str], detection: dict[str, Any], reason: str) -> None:
+    with pytest.raises(UnsupportedFeature) as err:
+        compile_rule(logsource, detection, "kql")
+    assert str(err.value).startswith(reason)
+
+
+def test_kql_carries_the_case_caveat_and_both_the_ignore_above_caveat() -> None:
+    data = {"title": "t", "logsource": {"product": "windows", "category": "process_creation"},
+            "detection": {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}}
+    kql = CELL.compile(lambda: SigmaRule.from_dict(data), "kql")
+    lucene = CELL.compile(lambda: SigmaRule.from_dict(data), "lucene")
+    assert kql.caveats == (KQL_CASE, IGNORE_ABOVE)
+    assert lucene.caveats == (IGNORE_ABOVE,)
+    assert kql.details["index"] == ["logs-windows.sysmon_operational-*", "logs-windows.forwarded*", "winlogbeat-*"]
+    assert lucene.details["data_streams"] == ["windows.sysmon_operational"]
+
+
+def test_powershell_7_channel_is_a_second_data_stream() -> None:
+    query = compile_rule({"category": "ps_script"}, {"sel": {"Path|endswith": ".ps1"}, "condition": "sel"}, "kql")
+    assert query == (
+        '(winlog.channel: "Microsoft-Windows-PowerShell/Operational"\n    and event.code: "4104"\n'
+        "    and file.path: *.ps1) or (winlog.channel: \"PowerShellCore/Operational\"\n    and event.code: \"4104\"\n"
+        "    and (winlog.event_data.Path: *.ps1 or winlog.user_data.Path: *.ps1))"
+    )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "networks"),
+    [("10.", ["10.0.0.0/8"]), ("192.168.", ["192.168.0.0/16"]), ("172.16.0.", ["172.16.0.0/24"]),
+     ("10.1", ["10.1.0.0/16"] + [f"10.{n}.0.0/16" for n in range(10, 20)] + [f"10.{n}.0.0/16" for n in range(100, 200)]),
+     ("256.", []), ("abc", None)],
+    ids=["octet", "two-octets", "three-octets", "partial-octet", "impossible", "not-ipv4"],
+)
+def test_ipv4_text_prefix_as_networks(prefix: str, networks: list[str] | None) -> None:
+    assert ipv4_prefix_networks(prefix) == networks
