@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sigma.rule import SigmaRule
 
-from backends.elastic.windows.cell import IGNORE_ABOVE, KQL_CASE, WindowsCell
+from backends.elastic.windows.caveats import IGNORE_ABOVE, KQL_CASE
+from backends.elastic.windows.cell import WindowsCell
 from backends.elastic.windows.pipeline import ipv4_prefix_networks
 from compiler.errors import UnsupportedFeature
 
@@ -124,9 +125,9 @@ def test_kql_carries_the_case_caveat_and_both_the_ignore_above_caveat() -> None:
 def test_powershell_7_channel_is_a_second_data_stream() -> None:
     query = compile_rule({"category": "ps_script"}, {"sel": {"Path|endswith": ".ps1"}, "condition": "sel"}, "kql")
     assert query == (
-        '(winlog.channel: "Microsoft-Windows-PowerShell/Operational"\n    and event.code: "4104"\n'
-        "    and file.path: *.ps1) or (winlog.channel: \"PowerShellCore/Operational\"\n    and event.code: \"4104\"\n"
-        "    and (winlog.event_data.Path: *.ps1 or winlog.user_data.Path: *.ps1))"
+        'winlog.channel: "Microsoft-Windows-PowerShell/Operational" and event.code: "4104" and file.path: *.ps1 or '
+        'winlog.channel: "PowerShellCore/Operational" and event.code: "4104" and '
+        "(winlog.event_data.Path: *.ps1 or winlog.user_data.Path: *.ps1)"
     )
 
 
@@ -139,3 +140,32 @@ def test_powershell_7_channel_is_a_second_data_stream() -> None:
 )
 def test_ipv4_text_prefix_as_networks(prefix: str, networks: list[str] | None) -> None:
     assert ipv4_prefix_networks(prefix) == networks
+
+
+def test_no_field_is_typed_differently_by_two_cells() -> None:
+    from backends.elastic import index_mapping
+    from backends.elastic.cells import field_spec
+    from backends.elastic.windows import index_mapping as windows_mapping
+
+    for name, spec in windows_mapping._TYPED.items():
+        assert index_mapping.typed(name) in (None, spec), name
+        assert field_spec(name) == spec
+    assert field_spec("aws.cloudtrail.read_only").type == "boolean"
+    assert field_spec("process.pid").type == "long"
+    assert field_spec("winlog.event_data.Image").type == "keyword"
+
+
+def test_investigation_fields_where_the_integrations_store_them() -> None:
+    from backends.elastic.windows.pipeline import investigation_fields
+
+    assert investigation_fields(["Image", "User", "GrantedAccess", "EventID", "ProcessName"]) == [
+        "process.executable", "user.name", "winlog.event_data.GrantedAccess", "event.code", "process.executable",
+    ]
+
+
+def test_kql_wildcard_field_option_only_for_named_fields() -> None:
+    from backends.elastic.kql_backend import KqlBackend
+
+    assert KqlBackend(wildcard_fields=frozenset({"a.b*"})).escape_and_quote_field("a.b*") == "a.b*"
+    assert KqlBackend(wildcard_fields=frozenset({"a.b*"})).escape_and_quote_field("a.c*") == "a.c\\*"
+    assert KqlBackend().escape_and_quote_field("a.b*") == "a.b\\*"

@@ -12,10 +12,8 @@ from typing import Any, ClassVar
 from sigma.conversion.base import TextQueryBackend
 from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingPipeline
-from sigma.rule import SigmaRule
 
-from backends.elastic.caveats import kql_caveats, lucene_caveats
-from backends.elastic.cells import CELLS
+from backends.elastic.cells import CELLS, field_spec
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.kql_backend import KqlBackend
@@ -47,19 +45,16 @@ class _ElasticTarget:
     setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
     field_kind = ECS_FIELD
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         raise NotImplementedError
 
     def extra_pipeline(self) -> ProcessingPipeline | None:
         return None
 
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        raise NotImplementedError
-
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
         cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
         sigma = rule.fresh_sigma()
-        caveats = self.caveats(rule.sigma)
+        caveats = cell.pipeline.caveats(rule.sigma, self.name)
         try:
             queries = self._backend_for(profile, cell).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
@@ -79,7 +74,7 @@ class _ElasticTarget:
             target=self.name,
             query=query,
             caveats=caveats,
-            details={**cell.storage.storage(settings), "language": self.language},
+            details={**cell.storage.storage(settings, rule.sigma.logsource), "language": self.language},
         )
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Any:
@@ -96,7 +91,8 @@ class _ElasticTarget:
             extra = self.extra_pipeline()
             if extra is not None:
                 pipeline = pipeline + extra
-            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
+            options = getattr(cell.pipeline, "BACKEND_OPTIONS", {})
+            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name), **options)
         return backends[key]
 
     def evaluator(self, query: str) -> Matcher:
@@ -117,7 +113,7 @@ def _message(err: Exception) -> str:
 
 class KqlTarget(_ElasticTarget):
     name = "kql"
-    description = "Kibana KQL (kuery) on the Elastic AWS CloudTrail integration's ECS documents"
+    description = "Kibana KQL (kuery) on the ECS documents Elastic's integrations store"
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
@@ -125,13 +121,10 @@ class KqlTarget(_ElasticTarget):
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 
-        return kql_evaluator.evaluator(query)
+        return kql_evaluator.evaluator(query, field_spec)
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return KqlBackend(processing_pipeline=pipeline)
-
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        return kql_caveats(rule)
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
+        return KqlBackend(processing_pipeline=pipeline, **options)
 
 
 class LuceneTarget(_ElasticTarget):
@@ -142,13 +135,11 @@ class LuceneTarget(_ElasticTarget):
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
-        return lucene_evaluator.evaluator(query)
+        return lucene_evaluator.evaluator(query, field_spec)
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return DetcLuceneBackend(processing_pipeline=pipeline)
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
+        return DetcLuceneBackend(processing_pipeline=pipeline, **options)
 
     def extra_pipeline(self) -> ProcessingPipeline | None:
         return lucene_case_folding()
 
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        return lucene_caveats(rule)

@@ -18,7 +18,7 @@ from sigma.processing.transformations import (
     FieldPrefixMappingTransformation,
 )
 from sigma.processing.transformations.base import DetectionItemTransformation
-from sigma.rule import SigmaDetectionItem
+from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaCIDRExpression, SigmaCompareExpression
 
 from backends.elastic.cloudtrail.storage import DATASET, DATASET_FIELD
@@ -182,3 +182,10 @@ def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
             ),
         ],
     )
+
+
+def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
+    """What the query for a CloudTrail rule cannot hold exactly, on ``kql`` or ``lucene``."""
+    from backends.elastic.caveats import kql_caveats, lucene_caveats
+
+    return kql_caveats(rule) if target == "kql" else lucene_caveats(rule)

@@ -17,6 +17,7 @@ DATA_STREAM = {"type": "logs", "dataset": DATASET, "namespace": "default"}
 """Constant keywords of the data stream (base-fields.yml); every stored document carries them."""
 
 
-def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The index patterns rules search, from the target's settings (a client may name its own)."""
+def storage(settings: Mapping[str, Any], logsource: Any = None) -> dict[str, Any]:
+    """The index patterns rules search, from the target's settings (a client may name its own); every
+    CloudTrail logsource is the one data stream."""
     return {"index": list(settings.get("index") or DEFAULT_INDEX)}

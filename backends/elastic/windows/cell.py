@@ -21,9 +21,10 @@ from backends.elastic.caveats import ASCII_CLASSES
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
 from backends.elastic.lucene_regex import has_letters
-from backends.elastic.pipeline import ElasticUnsupported
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.windows import index_mapping, storage
-from backends.elastic.windows.pipeline import WILDCARD_FIELDS, Part, parts
+from backends.elastic.windows.caveats import caveats
+from backends.elastic.windows.pipeline import BACKEND_OPTIONS, processing_pipeline
 from backends.elastic.windows.shaper import shape as shape_event
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.patterns import detection_items
@@ -31,95 +32,31 @@ from compiler.target import Compiled, Matcher
 
 LANGUAGES = {"kql": "kuery", "lucene": "lucene"}
 
-KQL_CASE = (
-    "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
-    "(Kibana issues 55378, 134143). Windows writes the same path or name in varying case "
-    "(C:\\Windows\\System32\\CMD.EXE, cmd.exe): string values match only in the case the rule writes them, "
-    "where Sigma matches any case."
-)
-IGNORE_ABOVE = (
-    "ignore_above: the integrations index keyword values up to 1,024 characters; a longer value "
-    "(a long command line, script path or registry data) is kept in _source but no query matches it."
-)
-
-
-def is_windows(rule: SigmaRule) -> bool:
-    return rule.logsource.product == "windows"
-
-
-def _has_folded_strings(rule: SigmaRule) -> bool:
-    return any(
-        isinstance(v, SigmaString)
-        and not isinstance(v, SigmaCasedString)
-        and has_letters("".join(p for p in v.s if isinstance(p, str)))
-        for i in detection_items(rule)
-        for v in i.value
-    )
-
-
-def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
-    """What the query for a Windows rule cannot hold exactly, on this target."""
-    out: list[str] = []
-    if target == "kql" and _has_folded_strings(rule):
-        out.append(KQL_CASE)
-    if target == "lucene" and any(
-        any(k in getattr(v, "regexp", SigmaString("")).to_plain() for k in (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S"))
-        for i in detection_items(rule)
-        for v in i.value
-        if hasattr(v, "regexp")
-    ):
-        out.append(ASCII_CLASSES)
-    out.append(IGNORE_ABOVE)
-    return tuple(out)
-
-
-class WindowsKqlBackend(KqlBackend):
-    """KQL with the wildcard field names the Windows mapping uses (``winlog.event_data.param*``)."""
-
-    def escape_and_quote_field(self, field_name: str) -> str:
-        if field_name in WILDCARD_FIELDS:
-            return field_name
-        return super().escape_and_quote_field(field_name)
-
-
 class WindowsCell:
-    """Windows rules on Elastic: one instance serves both targets."""
+    """Windows rules on Elastic, for both targets (the way ``targets.py`` drives a cell)."""
 
     family = "windows"
 
     @staticmethod
-    def pipeline(part: Part, target: str, extra: ProcessingPipeline | None = None) -> ProcessingPipeline:
-        """Fields, then Lucene's case folding, then the logsource condition, then a client's renames."""
-        pipeline = part.fields()
+    def _backend(target: str, extra: ProcessingPipeline | None) -> TextQueryBackend:
+        pipeline = processing_pipeline()
         if target == "lucene":
             pipeline = pipeline + lucene_case_folding()
-        pipeline = pipeline + part.condition()
-        return pipeline + extra if extra is not None else pipeline
-
-    @staticmethod
-    def _backend(target: str, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        if extra is not None:
+            pipeline = pipeline + extra
         if target == "kql":
-            return WindowsKqlBackend(processing_pipeline=pipeline)
-        return DetcLuceneBackend(processing_pipeline=pipeline)
+            return KqlBackend(processing_pipeline=pipeline, **BACKEND_OPTIONS)
+        return DetcLuceneBackend(processing_pipeline=pipeline, **BACKEND_OPTIONS)
 
     def compile(
         self, rule: Callable[[], SigmaRule], target: str, *, extra: ProcessingPipeline | None = None,
-        index_overrides: Mapping[str, list[str]] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Compiled:
         """Compile for ``kql`` or ``lucene``; ``rule`` makes a fresh pySigma rule (pipelines rewrite
-        rules in place), one per data stream the logsource's events go through."""
-        texts: list[str] = []
-        streams: list[str] = []
+        rules in place)."""
+        first = rule()
         try:
-            first = rule()
-            for part in parts(first):
-                sigma = rule()
-                queries = self._backend(target, self.pipeline(part, target, extra)).convert_rule(sigma)
-                converted = [str(q) for q in queries]
-                if not converted:
-                    raise UnsupportedFeature("the rule has no condition to convert", target=target)
-                texts.append(converted[0] if len(converted) == 1 else _join(target, converted))
-                streams.append(part.stream.name)
+            queries = [str(q) for q in self._backend(target, extra).convert_rule(rule())]
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError, SigmaPlaceholderError) as err:
             raise UnsupportedFeature(_message(err), target=target) from err
         except NotImplementedError as err:
@@ -128,14 +65,13 @@ class WindowsCell:
             if isinstance(err.__cause__, ElasticUnsupported):
                 raise UnsupportedFeature(_message(err.__cause__), target=target) from err
             raise
-        index: list[str] = []
-        for stream in streams:
-            index.extend(p for p in storage.index_patterns(stream, index_overrides) if p not in index)
+        if not queries:
+            raise UnsupportedFeature("the rule has no condition to convert", target=target)
         return Compiled(
             target=target,
-            query=texts[0] if len(texts) == 1 else _join(target, texts),
+            query=queries[0] if len(queries) == 1 else _join(target, queries),
             caveats=caveats(first, target),
-            details={"index": index, "language": LANGUAGES[target], "data_streams": streams},
+            details={**storage.storage(settings or {}, first.logsource), "language": LANGUAGES[target]},
         )
 
     def shape(self, raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,9 +44,11 @@ _TYPED: dict[str, FieldSpec] = {
 }
 
 
+def typed(name: str) -> FieldSpec | None:
+    """The type a Windows data stream gives a field explicitly (None: a plain keyword, or not its field)."""
+    return _TYPED.get(name)
+
+
 def field_spec(name: str) -> FieldSpec:
     """The type of a field of a Windows data stream; other strings are keywords (ECS, winlog objects)."""
-    spec = _TYPED.get(name)
-    if spec is not None:
-        return spec
-    return FieldSpec("keyword", KEYWORD_IGNORE_ABOVE)
+    return typed(name) or FieldSpec("keyword", KEYWORD_IGNORE_ABOVE)

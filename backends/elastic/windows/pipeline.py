@@ -22,6 +22,7 @@ as the documents store them), added after Lucene's case folding so it stays an e
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -30,9 +31,9 @@ from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import AddConditionTransformation
-from sigma.processing.transformations.base import DetectionItemTransformation
-from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.transformations.base import DetectionItemTransformation, PreprocessingTransformation
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections, SigmaRule
 from sigma.types import (
     SigmaBool,
     SigmaCasedString,
@@ -48,7 +49,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.elastic.pipeline import ElasticUnsupported
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.windows import logsources
 from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
 
@@ -198,6 +199,9 @@ PARAMS = EVENT_DATA + "param*"
 """Unnamed ``<Data>`` elements: the agent names them ``param1``, ``param2`` … (winlog.yml); Sigma's
 ``Data`` is any of them, which a wildcard field name says exactly in KQL and in query_string."""
 WILDCARD_FIELDS = frozenset({PARAMS})
+BACKEND_OPTIONS = {"wildcard_fields": WILDCARD_FIELDS}
+"""What the Elastic backends need to know of this cell's field names (kuery must leave the ``*`` of a
+field-name pattern unescaped; query_string reads an escaped ``\\*`` in a field name as one)."""
 
 COMMON_FIELDS: Mapping[str, tuple[Place, ...]] = {
     "EventID": (Place(EVENT_CODE, "code"),),
@@ -540,9 +544,13 @@ class WindowsFields(DetectionItemTransformation):
     stream: Stream = field(default_factory=lambda: OTHER)
     codes: frozenset[str] | None = None
     """The event codes the rule's logsource pins (None: any), to drop impossible alternatives."""
+    renames: Mapping[str, str] = field(default_factory=dict)
+    """Sigma field → the name this kind of event gives it (Security 4688 writes Image as NewProcessName)."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
         name = detection_item.field
+        if name is not None and name in self.renames:
+            name = detection_item.field = self.renames[name]
         if name is None:
             raise ElasticUnsupported(
                 "keyword search: Elastic's Windows data streams search only the index template's "
@@ -641,71 +649,159 @@ def stream_groups(channels: Iterable[str]) -> list[tuple[Stream, tuple[str, ...]
     return [(stream, tuple(names)) for stream, names in groups.values()]
 
 
-def elastic_conditions(variants: tuple[logsources.Variant, ...]) -> tuple[dict[str, tuple[str, ...]], frozenset[str] | None]:
-    """The stored-field conditions of a logsource and the event codes it pins (None: any)."""
-    if len(variants) != 1:
-        raise ElasticUnsupported("a logsource with several kinds of event has no single data stream")
-    conditions = variants[0].conditions
-    out: dict[str, tuple[str, ...]] = {}
-    codes: frozenset[str] | None = None
-    for name, values in conditions.items():
-        target = COMMON_FIELDS.get(name, _data(name))[0].field
-        texts = tuple(str(v) for v in values)
-        out[target] = texts
-        if target == EVENT_CODE:
-            codes = frozenset(texts)
-    return out, codes
-
-
 @dataclass(frozen=True)
 class Part:
-    """The events of one logsource that one pipeline stores: compiled on their own, ORed together."""
+    """The events of a logsource that one kind of event and one pipeline give: the rule is resolved
+    for each part on its own, and the parts are ORed."""
 
     stream: Stream
     conditions: Mapping[str, tuple[str, ...]]
+    """Stored field → the values it must hold (any), from the logsource's implied conditions."""
     codes: frozenset[str] | None
+    renames: Mapping[str, str] = field(default_factory=dict)
 
-    def fields(self) -> ProcessingPipeline:
-        """Resolve the rule's Sigma fields to where this data stream stores them."""
-        return ProcessingPipeline(
-            name=f"detc: Windows ({self.stream.name}) to Elastic ECS",
-            priority=20,
-            items=[
-                ProcessingItem(
-                    identifier="detc_windows_fields",
-                    transformation=WindowsFields(stream=self.stream, codes=self.codes),
-                ),
-            ],
-        )
 
-    def condition(self) -> ProcessingPipeline:
-        """AND the rule with these events' condition on the stored channel and event code; applied after
-        Lucene's case folding, so the stored channel names and codes stay exact terms."""
-        condition = {k: list(v) if len(v) > 1 else v[0] for k, v in self.conditions.items()}
-        return ProcessingPipeline(
-            name="detc: Windows logsource condition",
-            priority=60,
-            items=[
-                ProcessingItem(
-                    identifier="detc_windows_logsource",
-                    transformation=AddConditionTransformation(condition, name="detc_windows_logsource"),
-                )
-            ],
-        )
+def variants_of(logsource: Any) -> tuple[Any, ...] | None:
+    """The kinds of event a Windows logsource covers: the shared logsource layer's definition when it
+    has one, else this cell's interim table."""
+    try:
+        from compiler.logsources import find
+    except ImportError:  # pragma: no cover - the layer is part of detc
+        find = None
+    if find is not None:
+        found = find(logsource)
+        if found is not None and found.family.name == "windows":
+            return tuple(found.variants)
+    return logsources.variants(logsource.category, logsource.service)
 
 
 def parts(rule: SigmaRule) -> list[Part]:
-    """A Windows rule's events, split by the data stream (pipeline) that stores them."""
-    source = rule.logsource
-    variants = logsources.variants(source.category, source.service)
+    """A Windows rule's events, one part per kind of event and data stream."""
+    return parts_of_logsource(rule.logsource)
+
+
+def parts_of_logsource(source: Any) -> list[Part]:
+    """A Windows logsource's events, one part per kind of event and data stream."""
+    variants = variants_of(source)
     if variants is None:
         raise ElasticUnsupported(
             f"logsource windows/{source.category or source.service}: no event-log channel or EventID is known for it"
         )
-    conditions, codes = elastic_conditions(variants)
-    channels = conditions.get(CHANNEL, ())
-    if not channels:
-        return [Part(OTHER, conditions, codes)]
-    return [
-        Part(stream, {**conditions, CHANNEL: group}, codes) for stream, group in stream_groups(channels)
-    ]
+    out: list[Part] = []
+    for variant in variants:
+        conditions: dict[str, tuple[str, ...]] = {}
+        codes: frozenset[str] | None = None
+        for name, values in variant.conditions.items():
+            target = COMMON_FIELDS.get(name, _data(name))[0].field
+            conditions[target] = tuple(str(v) for v in values)
+            if target == EVENT_CODE:
+                codes = frozenset(conditions[target])
+        renames = dict(getattr(variant, "renames", {}) or {})
+        channels = conditions.get(CHANNEL, ())
+        if not channels:
+            out.append(Part(OTHER, conditions, codes, renames))
+            continue
+        for stream, group in stream_groups(channels):
+            out.append(Part(stream, {**conditions, CHANNEL: group}, codes, renames))
+    return out
+
+
+_KEYWORDS = frozenset({"and", "or", "not", "of", "all", "any", "them"})
+_TOKEN = re.compile(r"[A-Za-z0-9_*]+")
+
+
+def _prefixed(condition: str, prefix: str) -> str:
+    """A condition over the part's copies of the detections (``sel`` → ``p0_sel``, ``them`` → ``p0_*``)."""
+
+    def rename(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "them":
+            return prefix + "*"
+        if token.lower() in _KEYWORDS or token.isdigit():
+            return token
+        return prefix + token
+
+    return _TOKEN.sub(rename, condition)
+
+
+@dataclass
+class WindowsRule(PreprocessingTransformation):
+    """A Windows rule as Elastic's documents answer it: for each part (kind of event × data stream), a
+    copy of the detections with every field resolved where that stream stores it, ANDed with the part's
+    condition on the stored channel and event code; the parts ORed. The conditions' values are
+    ``|cased`` strings: the stored channel names and codes are exact terms, which Lucene's case folding
+    leaves as they are."""
+
+    def apply(self, rule: SigmaRule | Any) -> None:
+        super().apply(rule)
+        if not isinstance(rule, SigmaRule):
+            return
+        original = rule.detection
+        detections: dict[str, SigmaDetection] = {}
+        per_part: list[tuple[str, str]] = []
+        for i, part in enumerate(parts(rule)):
+            prefix = f"p{i}_"
+            resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
+            resolve.processing_item = self.processing_item
+            for name, detection in original.detections.items():
+                copied = copy.deepcopy(detection)
+                resolve.apply_detection(copied)
+                detections[prefix + name] = copied
+            condition_name = f"logsource{i}"
+            detections[condition_name] = SigmaDetection(
+                [
+                    SigmaDetectionItem(stored, [], [SigmaCasedString(v) for v in values], auto_modifiers=False)
+                    for stored, values in part.conditions.items()
+                ],
+                item_linking=ConditionAND,
+            )
+            per_part.append((prefix, condition_name))
+        conditions = [
+            " or ".join(f"({name} and ({_prefixed(c, prefix)}))" for prefix, name in per_part)
+            if len(per_part) > 1 else f"{per_part[0][1]} and ({_prefixed(c, per_part[0][0])})"
+            for c in original.condition
+        ]
+        rule.detection = SigmaDetections(detections, conditions, original.source)
+
+
+def processing_pipeline(settings: Mapping[str, Any] | None = None) -> ProcessingPipeline:
+    """The cell's pipeline: every Windows rule resolved onto Elastic's Windows documents."""
+    return ProcessingPipeline(
+        name="detc: Windows events to Elastic's Windows and System integrations",
+        priority=20,
+        items=[
+            ProcessingItem(
+                identifier="detc_windows_ecs",
+                transformation=WindowsRule(),
+                rule_conditions=[LogsourceCondition(product="windows")],
+            )
+        ],
+    )
+
+
+def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
+    """What the query for a Windows rule cannot hold exactly, on ``kql`` or ``lucene``."""
+    from backends.elastic.windows.caveats import caveats as windows_caveats
+
+    return windows_caveats(rule, target)
+
+
+INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)
+
+
+def investigation_fields(names: Iterable[str]) -> list[str]:
+    """A rule's ``fields:`` (Sigma's Windows names) as the fields a Kibana user investigates: where the
+    integrations put them (the Sysmon, then Security, then PowerShell placement), else in event_data."""
+    out: list[str] = []
+    for name in names:
+        stored = EVENT_DATA + name
+        for table in INVESTIGATION_ORDER:
+            if name in table:
+                place = table[name][0]
+                stored = {"user": "user.name", "hashes": "process.hash.sha256"}.get(place.kind, place.field)
+                break
+        else:
+            if name in COMMON_FIELDS:
+                stored = COMMON_FIELDS[name][0].field
+        out.append(stored)
+    return out

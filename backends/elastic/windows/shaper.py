@@ -76,8 +76,8 @@ SECURITY_PROCESS_EVENTS = frozenset({
 ``process.*``/``source.*`` and deletes from event_data (standard.yml, the script after ``winlog.logon.id``)."""
 
 
-def shape(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored document for one evtx_dump event."""
+def shape(raw: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The stored document for one evtx_dump event (no target setting changes it)."""
     return ingest(to_winlog(raw))
 
 

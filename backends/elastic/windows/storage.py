@@ -12,6 +12,7 @@ profile replaces the list per target (``targets: kql: {windows_index: {...}}``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 WINLOGBEAT = "winlogbeat-*"
 FORWARDED = "logs-windows.forwarded*"
@@ -37,3 +38,19 @@ def index_patterns(stream: str, overrides: Mapping[str, list[str]] | None = None
     if overrides and stream in overrides:
         return list(overrides[stream])
     return list(INDEX_BY_STREAM.get(stream, INDEX_BY_STREAM["windows.forwarded"]))
+
+
+def storage(settings: Mapping[str, Any], logsource: Any) -> dict[str, Any]:
+    """The index patterns a rule of this logsource searches (every data stream its events land in)
+    and those data streams."""
+    from backends.elastic.windows.pipeline import parts_of_logsource
+
+    overrides = settings.get(SETTING) or {}
+    streams: list[str] = []
+    for part in parts_of_logsource(logsource):
+        if part.stream.name not in streams:
+            streams.append(part.stream.name)
+    index: list[str] = []
+    for stream in streams:
+        index.extend(p for p in index_patterns(stream, overrides) if p not in index)
+    return {"index": index, "data_streams": streams}
