@@ -13,8 +13,10 @@ from backends.elastic.windows.pipeline import ipv4_prefix_networks
 from compiler.errors import UnsupportedFeature
 
 CELL = WindowsCell()
-SYSMON_1 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "1"\n    and '
-SYSMON_1_LUCENE = "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:1) AND "
+SYSMON_11 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "11"\n    and '
+SYSMON_11_LUCENE = "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:11) AND "
+SYSMON_3 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "3"\n    and '
+SYSMON_25 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "25"\n    and ' 
 
 
 def compile_rule(logsource: dict[str, str], detection: dict[str, Any], target: str) -> str:
@@ -23,20 +25,20 @@ def compile_rule(logsource: dict[str, str], detection: dict[str, Any], target: s
 
 
 CASES = [
-    ("image-commandline", {"category": "process_creation"},
-     {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"},
-     SYSMON_1 + "process.executable: *\\\\cmd.exe\n    and process.command_line: */c*",
-     SYSMON_1_LUCENE + "(process.executable:/.*\\\\[Cc][Mm][Dd]\\.[Ee][Xx][Ee]/ AND process.command_line:/.*\\/[Cc].*/)"),
-    ("user-contains", {"category": "process_creation"},
+    ("image-target-filename", {"category": "file_event"},
+     {"sel": {"Image|endswith": "\\cmd.exe", "TargetFilename|contains": "/c"}, "condition": "sel"},
+     SYSMON_11 + "process.executable: *\\\\cmd.exe\n    and file.path: */c*",
+     SYSMON_11_LUCENE + "(process.executable:/.*\\\\[Cc][Mm][Dd]\\.[Ee][Xx][Ee]/ AND file.path:/.*\\/[Cc].*/)"),
+    ("user-contains", {"category": "network_connection"},
      {"sel": {"User|contains": ["AUTHORI", "AUTORI"]}, "condition": "sel"},
-     SYSMON_1 + "(user.domain: *AUTHORI* or user.name: *AUTHORI* or user.domain: *AUTORI* or user.name: *AUTORI*)",
+     SYSMON_3 + "(user.domain: *AUTHORI* or user.name: *AUTHORI* or user.domain: *AUTORI* or user.name: *AUTORI*)",
      None),
-    ("user-exact-negated", {"category": "process_creation"},
+    ("user-exact-negated", {"category": "network_connection"},
      {"sel": {"User": "NT AUTHORITY\\SYSTEM"}, "condition": "not sel"},
-     SYSMON_1 + 'not (user.domain: "NT AUTHORITY" and user.name: "SYSTEM")', None),
-    ("hashes", {"category": "process_creation"},
+     SYSMON_3 + 'not (user.domain: "NT AUTHORITY" and user.name: "SYSTEM")', None),
+    ("hashes", {"category": "process_tampering"},
      {"sel": {"Hashes|contains": ["IMPHASH=ABC", "SHA256=AA"]}, "condition": "sel"},
-     SYSMON_1 + "(process.pe.imphash: abc* or process.hash.sha256: aa*)", None),
+     SYSMON_25 + "(process.pe.imphash: abc* or process.hash.sha256: aa*)", None),
     ("network", {"category": "network_connection"},
      {"sel": {"DestinationIp|startswith": ["10.", "192.168.", "fe80:"], "Initiated": "true", "DestinationPort": 443},
       "condition": "sel"},
@@ -112,7 +114,7 @@ def test_unsupported_with_reason(logsource: dict[str, str], detection: dict[str,
 
 
 def test_kql_carries_the_case_caveat_and_both_the_ignore_above_caveat() -> None:
-    data = {"title": "t", "logsource": {"product": "windows", "category": "process_creation"},
+    data = {"title": "t", "logsource": {"product": "windows", "category": "file_event"},
             "detection": {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}}
     kql = CELL.compile(lambda: SigmaRule.from_dict(data), "kql")
     lucene = CELL.compile(lambda: SigmaRule.from_dict(data), "lucene")
@@ -169,3 +171,21 @@ def test_kql_wildcard_field_option_only_for_named_fields() -> None:
     assert KqlBackend(wildcard_fields=frozenset({"a.b*"})).escape_and_quote_field("a.b*") == "a.b*"
     assert KqlBackend(wildcard_fields=frozenset({"a.b*"})).escape_and_quote_field("a.c*") == "a.c\\*"
     assert KqlBackend().escape_and_quote_field("a.b*") == "a.b\\*"
+
+
+def test_process_creation_is_every_kind_of_event_the_logsource_layer_names() -> None:
+    """Sysmon 1; and Security 4688 (Image written as NewProcessName) once the shared layer defines it."""
+    from compiler.logsources import FAMILIES
+
+    query = compile_rule({"category": "process_creation"},
+                         {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"}, "kql")
+    if "windows" not in FAMILIES:
+        assert query == ('winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "1"\n'
+                         "    and process.executable: *\\\\cmd.exe\n    and process.command_line: */c*")
+    else:
+        assert query == (
+            'winlog.channel: "Microsoft-Windows-Sysmon/Operational" and event.code: "1" and '
+            "process.executable: *\\\\cmd.exe and process.command_line: */c* or "
+            'winlog.channel: "Security" and event.code: "4688" and process.executable: *\\\\cmd.exe and '
+            "winlog.event_data.CommandLine: */c*"
+        )

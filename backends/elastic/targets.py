@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sigma.conversion.base import TextQueryBackend
-from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError, SigmaPlaceholderError
 from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
 
 from backends.elastic.cells import CELLS, field_spec
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
@@ -55,20 +56,7 @@ class _ElasticTarget:
         cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
         sigma = rule.fresh_sigma()
         caveats = cell.pipeline.caveats(rule.sigma, self.name)
-        try:
-            queries = self._backend_for(profile, cell).convert_rule(sigma)
-        except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_message(err), target=self.name) from err
-        except NotImplementedError as err:
-            raise UnsupportedFeature(str(err), target=self.name) from err
-        except SigmaError as err:
-            if isinstance(err.__cause__, ElasticUnsupported):
-                raise UnsupportedFeature(_message(err.__cause__), target=self.name) from err
-            raise
-        texts = [str(q) for q in queries]
-        if not texts:
-            raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
-        query = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        query = convert(self._backend_for(profile, cell), sigma, self.name, self.or_token)
         settings = profile.settings(self.name, self.settings)
         return Compiled(
             target=self.name,
@@ -103,6 +91,26 @@ class _ElasticTarget:
 
     def _parse(self, query: str) -> Matcher:
         raise NotImplementedError
+
+
+def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: str) -> str:
+    """A rule's query text from a backend, with what the documents cannot answer as ``unsupported``."""
+    try:
+        queries = backend.convert_rule(sigma)
+    except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
+        raise UnsupportedFeature(_message(err), target=target) from err
+    except SigmaPlaceholderError as err:
+        raise UnsupportedFeature(f"unresolved placeholder: {_message(err)}", target=target) from err
+    except NotImplementedError as err:
+        raise UnsupportedFeature(str(err), target=target) from err
+    except SigmaError as err:
+        if isinstance(err.__cause__, ElasticUnsupported):
+            raise UnsupportedFeature(_message(err.__cause__), target=target) from err
+        raise
+    texts = [str(q) for q in queries]
+    if not texts:
+        raise UnsupportedFeature("the rule has no condition to convert", target=target)
+    return texts[0] if len(texts) == 1 else f" {or_token} ".join(f"({t})" for t in texts)
 
 
 def _message(err: Exception) -> str:

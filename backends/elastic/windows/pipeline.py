@@ -69,6 +69,8 @@ class Place:
     field: str
     kind: str = "keyword"
     codes: frozenset[str] | None = None
+    always: bool = False
+    """For those codes the pipeline moves every value (so the other places never hold one)."""
 
 
 def _data(name: str) -> tuple[Place, ...]:
@@ -138,12 +140,16 @@ SYSMON_DROPPED: Mapping[str, str] = {
 }
 
 SECURITY_FIELDS: Mapping[str, tuple[Place, ...]] = {
-    "ProcessName": (Place("process.executable", codes=SECURITY_PROCESS_EVENTS), *_data("ProcessName")),
-    "WorkstationName": (Place("source.domain", codes=SECURITY_PROCESS_EVENTS), *_data("WorkstationName")),
+    "ProcessName": (Place("process.executable", codes=SECURITY_PROCESS_EVENTS, always=True), *_data("ProcessName")),
+    "WorkstationName": (
+        Place("source.domain", codes=SECURITY_PROCESS_EVENTS, always=True), *_data("WorkstationName"),
+    ),
     "IpAddress": (Place("source.ip", "ip", SECURITY_PROCESS_EVENTS), *_data("IpAddress")),
     "IpPort": (Place("source.port", "long", SECURITY_PROCESS_EVENTS), *_data("IpPort")),
-    "NewProcessName": (Place("process.executable", codes=_codes("4688")), *_data("NewProcessName")),
-    "ParentProcessName": (Place("process.parent.executable", codes=_codes("4688")), *_data("ParentProcessName")),
+    "NewProcessName": (Place("process.executable", codes=_codes("4688"), always=True), *_data("NewProcessName")),
+    "ParentProcessName": (
+        Place("process.parent.executable", codes=_codes("4688"), always=True), *_data("ParentProcessName"),
+    ),
     "AccessList": (Place(EVENT_DATA + "AccessList", "access_list"),),
     "AccessMask": (Place(EVENT_DATA + "AccessMask", "mask"),),
     "PrivilegeList": (
@@ -236,10 +242,17 @@ class Stream:
     user_data: bool = True
     """Events of the stream may carry ``UserData`` instead of ``EventData`` (the agent stores it as
     ``winlog.user_data``; the two are mutually exclusive): a Sigma field is looked up in both."""
+    user_data_codes: frozenset[str] | None = None
+    """The event codes that carry ``UserData``, when known (None: any may)."""
 
 
 SYSMON = Stream("windows.sysmon_operational", SYSMON_FIELDS, SYSMON_DROPPED, drops_dash=True, user_data=False)
-SECURITY = Stream("system.security", SECURITY_FIELDS, SECURITY_DROPPED)
+SECURITY = Stream(
+    "system.security", SECURITY_FIELDS, SECURITY_DROPPED,
+    user_data_codes=frozenset({"1100", "1101", "1102", "1104", "1105", "1108"}),
+)
+"""In the Security log only the event log service's own events (provider Microsoft-Windows-Eventlog:
+shutdown, audit log cleared, log full …) carry ``UserData``; the auditing events carry ``EventData``."""
 POWERSHELL_OPERATIONAL = Stream(
     "windows.powershell_operational", POWERSHELL_FIELDS, POWERSHELL_DROPPED, user_data=False,
 )
@@ -271,6 +284,13 @@ def spaced(name: str) -> str:
 
 
 # --- value conversions per stored type ----------------------------------------------------------------
+
+
+def _show(value: SigmaType) -> str:
+    """A Sigma value as a rule writes it, for reasons."""
+    if isinstance(value, SigmaString):
+        return repr(str(value))
+    return repr(getattr(value, "regexp", None) or getattr(value, "number", None) or str(value))
 
 
 def _plain(value: SigmaString) -> str | None:
@@ -335,7 +355,7 @@ def _ip_value(value: SigmaType, name: str) -> Converted:
             return [SigmaCIDRExpression(f"{int(prefix[:-1], 16):x}::/16")]
     raise ElasticUnsupported(
         f"{name}: the integration stores it as an ip field, which takes addresses and CIDR blocks only "
-        f"(value {value!r})"
+        f"(value {_show(value)})"
     )
 
 
@@ -348,7 +368,7 @@ def _long_value(value: SigmaType, name: str) -> Converted:
             return [SigmaNumber(int(text))]
         if text is not None:
             return []  # not a number: no stored value equals it
-    raise ElasticUnsupported(f"{name}: the integration stores it as a number (long); value {value!r} is not one")
+    raise ElasticUnsupported(f"{name}: the integration stores it as a number (long); value {_show(value)} is not one")
 
 
 def _mapped_value(value: SigmaType, name: str, table: Mapping[str, str]) -> Converted:
@@ -361,7 +381,7 @@ def _mapped_value(value: SigmaType, name: str, table: Mapping[str, str]) -> Conv
     if text is None:
         raise ElasticUnsupported(
             f"{name}: the integration stores it translated ({', '.join(f'{k} as {v}' for k, v in table.items())}); "
-            f"value {value!r} has no stored form"
+            f"value {_show(value)} has no stored form"
         )
     stored = table.get(text.lower())
     return [SigmaString(stored)] if stored is not None else []
@@ -372,7 +392,7 @@ def _boolean_value(value: SigmaType, name: str) -> Converted:
         return [value]
     text = _plain(value) if isinstance(value, SigmaString) else None
     if text is None:
-        raise ElasticUnsupported(f"{name}: the integration stores it as a boolean; value {value!r} is not one")
+        raise ElasticUnsupported(f"{name}: the integration stores it as a boolean; value {_show(value)} is not one")
     return [SigmaBool(text.lower() == "true")] if text.lower() in ("true", "false") else []
 
 
@@ -417,7 +437,7 @@ def _access_list_value(value: SigmaType, name: str) -> Converted:
             return [value]
     raise ElasticUnsupported(
         f"{name}: the integration splits it on spaces into a list of codes without '%%'; only a contains of "
-        f"one code has the same meaning there (value {value!r})"
+        f"one code has the same meaning there (value {_show(value)})"
     )
 
 
@@ -431,14 +451,15 @@ def _token_value(value: SigmaType, name: str) -> Converted:
         return [value]
     raise ElasticUnsupported(
         f"{name}: the integration splits it on whitespace into a list; only a contains of one element's "
-        f"text has the same meaning there (value {value!r})"
+        f"text has the same meaning there (value {_show(value)})"
     )
 
 
 def _mask_value(value: SigmaType, name: str) -> Converted:
     """AccessMask is one hexadecimal mask that the pipeline wraps in a one-element list."""
-    if isinstance(value, SigmaString) and (_plain(value) or "").strip() != _plain(value):
-        raise ElasticUnsupported(f"{name}: the pipeline trims the mask; value {value!r} has surrounding whitespace")
+    plain = _plain(value) if isinstance(value, SigmaString) else None
+    if plain is not None and plain.strip() != plain:
+        raise ElasticUnsupported(f"{name}: the pipeline trims the mask; value {_show(value)} has surrounding whitespace")
     return _keyword_value(value, name)
 
 
@@ -488,7 +509,7 @@ def _user_detection(item: SigmaDetectionItem, prefix: str) -> SigmaDetection:
                 alternatives.append(_item(f"{prefix}.domain", [value], item))  # startswith: the domain's start
                 continue
         raise ElasticUnsupported(
-            f"User: the integration splits DOMAIN\\name into user.domain and user.name; {value!r} has no "
+            f"User: the integration splits DOMAIN\\name into user.domain and user.name; {_show(value)} has no "
             "exact equivalent on the two parts"
         )
     linking = ConditionAND if item.value_linking is ConditionAND else ConditionOR
@@ -513,14 +534,14 @@ def _hash_detection(item: SigmaDetectionItem, root: str) -> SigmaDetection:
         if match is None:
             raise ElasticUnsupported(
                 "Hashes: the integration splits it into lower-cased <process|file>.hash.<algorithm> fields; only "
-                f"a contains of 'ALGORITHM=<hex>' has an exact equivalent there (value {value!r})"
+                f"a contains of 'ALGORITHM=<hex>' has an exact equivalent there (value {_show(value)})"
             )
         algorithm, digest = match.group(1).lower(), match.group(2).lower()
         target = f"{root}.pe.imphash" if algorithm == "imphash" else f"{root}.hash.{algorithm}"
         stored = SigmaString(digest)
         if len(digest) < HASH_LENGTHS[algorithm]:
             if len(parts) == 2:
-                raise ElasticUnsupported(f"Hashes: {value!r} ends with a partial digest")
+                raise ElasticUnsupported(f"Hashes: {_show(value)} ends with a partial digest")
             stored.s = (digest, SpecialChars.WILDCARD_MULTI)
         alternatives.append(_item(target, [stored], item))
     linking = ConditionAND if item.value_linking is ConditionAND else ConditionOR
@@ -566,9 +587,18 @@ class WindowsFields(DetectionItemTransformation):
             raise ElasticUnsupported(f"field {name!r}: {COMMON_DROPPED[name]}")
         if places is None:
             key = spaced(name) if stream.spaced_names else name
-            places = _data(key) + ((Place(USER_DATA + key),) if stream.user_data else ())
+            user_data = stream.user_data and (
+                stream.user_data_codes is None or self.codes is None or bool(self.codes & stream.user_data_codes)
+            )
+            places = _data(key) + ((Place(USER_DATA + key),) if user_data else ())
         if stream.drops_dash and places[0].field.startswith(EVENT_DATA):
             _refuse_dropped_values(detection_item)
+        covering = next(
+            (p for p in places if p.always and p.codes is not None and self.codes is not None and self.codes <= p.codes),
+            None,
+        )
+        if covering is not None:
+            places = (covering,)  # every event of the logsource has it there, and only there
         alternatives: list[SigmaDetection | SigmaDetectionItem] = []
         for place in places:
             if place.codes is not None and self.codes is not None and not (place.codes & self.codes):
