@@ -5,23 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sigma.rule import SigmaRule
 
 from backends.elastic.windows.caveats import IGNORE_ABOVE, KQL_CASE
-from backends.elastic.windows.cell import WindowsCell
 from backends.elastic.windows.pipeline import ipv4_prefix_networks
+from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
+from compiler.profile import DEFAULT_PROFILE
+from compiler.target import Compiled, load_registry
 
-CELL = WindowsCell()
+REGISTRY = load_registry()
 SYSMON_11 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "11"\n    and '
 SYSMON_11_LUCENE = "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:11) AND "
 SYSMON_3 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "3"\n    and '
 SYSMON_25 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "25"\n    and ' 
 
 
-def compile_rule(logsource: dict[str, str], detection: dict[str, Any], target: str) -> str:
-    data = {"title": "t", "logsource": {"product": "windows", **logsource}, "detection": detection}
-    return CELL.compile(lambda: SigmaRule.from_dict(data), target).query
+@pytest.fixture
+def compiled(rule_from):
+    def make(logsource: dict[str, str], detection: dict[str, Any], target: str) -> Compiled:
+        rule = rule_from(detection, logsource={"product": "windows", **logsource})
+        return compile_one(REGISTRY.get(target), rule, DEFAULT_PROFILE)
+
+    return make
+
+
+@pytest.fixture
+def compile_rule(compiled):
+    return lambda logsource, detection, target: compiled(logsource, detection, target).query
 
 
 CASES = [
@@ -43,7 +53,7 @@ CASES = [
      {"sel": {"DestinationIp|startswith": ["10.", "192.168.", "fe80:"], "Initiated": "true", "DestinationPort": 443},
       "condition": "sel"},
      'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "3"\n'
-     "    and (destination.ip: 10.0.0.0/8 or destination.ip: 192.168.0.0/16 or destination.ip: fe80::/16)\n"
+     '    and (destination.ip: "10.0.0.0/8" or destination.ip: "192.168.0.0/16" or destination.ip: "fe80::/16")\n'
      '    and network.direction: "egress"\n    and destination.port: 443',
      "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:3) AND ((destination.ip:10.0.0.0\\/8 "
      "OR destination.ip:192.168.0.0\\/16 OR destination.ip:fe80\\:\\:\\/16) AND "
@@ -67,13 +77,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("logsource", "detection", "kql", "lucene"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_compiled_queries(logsource: dict[str, str], detection: dict[str, Any], kql: str, lucene: str | None) -> None:
+def test_compiled_queries(compile_rule, logsource: dict[str, str], detection: dict[str, Any], kql: str,
+                          lucene: str | None) -> None:
     assert compile_rule(logsource, detection, "kql") == kql
     if lucene is not None:
         assert compile_rule(logsource, detection, "lucene") == lucene
 
 
-def test_security_field_moved_for_some_event_ids_is_queried_in_both_places() -> None:
+def test_security_field_moved_for_some_event_ids_is_queried_in_both_places(compile_rule) -> None:
     query = compile_rule({"service": "security"},
                          {"sel": {"EventID": 4663, "ProcessName|endswith": "\\lsass.exe",
                                   "AccessList|contains": "%%4417"}, "condition": "sel"}, "kql")
@@ -84,47 +95,46 @@ def test_security_field_moved_for_some_event_ids_is_queried_in_both_places() -> 
 
 UNSUPPORTED = [
     ("script-block-text", {"category": "ps_script"}, {"sel": {"ScriptBlockText|contains": "x"}, "condition": "sel"},
-     "kql: field 'ScriptBlockText': Elastic stores it only in powershell.file.script_block_text, a text field"),
+     "field 'ScriptBlockText': Elastic stores it only in powershell.file.script_block_text, a text field"),
     ("payload", {"category": "ps_module"}, {"sel": {"Payload|contains": "x"}, "condition": "sel"},
-     "kql: field 'Payload': the pipeline parses Payload into powershell.command.invocation_details"),
+     "field 'Payload': the pipeline parses Payload into powershell.command.invocation_details"),
     ("keywords", {"category": "process_creation"}, {"keywords": ["x"], "condition": "keywords"},
-     "kql: keyword search: Elastic's Windows data streams search only"),
+     "keyword search: a query without a field searches the index.query.default_field list"),
     ("cidr-on-keyword", {"service": "security"}, {"sel": {"IpAddress|cidr": "10.0.0.0/8"}, "condition": "sel"},
-     "kql: cidr on 'IpAddress': the integration stores it as a keyword, not an ip"),
+     "cidr on 'IpAddress': the integration stores it as a keyword, not an ip"),
     ("utctime", {"category": "process_creation"}, {"sel": {"UtcTime|startswith": "2020"}, "condition": "sel"},
-     "kql: field 'UtcTime': the pipeline parses UtcTime into @timestamp and deletes it"),
+     "field 'UtcTime': the pipeline parses UtcTime into @timestamp and deletes it"),
     ("dash-dropped", {"category": "image_load"}, {"sel": {"Signed": "-"}, "condition": "sel"},
-     "kql: Signed: the Sysmon pipeline drops '-', empty and all-zero GUID values"),
+     "Signed: the Sysmon pipeline drops '-', empty and all-zero GUID values"),
     ("ip-contains", {"category": "network_connection"}, {"sel": {"DestinationIp|contains": "10"}, "condition": "sel"},
-     "kql: DestinationIp: the integration stores it as an ip field"),
+     "DestinationIp: the integration stores it as an ip field"),
     ("access-list-exact", {"service": "security"}, {"sel": {"AccessList": "%%4417 %%4418"}, "condition": "sel"},
-     "kql: AccessList: the integration splits it on spaces into a list of codes"),
+     "AccessList: the integration splits it on spaces into a list of codes"),
     ("unknown-category", {"category": "file_access"}, {"sel": {"FileName": "x"}, "condition": "sel"},
-     "kql: logsource windows/file_access: no event-log channel or EventID is known for it"),
+     "logsource windows/file_access: no Windows event log or Sysmon event records it"),
     ("hash-not-algorithm", {"category": "process_creation"}, {"sel": {"Hashes|contains": "abc"}, "condition": "sel"},
-     "kql: Hashes: the integration splits it into lower-cased"),
+     "Hashes: the integration splits it into lower-cased"),
 ]
 
 
 @pytest.mark.parametrize(("logsource", "detection", "reason"), [c[1:] for c in UNSUPPORTED], ids=[c[0] for c in UNSUPPORTED])
-def test_unsupported_with_reason(logsource: dict[str, str], detection: dict[str, Any], reason: str) -> None:
+def test_unsupported_with_reason(compile_rule, logsource: dict[str, str], detection: dict[str, Any], reason: str) -> None:
     with pytest.raises(UnsupportedFeature) as err:
         compile_rule(logsource, detection, "kql")
-    assert str(err.value).startswith(reason)
+    assert err.value.message.startswith(reason)
 
 
-def test_kql_carries_the_case_caveat_and_both_the_ignore_above_caveat() -> None:
-    data = {"title": "t", "logsource": {"product": "windows", "category": "file_event"},
-            "detection": {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}}
-    kql = CELL.compile(lambda: SigmaRule.from_dict(data), "kql")
-    lucene = CELL.compile(lambda: SigmaRule.from_dict(data), "lucene")
+def test_kql_carries_the_case_caveat_and_both_the_ignore_above_caveat(compiled) -> None:
+    detection = {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}
+    kql = compiled({"category": "file_event"}, detection, "kql")
+    lucene = compiled({"category": "file_event"}, detection, "lucene")
     assert kql.caveats == (KQL_CASE, IGNORE_ABOVE)
     assert lucene.caveats == (IGNORE_ABOVE,)
     assert kql.details["index"] == ["logs-windows.sysmon_operational-*", "logs-windows.forwarded*", "winlogbeat-*"]
     assert lucene.details["data_streams"] == ["windows.sysmon_operational"]
 
 
-def test_powershell_7_channel_is_a_second_data_stream() -> None:
+def test_powershell_7_channel_is_a_second_data_stream(compile_rule) -> None:
     query = compile_rule({"category": "ps_script"}, {"sel": {"Path|endswith": ".ps1"}, "condition": "sel"}, "kql")
     assert query == (
         'winlog.channel: "Microsoft-Windows-PowerShell/Operational" and event.code: "4104" and file.path: *.ps1 or '
@@ -149,7 +159,7 @@ def test_no_field_is_typed_differently_by_two_cells() -> None:
     from backends.elastic.cells import field_spec
     from backends.elastic.windows import index_mapping as windows_mapping
 
-    for name, spec in windows_mapping._TYPED.items():
+    for name, spec in windows_mapping.TYPED.items():
         assert index_mapping.typed(name) in (None, spec), name
         assert field_spec(name) == spec
     assert field_spec("aws.cloudtrail.read_only").type == "boolean"
@@ -173,19 +183,24 @@ def test_kql_wildcard_field_option_only_for_named_fields() -> None:
     assert KqlBackend().escape_and_quote_field("a.b*") == "a.b\\*"
 
 
-def test_process_creation_is_every_kind_of_event_the_logsource_layer_names() -> None:
-    """Sysmon 1; and Security 4688 (Image written as NewProcessName) once the shared layer defines it."""
-    from compiler.logsources import FAMILIES
-
+def test_process_creation_is_every_kind_of_event_the_logsource_layer_names(compile_rule) -> None:
+    """Sysmon 1, and Security 4688 (which writes Image as NewProcessName, stored in process.executable)."""
     query = compile_rule({"category": "process_creation"},
                          {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"}, "kql")
-    if "windows" not in FAMILIES:
-        assert query == ('winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "1"\n'
-                         "    and process.executable: *\\\\cmd.exe\n    and process.command_line: */c*")
-    else:
-        assert query == (
-            'winlog.channel: "Microsoft-Windows-Sysmon/Operational" and event.code: "1" and '
-            "process.executable: *\\\\cmd.exe and process.command_line: */c* or "
-            'winlog.channel: "Security" and event.code: "4688" and process.executable: *\\\\cmd.exe and '
-            "winlog.event_data.CommandLine: */c*"
-        )
+    assert query == (
+        'winlog.channel: "Microsoft-Windows-Sysmon/Operational" and event.code: "1" and '
+        "process.executable: *\\\\cmd.exe and process.command_line: */c* or "
+        'winlog.channel: "Security" and event.code: "4688" and process.executable: *\\\\cmd.exe and '
+        "winlog.event_data.CommandLine: */c*"
+    )
+
+
+def test_windows_index_patterns_by_data_stream_and_per_client() -> None:
+    from backends.elastic.windows.storage import storage
+
+    security = {"product": "windows", "service": "security"}
+    assert storage({}, security) == {
+        "index": ["logs-system.security*", "logs-windows.forwarded*", "winlogbeat-*"], "data_streams": ["system.security"],
+    }
+    assert storage({"windows_index": ["acme-win-*"]}, security)["index"] == ["acme-win-*"]
+    assert storage({}, {"product": "windows", "service": "wmi"})["index"] == ["logs-windows.forwarded*", "winlogbeat-*"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from backends.elastic.windows.evtx import to_winlog
-from backends.elastic.windows.shaper import _hashes, _registry, data_stream, ingest, shape
+from backends.elastic.windows.shaper import data_stream, ingest, shape, sysmon_hashes, sysmon_registry
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 PACKAGES = CORPUS / "elastic-integration-windows" / "packages"
@@ -214,7 +214,7 @@ def test_raw_sysmon_event_shapes_to_elastic_expected_document(expected: dict[str
     ids=["lower-cased-zero-dropped", "empty-dropped", "no-pairs"],
 )
 def test_hashes_kv_and_script(text: str, expected: dict[str, str]) -> None:
-    assert _hashes(text) == expected
+    assert sysmon_hashes(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_hashes_kv_and_script(text: str, expected: dict[str, str]) -> None:
 )
 def test_registry_script(target: str, details: str, expected: dict[str, Any]) -> None:
     doc: dict[str, Any] = {}
-    _registry(doc, {"TargetObject": target, "Details": details})
+    sysmon_registry(doc, {"TargetObject": target, "Details": details})
     assert doc["registry"] == expected
 
 

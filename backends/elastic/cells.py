@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from backends.elastic import cloudtrail, index_mapping
+from backends.elastic import cloudtrail, index_mapping, windows
 from backends.elastic.index_mapping import FieldSpec
 from backends.elastic.windows import index_mapping as windows_mapping
 
-CELLS: dict[str, ModuleType] = {"cloudtrail": cloudtrail}
-"""Family name → cell package (``pipeline``, ``shaper``, ``storage``). ``backends.elastic.windows`` is
-complete and joins as ``"windows"`` once ``compiler/logsources`` defines the Windows family."""
+CELLS: dict[str, ModuleType] = {"cloudtrail": cloudtrail, "windows": windows}
+"""Family name → cell package (``pipeline``, ``shaper``, ``storage``)."""
 
 
 def field_spec(name: str) -> FieldSpec:

@@ -19,15 +19,17 @@ from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
-from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.errors import EvaluationError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
 from compiler.target import Compiled, Matcher
 
-DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
-"""Per-target settings a client profile may override: the index patterns rules search."""
+DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX), "windows_index": []}
+"""Per-target settings a client profile may override: the index patterns CloudTrail rules search
+(``index``) and those Windows rules search (``windows_index``; empty: each data stream's patterns as
+Elastic's own Windows rules write them, see ``backends/elastic/windows/storage.py``)."""
 KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
 """``rule_id_namespace``: the name the Elastic rule ids of a client build are derived from
 (default: the client's name), so two clients' rules never collide in one Kibana; it governs both
@@ -43,7 +45,7 @@ class _ElasticTarget:
     """Kibana's name for the query language (detection rule ``language``)."""
     or_token: ClassVar[str]
     settings: ClassVar[Mapping[str, Any]] = DEFAULTS
-    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
+    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX, "windows_index": ELASTIC_INDEX}
     field_kind = ECS_FIELD
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
@@ -98,25 +100,19 @@ def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: 
     try:
         queries = backend.convert_rule(sigma)
     except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-        raise UnsupportedFeature(_message(err), target=target) from err
+        raise UnsupportedFeature(reason_of(err), target=target) from err
     except SigmaPlaceholderError as err:
-        raise UnsupportedFeature(f"unresolved placeholder: {_message(err)}", target=target) from err
+        raise UnsupportedFeature(f"unresolved placeholder: {reason_of(err)}", target=target) from err
     except NotImplementedError as err:
         raise UnsupportedFeature(str(err), target=target) from err
     except SigmaError as err:
         if isinstance(err.__cause__, ElasticUnsupported):
-            raise UnsupportedFeature(_message(err.__cause__), target=target) from err
+            raise UnsupportedFeature(reason_of(err.__cause__), target=target) from err
         raise
     texts = [str(q) for q in queries]
     if not texts:
         raise UnsupportedFeature("the rule has no condition to convert", target=target)
     return texts[0] if len(texts) == 1 else f" {or_token} ".join(f"({t})" for t in texts)
-
-
-def _message(err: Exception) -> str:
-    """The reason alone: pySigma appends the rule's location to str(), which the caller already reports."""
-    text = ValueError.__str__(err) if isinstance(err, SigmaError) else str(err)
-    return (text.splitlines() or [""])[0]
 
 
 class KqlTarget(_ElasticTarget):
@@ -125,11 +121,19 @@ class KqlTarget(_ElasticTarget):
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
-    setting_kinds = {"index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
+    setting_kinds = {"index": ELASTIC_INDEX, "windows_index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 
         return kql_evaluator.evaluator(query, field_spec)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import kql_evaluator
+
+        try:
+            kql_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         return KqlBackend(processing_pipeline=pipeline, **options)
@@ -144,6 +148,14 @@ class LuceneTarget(_ElasticTarget):
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
         return lucene_evaluator.evaluator(query, field_spec)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import lucene_evaluator
+
+        try:
+            lucene_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline, **options)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from backends.elastic.index_mapping import KEYWORD_IGNORE_ABOVE, FieldSpec
 
-_TYPED: dict[str, FieldSpec] = {
+TYPED: dict[str, FieldSpec] = {
     **{name: FieldSpec("date") for name in ("@timestamp", "event.created", "event.ingested")},
     **{name: FieldSpec("ip") for name in ("source.ip", "destination.ip", "dns.resolved_ip", "related.ip", "host.ip")},
     **{
@@ -46,7 +46,7 @@ _TYPED: dict[str, FieldSpec] = {
 
 def typed(name: str) -> FieldSpec | None:
     """The type a Windows data stream gives a field explicitly (None: a plain keyword, or not its field)."""
-    return _TYPED.get(name)
+    return TYPED.get(name)
 
 
 def field_spec(name: str) -> FieldSpec:

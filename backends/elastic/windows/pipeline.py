@@ -50,8 +50,8 @@ from sigma.types import (
 )
 
 from backends.elastic.errors import ElasticUnsupported
-from backends.elastic.windows import logsources
 from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
+from compiler.logsources import find
 
 EVENT_CODE = "event.code"
 CHANNEL = "winlog.channel"
@@ -185,7 +185,7 @@ POWERSHELL_FIELDS: Mapping[str, tuple[Place, ...]] = {
 POWERSHELL_DROPPED: Mapping[str, str] = {
     "ScriptBlockText": (
         "Elastic stores it only in powershell.file.script_block_text, a text field tokenised by the "
-        "integration's powershell_script_analyzer (lower-cased runs of [\\w-]): a query there matches "
+        "integration with its powershell_script_analyzer (lower-cased runs of [\\w-]): a query there matches "
         "tokens, so a Sigma substring (contains/startswith/endswith) has no exact query"
     ),
     "Payload": "the pipeline parses Payload into powershell.command.invocation_details and deletes the text",
@@ -197,7 +197,7 @@ POWERSHELL_DROPPED: Mapping[str, str] = {
 }
 
 POWERSHELL_CLASSIC_DROPPED: Mapping[str, str] = {
-    "Data": "the pipeline parses the event's unnamed Data elements (param1-3) into fields and deletes them",
+    "Data": "the pipeline parses the unnamed Data elements of the event (param1-3) into fields and deletes them",
     **{k: v for k, v in POWERSHELL_DROPPED.items() if k not in ("Data",)},
 }
 
@@ -220,7 +220,7 @@ COMMON_FIELDS: Mapping[str, tuple[Place, ...]] = {
 """``System`` fields, as the agent stores them on every document."""
 
 COMMON_DROPPED: Mapping[str, str] = {
-    "Level": "the agent stores the level's name (log.level: information, error …), not Sigma's number",
+    "Level": "the agent stores the name of the level (log.level: information, error …), not the number Sigma compares",
     "Keywords": "the agent stores the keyword names (winlog.keywords), not the bit mask",
 }
 
@@ -346,6 +346,9 @@ def _ip_value(value: SigmaType, name: str) -> Converted:
             except ValueError:
                 return []  # no stored address has this text
             return [value]
+        literal = "".join(p for p in value.s if isinstance(p, str))
+        if any(ch not in "0123456789abcdefABCDEF.:%" for ch in literal):
+            return []  # no address is written with these characters
         prefix = _prefix(value)
         networks = ipv4_prefix_networks(prefix) if prefix is not None else None
         if networks is not None:
@@ -450,8 +453,8 @@ def _token_value(value: SigmaType, name: str) -> Converted:
     if text and not any(ch.isspace() for ch in text):
         return [value]
     raise ElasticUnsupported(
-        f"{name}: the integration splits it on whitespace into a list; only a contains of one element's "
-        f"text has the same meaning there (value {_show(value)})"
+        f"{name}: the integration splits it on whitespace into a list; only a contains of the text of one "
+        f"element has the same meaning there (value {_show(value)})"
     )
 
 
@@ -574,8 +577,8 @@ class WindowsFields(DetectionItemTransformation):
             name = detection_item.field = self.renames[name]
         if name is None:
             raise ElasticUnsupported(
-                "keyword search: Elastic's Windows data streams search only the index template's "
-                "index.query.default_field list, which does not name the winlog.event_data fields"
+                "keyword search: a query without a field searches the index.query.default_field list of the "
+                "Elastic Windows index templates, which does not name the winlog.event_data fields"
             )
         if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
             raise ElasticUnsupported(f"field reference on {name!r}: Elastic queries compare fields to literals only")
@@ -692,17 +695,11 @@ class Part:
 
 
 def variants_of(logsource: Any) -> tuple[Any, ...] | None:
-    """The kinds of event a Windows logsource covers: the shared logsource layer's definition when it
-    has one, else this cell's interim table."""
-    try:
-        from compiler.logsources import find
-    except ImportError:  # pragma: no cover - the layer is part of detc
-        find = None
-    if find is not None:
-        found = find(logsource)
-        if found is not None and found.family.name == "windows":
-            return tuple(found.variants)
-    return logsources.variants(logsource.category, logsource.service)
+    """The kinds of event a Windows logsource covers, as the logsource layer defines them."""
+    found = find(logsource)
+    if found is None or found.family.name != "windows":
+        return None
+    return tuple(found.variants)
 
 
 def parts(rule: SigmaRule) -> list[Part]:

@@ -243,7 +243,7 @@ def _utc_time(text: Any) -> str | None:
 # --- windows.sysmon_operational -----------------------------------------------------------------
 
 
-def _hashes(text: str) -> dict[str, str]:
+def sysmon_hashes(text: str) -> dict[str, str]:
     """The ``kv`` processor (``,`` then ``=``) and the script that lower-cases keys and values and
     drops empty or all-zero hashes."""
     out: dict[str, str] = {}
@@ -258,7 +258,7 @@ def _hashes(text: str) -> dict[str, str]:
     return out
 
 
-def _registry(doc: dict[str, Any], data: Mapping[str, Any]) -> None:
+def sysmon_registry(doc: dict[str, Any], data: Mapping[str, Any]) -> None:
     """The "Set registry fields" script (EventIDs 12, 13, 14)."""
     path = data["TargetObject"]
     registry: dict[str, Any] = {"path": path}
@@ -309,7 +309,7 @@ def _sysmon(doc: dict[str, Any]) -> None:
         _rename(doc, data, "Type", "message")
     if data.get("Hash") not in (None, ""):
         data["Hashes"] = data.pop("Hash")
-    hashes = _hashes(data["Hashes"]) if isinstance(data.get("Hashes"), str) else None
+    hashes = sysmon_hashes(data["Hashes"]) if isinstance(data.get("Hashes"), str) else None
     if hashes is not None and code in ("1", "23", "24", "25"):
         imphash = hashes.pop("imphash", None)
         doc.setdefault("process", {})["hash"] = hashes
@@ -393,7 +393,7 @@ def _sysmon(doc: dict[str, Any]) -> None:
         if value in ("true", "false"):
             _put(doc, target, value == "true")
     if data.get("TargetObject") not in (None, "") and code in ("12", "13", "14"):
-        _registry(doc, data)
+        sysmon_registry(doc, data)
     if "TargetProcessGuid" in data:
         data["TargetProcessGUID"] = data.pop("TargetProcessGuid")
     for name in SYSMON_REMOVED:

@@ -6,7 +6,7 @@ As Elastic's own prebuilt Windows rules write them (elastic/detection-rules @
 ``logs-windows.forwarded*`` 178, ``logs-windows.powershell*`` 29, ``logs-system.system*`` 2,
 ``logs-system.application*`` 1): the integration's data stream for the channel, the Windows Event
 Forwarding stream that carries every channel collected centrally, and Winlogbeat's indices. A client
-profile replaces the list per target (``targets: kql: {windows_index: {...}}``).
+profile replaces the list per target (``targets: kql: {windows_index: [...]}``).
 """
 
 from __future__ import annotations
@@ -30,27 +30,20 @@ INDEX_BY_STREAM: Mapping[str, tuple[str, ...]] = {
 as Elastic's rules write it)."""
 
 SETTING = "windows_index"
-"""The per-target client setting: data stream → index patterns, over these defaults."""
-
-
-def index_patterns(stream: str, overrides: Mapping[str, list[str]] | None = None) -> list[str]:
-    """The index patterns for a data stream's rules, a client's override first."""
-    if overrides and stream in overrides:
-        return list(overrides[stream])
-    return list(INDEX_BY_STREAM.get(stream, INDEX_BY_STREAM["windows.forwarded"]))
+"""The per-target client setting: the index patterns every Windows rule searches, instead of these."""
 
 
 def storage(settings: Mapping[str, Any], logsource: Any) -> dict[str, Any]:
-    """The index patterns a rule of this logsource searches (every data stream its events land in)
-    and those data streams."""
+    """The index patterns a rule of this logsource searches (those of every data stream its events land
+    in, or the client's own) and those data streams."""
     from backends.elastic.windows.pipeline import parts_of_logsource
 
-    overrides = settings.get(SETTING) or {}
     streams: list[str] = []
     for part in parts_of_logsource(logsource):
         if part.stream.name not in streams:
             streams.append(part.stream.name)
-    index: list[str] = []
-    for stream in streams:
-        index.extend(p for p in index_patterns(stream, overrides) if p not in index)
+    index: list[str] = list(settings.get(SETTING) or ())
+    if not index:
+        for stream in streams:
+            index.extend(p for p in INDEX_BY_STREAM[stream] if p not in index)
     return {"index": index, "data_streams": streams}
