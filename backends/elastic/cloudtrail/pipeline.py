@@ -82,6 +82,9 @@ CLOUDTRAIL_PREFIX_TO_ECS: dict[str, str] = {
     "serviceEventDetails.": "aws.cloudtrail.flattened.service_event_details.",
 }
 
+FLATTENED_ROOTS: tuple[str, ...] = tuple(p.rstrip(".") for p in CLOUDTRAIL_PREFIX_TO_ECS.values())
+"""The ``flattened`` fields the prefixes map into (a language that cannot query that type refuses them)."""
+
 WHY_NOT_STORED: dict[str, str] = {
     "eventTime": "eventTime is stored as the date @timestamp; Sigma string matching has no faithful date equivalent",
     "sharedEventID": "the ingest pipeline renames 'sharedEventId', a key CloudTrail never writes, so sharedEventID is dropped",
@@ -185,8 +188,10 @@ def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
     )
 
 
-def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
-    """What the query for a CloudTrail rule cannot hold exactly, on ``kql`` or ``lucene``."""
-    from backends.elastic.caveats import kql_caveats, lucene_caveats
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
+    """What the query for a CloudTrail rule cannot hold exactly on ``kql``, ``lucene`` or ``eql``: read
+    on the rule as written and, for the indexing limits, as mapped (ECS names)."""
+    from backends.elastic.caveats import eql_caveats, ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
 
-    return kql_caveats(rule) if target == "kql" else lucene_caveats(rule)
+    language = {"kql": kql_caveats, "lucene": lucene_caveats, "eql": eql_caveats}[target]
+    return (*language(rule), *ingest_caveats(rule), *ignore_above_caveat(mapped))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sigma.rule import SigmaRule
 from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
 
-from backends.elastic.caveats import ASCII_CLASSES
+from backends.elastic.caveats import ASCII_CLASSES, ignore_above_caveat
 from backends.elastic.lucene_regex import has_letters
+from backends.elastic.windows.index_mapping import field_spec
 from compiler.patterns import detection_items
 
 KQL_CASE = (
@@ -15,12 +16,7 @@ KQL_CASE = (
     "(C:\\Windows\\System32\\CMD.EXE, cmd.exe): string values match only in the case the rule writes them, "
     "where Sigma matches any case."
 )
-IGNORE_ABOVE = (
-    "ignore_above: the integrations index keyword values up to 1,024 characters; a longer value "
-    "(a long command line, script path or registry data) is kept in _source but no query matches it."
-)
-
-
+LONG_VALUES = "a long command line, script path or registry value"
 _CLASSES = (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S")
 
 
@@ -34,18 +30,19 @@ def _has_folded_strings(rule: SigmaRule) -> bool:
     )
 
 
-def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
-    """What the query for a Windows rule cannot hold exactly, on this target."""
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule, constant: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What the query for a Windows rule cannot hold exactly on ``kql``, ``lucene`` or ``eql``: letter
+    case on KQL, ASCII regex classes where Lucene's regex dialect is used, and the keyword fields the
+    query matches whose mapping does not index long values (read on the rule as mapped; ``constant``:
+    fields the logsource condition tests against short constants)."""
     out: list[str] = []
     if target == "kql" and _has_folded_strings(rule):
         out.append(KQL_CASE)
-    if target == "lucene" and any(
+    if target in ("lucene", "eql") and any(
         isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in _CLASSES)
         for i in detection_items(rule)
         for v in i.value
     ):
         out.append(ASCII_CLASSES)
-    out.append(IGNORE_ABOVE)
+    out.extend(ignore_above_caveat(mapped, field_spec, LONG_VALUES, constant=constant))
     return tuple(out)
-
-

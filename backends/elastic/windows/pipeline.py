@@ -50,6 +50,8 @@ from sigma.types import (
 )
 
 from backends.elastic.errors import ElasticUnsupported
+from backends.elastic.windows.caveats import caveats as windows_caveats
+from backends.elastic.windows.index_mapping import TYPED
 from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
 from compiler.logsources import find
 
@@ -205,9 +207,14 @@ PARAMS = EVENT_DATA + "param*"
 """Unnamed ``<Data>`` elements: the agent names them ``param1``, ``param2`` … (winlog.yml); Sigma's
 ``Data`` is any of them, which a wildcard field name says exactly in KQL and in query_string."""
 WILDCARD_FIELDS = frozenset({PARAMS})
-BACKEND_OPTIONS = {"wildcard_fields": WILDCARD_FIELDS}
+BACKEND_OPTIONS = {
+    "wildcard_fields": WILDCARD_FIELDS,
+    "numeric_fields": frozenset(n for n, spec in TYPED.items() if spec.type == "long"),
+    "boolean_fields": frozenset(n for n, spec in TYPED.items() if spec.type == "boolean"),
+}
 """What the Elastic backends need to know of this cell's field names (kuery must leave the ``*`` of a
-field-name pattern unescaped; query_string reads an escaped ``\\*`` in a field name as one)."""
+field-name pattern unescaped; query_string reads an escaped ``\\*`` in a field name as one; EQL compares
+number and boolean fields with ``==``, since its ``:`` compares strings only)."""
 
 COMMON_FIELDS: Mapping[str, tuple[Place, ...]] = {
     "EventID": (Place(EVENT_CODE, "code"),),
@@ -806,11 +813,9 @@ def processing_pipeline(settings: Mapping[str, Any] | None = None) -> Processing
     )
 
 
-def caveats(rule: SigmaRule, target: str) -> tuple[str, ...]:
-    """What the query for a Windows rule cannot hold exactly, on ``kql`` or ``lucene``."""
-    from backends.elastic.windows.caveats import caveats as windows_caveats
-
-    return windows_caveats(rule, target)
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
+    """What the query for a Windows rule cannot hold exactly (``backends.elastic.windows.caveats``)."""
+    return windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE))
 
 
 INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)

@@ -29,6 +29,13 @@ INDEX_BY_STREAM: Mapping[str, tuple[str, ...]] = {
 """Default index patterns per data stream (``logs-windows.powershell*`` covers both PowerShell streams,
 as Elastic's rules write it)."""
 
+PACKAGE = "windows"
+INTEGRATION = "sysmon_operational"
+PACKAGE_VERSION = "^2.0.0"
+"""The Fleet package and integration a Windows rule relies on, for Kibana's ``related_integrations``;
+detc derives one only when a query pins ``data_stream.dataset``, which Windows queries never do (they
+select events by channel and event code, so that the forwarded and Winlogbeat indices match too)."""
+
 SETTING = "windows_index"
 """The per-target client setting: the index patterns every Windows rule searches, instead of these."""
 
@@ -47,3 +54,10 @@ def storage(settings: Mapping[str, Any], logsource: Any) -> dict[str, Any]:
         for stream in streams:
             index.extend(p for p in INDEX_BY_STREAM[stream] if p not in index)
     return {"index": index, "data_streams": streams}
+
+
+def eql_event_category(logsource: Any) -> str:
+    """``any``: the query itself selects the events by channel and event code, and ``event.category``
+    varies by integration version (Sysmon image loads are ``process`` in the pipeline detc reproduces,
+    ``library`` in newer ones)."""
+    return "any"
