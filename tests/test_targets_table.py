@@ -71,6 +71,8 @@ ROWS = {
             r"event.provider:/[Kk][Mm][Ss]\.[Aa][Mm][Aa][Zz][Oo][Nn][Aa][Ww][Ss]\.[Cc][Oo][Mm]/"
             " AND (event.action:/[Dd][Ee][Ll][Ee][Tt][Ee].*/ OR event.action:/[Dd][Ii][Ss][Aa][Bb][Ll][Ee].*/))"
             " AND (NOT aws.cloudtrail.user_identity.type:/[Aa][Ww][Ss][Ss][Ee][Rr][Vv][Ii][Cc][Ee]/))",
+            "eql": 'any where data_stream.dataset : "aws.cloudtrail" and ((event.provider : "kms.amazonaws.com"'
+            ' and (event.action : ("Delete*", "Disable*"))) and (not aws.cloudtrail.user_identity.type : "AWSService"))',
             "spl": 'index="aws" sourcetype="aws:cloudtrail" eventSource="kms.amazonaws.com"'
             ' eventName IN ("Delete*", "Disable*") NOT userIdentity.type="AWSService"',
             "eventbridge": {
@@ -101,6 +103,7 @@ ROWS = {
             "sigma": {"logsource": CLOUDTRAIL, "detection": USER_AGENT_REGEX},
             "kql": Unsupported("regular expression: KQL has no regex syntax"),
             "lucene": r"data_stream.dataset:aws.cloudtrail AND user_agent.original:/aws-cli\/2\.[0-9]+.*/",
+            "eql": r'any where data_stream.dataset : "aws.cloudtrail" and user_agent.original regex "aws-cli/2\\.[0-9]+.*"',
             "spl": 'index="aws" sourcetype="aws:cloudtrail"\n'
             r"""| where (isnotnull('userAgent') AND match('userAgent', "^aws-cli/2\\.[0-9]+"))""",
             "eventbridge": Unsupported(

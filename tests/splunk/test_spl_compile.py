@@ -252,3 +252,35 @@ def test_spl_refuses_what_it_cannot_name_or_search_exactly(rule_from, detection:
     with pytest.raises(UnsupportedFeature) as info:
         SPL.compile(rule_from(detection), DEFAULT_PROFILE)
     assert str(info.value).startswith(message)
+
+
+JSON_NULL = (
+    "userAgent: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives a field "
+    "present as JSON null, so the search is wider (under NOT it also leaves out a record holding that text)"
+)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected", "verdicts"),
+    [
+        ("sel and f", 'eventName="DescribeKey" NOT userAgent=* OR userAgent="null"', (True, False, True)),
+        ("sel and not f", 'eventName="DescribeKey" NOT (NOT userAgent=* OR userAgent="null")', (False, True, False)),
+    ],
+    ids=["null", "not-null"],
+)
+def test_spl_null_covers_a_field_present_as_json_null(rule_from, condition, expected, verdicts):
+    """Sigma's null is absent or JSON null; Splunk's JSON extraction gives JSON null the text null."""
+    from compiler.target import load_registry
+
+    rule = rule_from({"sel": {"eventName": "DescribeKey"}, "f": {"userAgent": None}, "condition": condition})
+    compiled = SPL.compile(rule, DEFAULT_PROFILE)
+    assert compiled.query == BASE + expected
+    assert compiled.caveats == (JSON_NULL,)
+    matcher = SPL.evaluator(compiled.query)
+    reference = load_registry().get("sigma")
+    judge = reference.evaluator(reference.compile(rule, DEFAULT_PROFILE).query)
+    record = {"eventSource": "kms.amazonaws.com", "eventName": "DescribeKey"}
+    for value, verdict in zip((None, "aws-cli/2", "absent"), verdicts, strict=True):
+        event = dict(record) if value == "absent" else {**record, "userAgent": value}
+        assert matcher(SPL.shape(event, DEFAULT_PROFILE)) is verdict, value
+        assert judge(event) is verdict, value

@@ -62,12 +62,13 @@ def test_seed_stanza_reads_back_with_every_setting():
     assert stanza["dispatch.latest_time"] == "now"
     assert stanza["enableSched"] == "1"
     assert stanza["disabled"] == "0"
-    assert stanza["alert_type"] == "number of events"
-    assert stanza["alert_comparator"] == "greater than"
-    assert stanza["alert_threshold"] == "0"
+    assert stanza["counttype"] == "number of events"
+    assert stanza["relation"] == "greater than"
+    assert stanza["quantity"] == "0"
     assert stanza["alert.track"] == "1"
     assert stanza["alert.severity"] == "4"
-    assert stanza["actions"] == "notable, risk"
+    for rest_parameter in ("alert_type", "alert_comparator", "alert_threshold", "actions"):
+        assert rest_parameter not in stanza  # REST API names, not savedsearches.conf keys
     assert stanza["action.correlationsearch.enabled"] == "1"
     assert stanza["action.correlationsearch.label"] == "AWS KMS Imported Key Material Deleted"
     assert json.loads(stanza["action.correlationsearch.annotations"]) == {"mitre_attack": ["T1485", "T1485.001"]}
