@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -354,8 +354,7 @@ def _run_builds(
             sources, plan, entries[j], made[j], unreadable, shared, problems[j], cache, wholes.get(plan.profile.name, "")
         )
         misses = sum(j in task.todo for task in pending)
-        outcome.stats.update(hits=count - misses, misses=misses)
-        outcomes.append(outcome)
+        outcomes.append(replace(outcome, stats={"hits": count - misses, "misses": misses}))
     return outcomes
 
 
