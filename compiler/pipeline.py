@@ -38,6 +38,7 @@ from compiler.paths import Sources, orphan_errors, read_sources
 from compiler.profile import Profile
 from compiler.rules import DetcRule, duplicate_id, load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, Target
+from compiler.uptodate import record_build
 
 SERIAL_BELOW = 32
 """Fewer rules to make than this are made in-process: a worker pool costs more than it saves."""
@@ -386,7 +387,7 @@ def _assemble(
     files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, plan.profile)
     if whole and not emit_problems:
         events = {name: sha for entry in entries if entry for name, sha in entry.get("events", {}).items()}
-        cache.put_json("build", whole, {"files": digests, "events": events})
+        record_build(cache, whole, digests, events)
     return Outcome(
         files=files,
         digests=digests,
