@@ -101,11 +101,17 @@ class Plan:
 
 def _compiled_json(compiled: Compiled) -> dict[str, Any]:
     compiled = plain(compiled)
-    return {"query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details)}
+    return {
+        "query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details),
+        "deployment": dict(compiled.deployment),
+    }
 
 
 def _compiled(name: str, data: dict[str, Any]) -> Compiled:
-    return Compiled(target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"])
+    return Compiled(
+        target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"],
+        deployment=data["deployment"],
+    )
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,17 @@ def test_the_eventbridge_shaper_takes_nothing_from_the_pattern_builder() -> None
     """The envelope of a shaped event (source, detail-type) is derived apart from the pattern's, so a
     wrong derivation on one side fails the fixtures instead of agreeing with itself."""
     assert sorted(d for d in _reach(GRAPH, "backends.aws.cloudtrail.shaper") if d.startswith("backends")) == []
+
+
+def test_emitters_never_derive_target_settings() -> None:
+    """An emitter reads what the target decided (``Compiled.details``, ``Compiled.deployment``, or the
+    target module's own function for the build-wide ones), never ``profile.settings`` or a target's defaults."""
+    found = []
+    for name, path in MODULES.items():
+        if _platform(name) and name.endswith(".emit"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr == "settings":
+                    found.append(f"{name}:{node.lineno} .settings")
+                if isinstance(node, ast.alias) and node.name.endswith("DEFAULTS"):
+                    found.append(f"{name} imports {node.name}")
+    assert found == []
