@@ -115,19 +115,22 @@ def _reach(graph: Mapping[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-def _in_a_cell(module: str) -> bool:
-    """``backends.<platform>.<family>`` or anything inside it (a cell: pipeline, shaper, storage)."""
+def _cell_part(module: str) -> bool:
+    """A cell package (``backends.<platform>.<family>``) or one of its parts (pipeline, shaper, storage);
+    other modules of a cell folder (the stored documents' field types, say) are not parts."""
     parts = module.split(".")
-    return len(parts) > 3 or (len(parts) == 3 and MODULES.get(module, Path()).name == "__init__.py")
+    if len(parts) == 3:
+        return MODULES.get(module, Path()).name == "__init__.py"
+    return len(parts) == 4 and parts[3] in ("pipeline", "shaper", "storage")
 
 
 def evaluator_leaks(graph: Mapping[str, set[str]]) -> dict[str, list[str]]:
     """Per evaluator module, what it reaches that wrote the query or knows the mapping: a backend,
-    the target, an emitter, the cells list or a cell."""
+    the target, an emitter, the cells list or a cell's parts."""
     return {
         name: sorted(
             dep for dep in _reach(graph, name)
-            if _platform(dep) and (dep.endswith(("_backend", ".target", ".emit", ".cells")) or _in_a_cell(dep))
+            if _platform(dep) and (dep.endswith(("_backend", ".target", ".emit", ".cells")) or _cell_part(dep))
         )
         for name in graph
         if name.rpartition(".")[2].endswith("_evaluator")
@@ -162,7 +165,7 @@ def test_an_evaluator_leak_through_a_helper_is_seen() -> None:
     graph = {
         "backends.x.x_evaluator": {"backends.x.helper", "compiler.errors"},
         "backends.x.helper": {"backends.x.x_backend", "backends.x.cloudtrail.pipeline"},
-        "backends.x.y_evaluator": {"compiler.errors"},
+        "backends.x.y_evaluator": {"compiler.errors", "backends.x.cloudtrail.field_types"},
     }
     assert evaluator_leaks(graph) == {
         "backends.x.x_evaluator": ["backends.x.cloudtrail.pipeline", "backends.x.x_backend"],
