@@ -1,0 +1,222 @@
+"""The processing pipeline for Windows events as the Splunk add-ons extract them from XML-rendered events.
+
+With ``renderXml = 1`` the Splunk Add-on for Microsoft Windows and the Splunk Add-on for Sysmon
+extract one field per ``<Data Name='…'>`` element, named as the element names it: Sigma's Windows
+field names (``Image``, ``CommandLine``, ``TargetObject``, ``NewProcessName``, ``ScriptBlockText``)
+are the Splunk field names. Splunk's own definitions say so: splunk/security_content @
+b13b314aed0e1778335a55620474e7d27289a20a, ``data_sources/sysmon_eventid_*.yml``,
+``windows_event_log_security_*.yml`` and ``powershell_script_block_logging_4104.yml`` (``fields:``,
+from events ingested with the add-ons). What the pipeline changes:
+
+- ``EventID`` → ``EventCode``: the add-on's EventID field (the same number; Splunk's searches
+  select on ``EventCode``). ``Provider_Name`` (Sigma's name for ``<Provider Name='…'>``) → ``Name``:
+  the add-on makes fields of the ``<System>`` attributes under their attribute names (the field
+  lists carry ``Name``, ``Guid``, ``SystemTime``, ``ProcessID``, ``ThreadID``, ``UserID``).
+- Field names are cleaned as Splunk cleans extracted keys (transforms.conf ``CLEAN_KEYS``, default
+  true: every character but letters, digits and ``_`` becomes ``_``): Windows Defender's
+  ``<Data Name='Threat Name'>``, which Sigma writes ``ThreatName``, is the field ``Threat_Name``.
+- A logsource that covers two kinds of event with different names for one field (process_creation:
+  Sysmon 1 ``Image``, Security 4688 ``NewProcessName``) tests either name: an event carries only
+  its own, so ``Image=v OR NewProcessName=v`` is the test on each, and "no value" is ``NOT Image=*
+  NOT NewProcessName=*`` (:class:`VariantFields`).
+- An empty value: Splunk makes no field of an empty extraction, so ``F: ''`` is "F has no value"
+  (``NOT F=*``), with a caveat (an event whose schema lacks F also matches).
+- Refused: ``Data`` (SigmaHQ's name for the unnamed ``<Data>`` elements of classic PowerShell
+  events; the add-ons' documented field lists hold named ``<Data Name=…>`` values only), and a
+  field reference to a field whose name differs between the logsource's events.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.conditions import ConditionAND, ConditionOR
+from sigma.exceptions import SigmaTransformationError
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import FieldMappingTransformation
+from sigma.processing.transformations.base import DetectionItemTransformation, StringValueTransformation
+from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
+
+from backends.splunk.pipeline import CAVEATS_STATE, LiteralAsteriskAsWildcard
+from backends.splunk.windows.logsource_table import CATEGORIES
+
+EVENT_FIELDS: Mapping[str, str] = {
+    "EventID": "EventCode",
+    "Provider_Name": "Name",
+}
+"""Sigma name → the add-on's field for the ``<System>`` values Sigma rules test."""
+
+DEFENDER_NAMES: tuple[str, ...] = (
+    "Product Name", "Product Version", "Detection ID", "Detection Time", "Threat ID", "Threat Name",
+    "Severity ID", "Severity Name", "Category ID", "Category Name", "Status Code", "Status Description",
+    "Source ID", "Source Name", "Process Name", "Detection User", "Origin ID", "Origin Name",
+    "Execution ID", "Execution Name", "Type ID", "Type Name", "Pre Execution Status", "Action ID",
+    "Action Name", "Error Code", "Error Description", "Post Clean Status", "Additional Actions ID",
+    "Additional Actions String", "Remediation User", "Security intelligence Version", "Engine Version",
+    "New Value", "Old Value", "Feature Name", "Feature ID", "Scan ID", "Scan Type ID", "Scan Type Name",
+    "Scan Parameters ID", "Scan Parameters Name", "Signature Version", "Platform Version",
+)
+"""Windows Defender/Operational ``<Data Name>``s with spaces (Microsoft, "Microsoft Defender
+Antivirus event IDs and error codes"; the same names in SigmaHQ's regression sample of event 1119)."""
+
+UNNAMED_DATA = "Data"
+
+CAVEAT_EMPTY = (
+    "an empty value is searched as 'no value' (Splunk makes no field of an empty extraction): an event "
+    "whose kind lacks the field entirely also matches"
+)
+CAVEAT_ENTITIES = (
+    "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
+    "detc's Splunk documents hold them decoded, as an XML parser reads them"
+)
+
+
+def clean_key(name: str) -> str:
+    """A field name as Splunk's key cleaning leaves it (transforms.conf CLEAN_KEYS = true)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def add_caveat(transformation: Any, text: str) -> None:
+    pipeline = getattr(transformation, "_pipeline", None)
+    if pipeline is not None:
+        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
+        if text not in caveats:
+            caveats.append(text)
+
+
+def _negative(value: Any) -> bool:
+    return isinstance(value, SigmaNull) or isinstance(value, SigmaExists) and not value.exists
+
+
+@dataclass
+class VariantFields(DetectionItemTransformation):
+    """A Sigma field as every name the logsource's kinds of event give it: any name for a value
+    (OR), all names for "no value" (AND)."""
+
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def _copy(self, item: SigmaDetectionItem, name: str, values: list[Any]) -> SigmaDetectionItem:
+        clone = copy.copy(item)
+        clone.field = name
+        clone.value = list(values)
+        clone.auto_modifiers = False
+        return clone
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | None:
+        if any(isinstance(v, SigmaFieldReference) and v.field in self.alternatives for v in detection_item.value):
+            raise SigmaTransformationError(
+                "field reference to a field whose name differs between the logsource's kinds of event "
+                "(e.g. Image in Sysmon 1, NewProcessName in Security 4688)"
+            )
+        names = self.alternatives.get(detection_item.field or "")
+        if not names:
+            return None
+        if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
+            raise SigmaTransformationError(
+                f"field reference on {detection_item.field}, whose name differs between the logsource's kinds of event"
+            )
+        absent = [v for v in detection_item.value if _negative(v)]
+        present = [v for v in detection_item.value if not _negative(v)]
+        parts: list[SigmaDetection | SigmaDetectionItem] = []
+        if absent:
+            if present and detection_item.value_linking is ConditionAND:
+                raise SigmaTransformationError(f"{detection_item.field}: 'no value' and values under |all")
+            parts.append(SigmaDetection([self._copy(detection_item, n, absent) for n in names], item_linking=ConditionAND))
+        if present:
+            parts.append(SigmaDetection([self._copy(detection_item, n, present) for n in names], item_linking=ConditionOR))
+        return parts[0] if len(parts) == 1 else SigmaDetection(parts, item_linking=ConditionOR)
+
+
+@dataclass
+class EmptyValueAsMissing(DetectionItemTransformation):
+    """``F: ''`` → ``F: null``: Splunk keeps no field for an empty value."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
+        if detection_item.modifiers or detection_item.field is None:
+            return None
+        values = detection_item.value
+        empty = [i for i, v in enumerate(values) if type(v) is SigmaString and not v.s]
+        if not empty:
+            return None
+        add_caveat(self, CAVEAT_EMPTY)
+        detection_item.value = [SigmaNull() if i in empty else v for i, v in enumerate(values)]
+        return detection_item
+
+
+@dataclass
+class EntityCaveat(StringValueTransformation):
+    """Record the caveat for values whose characters Windows escapes in its XML."""
+
+    def apply_string_value(self, field: str | None, val: SigmaString) -> SigmaString | None:
+        if any(isinstance(p, str) and any(c in p for c in "&<>") for p in val.s):
+            add_caveat(self, CAVEAT_ENTITIES)
+        return None
+
+
+@dataclass
+class UnnamedDataFailure(DetectionItemTransformation):
+    """Refuse ``Data``: the add-ons extract named ``<Data Name=…>`` values only."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        raise SigmaTransformationError(
+            "field Data (the event's unnamed <Data> elements): the Splunk add-ons extract only named "
+            "<Data Name='…'> values, so no Splunk field holds it",
+            source=detection_item.source,
+        )
+
+
+def _variant_alternatives(category: str) -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for variant in CATEGORIES[category]:
+        for sigma_name, own in variant.renames.items():
+            names.setdefault(sigma_name, [sigma_name]).append(own)
+    return {k: tuple(dict.fromkeys(v)) for k, v in names.items()}
+
+
+def spl_windows(*, where: bool = False) -> ProcessingPipeline:
+    """Windows rules as searches over the add-ons' XML-rendered events. The logsource's own
+    condition (index, source, EventCode) is the base search the target writes (``storage.py``).
+    With ``where``, for the where-expression backend: a literal ``*`` stays literal."""
+    items: list[ProcessingItem] = [
+        ProcessingItem(
+            identifier="spl_windows_unnamed_data",
+            transformation=UnnamedDataFailure(),
+            field_name_conditions=[IncludeFieldCondition(fields=[UNNAMED_DATA])],
+        ),
+        ProcessingItem(identifier="spl_windows_empty_values", transformation=EmptyValueAsMissing()),
+        ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
+    ]
+    if not where:
+        items.append(ProcessingItem(identifier="spl_literal_asterisk", transformation=LiteralAsteriskAsWildcard()))
+    for category in sorted(CATEGORIES):
+        alternatives = _variant_alternatives(category)
+        if alternatives:
+            items.append(
+                ProcessingItem(
+                    identifier=f"spl_windows_{category}_variants",
+                    transformation=VariantFields(alternatives=alternatives),
+                    rule_conditions=[LogsourceCondition(product="windows", category=category)],
+                )
+            )
+    items.extend(
+        [
+            ProcessingItem(
+                identifier="spl_windows_defender_names",
+                transformation=FieldMappingTransformation(
+                    {n.replace(" ", ""): clean_key(n) for n in DEFENDER_NAMES}
+                ),
+                rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
+            ),
+            ProcessingItem(
+                identifier="spl_windows_event_fields",
+                transformation=FieldMappingTransformation(dict(EVENT_FIELDS)),
+            ),
+        ]
+    )
+    return ProcessingPipeline(name="detc spl: Windows via the Splunk Add-ons (XML rendering)", priority=20, items=items)

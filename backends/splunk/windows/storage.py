@@ -1,0 +1,82 @@
+"""Where Splunk keeps Windows events: index, source and sourcetype, and the search that selects a logsource.
+
+- The forwarder's ``[WinEventLog://<channel>]`` input writes ``source = XmlWinEventLog:<channel>``
+  and ``sourcetype = XmlWinEventLog`` with ``renderXml = 1``, ``WinEventLog:<channel>`` and
+  ``WinEventLog`` with the classic rendering (Splunk Add-on for Microsoft Windows 5.0+ folded the
+  per-channel sourcetypes into these two; the Splunk Add-on for Sysmon 4.x ships its stanzas for
+  ``XmlWinEventLog:Microsoft-Windows-Sysmon/Operational``). Splunk's own data-source definitions
+  say the same: splunk/security_content @ b13b314aed0e1778335a55620474e7d27289a20a,
+  ``data_sources/sysmon_eventid_1.yml`` (``source: XmlWinEventLog:Microsoft-Windows-Sysmon/Operational``,
+  ``sourcetype: xmlwineventlog``, Splunk Add-on for Sysmon 4.0.2) and
+  ``data_sources/windows_event_log_security_4688.yml`` (``source: XmlWinEventLog:Security``,
+  Splunk Add-on for Microsoft Windows 8.9.0).
+- The index: an input without ``index =`` writes to ``main`` (inputs.conf.spec: "index = <string>
+  ... Default: main"); a deployment names its own with the ``windows_index`` setting.
+- ``EventCode`` is the add-on's name for the EventID (security_content's searches select
+  ``EventCode=4688``); the logsource's channel is in ``source``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from backends.splunk.where_backend import spl_string
+from backends.splunk.windows.logsource_table import Variant
+
+XML = "xml"
+CLASSIC = "classic"
+RENDERINGS = (XML, CLASSIC)
+
+DEFAULTS: Mapping[str, Any] = {
+    "windows_index": "main",
+    "windows_rendering": XML,
+}
+"""Per-deployment settings of the Windows cell (``targets: spl:`` in a client profile)."""
+
+RISK_OBJECT_FIELD = "Computer"
+"""The host an ES risk event is about: the event's ``<Computer>``."""
+RISK_OBJECT_TYPE = "system"
+
+
+def rendering_of(settings: Mapping[str, Any]) -> str:
+    value = str(settings.get("windows_rendering", XML))
+    if value not in RENDERINGS:
+        raise ValueError(f"windows_rendering must be one of {', '.join(RENDERINGS)}, not {value!r}")
+    return value
+
+
+def sourcetype(rendering: str) -> str:
+    return "XmlWinEventLog" if rendering == XML else "WinEventLog"
+
+
+def source(channel: str, rendering: str) -> str:
+    return f"{sourcetype(rendering)}:{channel}"
+
+
+def _one_of(name: str, values: Sequence[str]) -> str:
+    quoted = [spl_string(v) for v in values]
+    return f"{name}={quoted[0]}" if len(quoted) == 1 else f"{name} IN ({', '.join(quoted)})"
+
+
+def variant_search(variant: Variant, rendering: str) -> str:
+    """The search terms that select one variant's events."""
+    terms = [_one_of("source", [source(c, rendering) for c in variant.channels])]
+    if variant.event_ids:
+        ids = [str(i) for i in variant.event_ids]
+        terms.append(f"EventCode={ids[0]}" if len(ids) == 1 else f"EventCode IN ({', '.join(ids)})")
+    terms.extend(_one_of(name, values) for name, values in variant.conditions.items())
+    return " ".join(terms)
+
+
+def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str:
+    """``index=… sourcetype=…`` and the logsource's events: the start of every Windows search.
+
+    The search command reads NOT, then OR, then AND (implied between terms), so the terms after it
+    are ANDed with the whole logsource condition."""
+    rendering = rendering_of(settings)
+    head = f"index={spl_string(str(settings['windows_index']))} sourcetype={spl_string(sourcetype(rendering))}"
+    parts = [variant_search(v, rendering) for v in variants]
+    if len(parts) == 1:
+        return f"{head} {parts[0]}"
+    return head + " (" + " OR ".join(f"({p})" for p in parts) + ")"

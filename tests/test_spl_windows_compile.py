@@ -1,0 +1,211 @@
+"""The Splunk Windows cell: exact searches per logsource, what is refused, and verdicts on shaped events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from backends.splunk.evaluator import compile_search
+from backends.splunk.windows import storage
+from backends.splunk.windows.cell import SplWindowsCell
+from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES
+from compiler.errors import CompileError, UnsupportedFeature
+
+CELL = SplWindowsCell()
+SETTINGS = dict(storage.DEFAULTS)
+
+HEAD = 'index="main" sourcetype="XmlWinEventLog" '
+SYSMON = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"'
+PROCESS = f'(({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688)) '
+
+PROCESS_CREATION = {"product": "windows", "category": "process_creation"}
+
+
+def compiled(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any):
+    rule = rule_from(detection, logsource=logsource)
+    return CELL.compile(rule.fresh_sigma(), {**SETTINGS, **settings}, key=repr(sorted(settings.items())))
+
+
+def search(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any) -> str:
+    return compiled(rule_from, detection, logsource, **settings).query
+
+
+@pytest.mark.parametrize(
+    ("logsource", "detection", "expected"),
+    [
+        (
+            PROCESS_CREATION,
+            {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"},
+            HEAD + PROCESS + 'Image="*\\\\cmd.exe" OR NewProcessName="*\\\\cmd.exe" CommandLine="*/c*"',
+        ),
+        (
+            PROCESS_CREATION,
+            {"sel": {"ParentImage": None}, "condition": "sel"},
+            HEAD + PROCESS + "NOT ParentImage=* NOT ParentProcessName=*",
+        ),
+        (
+            PROCESS_CREATION,
+            {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "not sel"},
+            HEAD + PROCESS + 'NOT (Image="*\\\\cmd.exe" OR NewProcessName="*\\\\cmd.exe")',
+        ),
+        (
+            {"product": "windows", "category": "registry_set"},
+            {"sel": {"TargetObject|contains": "\\Run\\"}, "condition": "sel"},
+            HEAD + SYSMON + ' EventCode=13 TargetObject="*\\\\Run\\\\*"',
+        ),
+        (
+            {"product": "windows", "category": "registry_delete"},
+            {"sel": {"TargetObject|contains": "\\Run\\"}, "condition": "sel"},
+            HEAD + SYSMON + ' EventCode=12 EventType IN ("DeleteKey", "DeleteValue") TargetObject="*\\\\Run\\\\*"',
+        ),
+        (
+            {"product": "windows", "category": "ps_script"},
+            {"sel": {"ScriptBlockText|contains": "Invoke-Mimikatz"}, "condition": "sel"},
+            HEAD
+            + 'source IN ("XmlWinEventLog:Microsoft-Windows-PowerShell/Operational", '
+            '"XmlWinEventLog:PowerShellCore/Operational") EventCode=4104 ScriptBlockText="*Invoke-Mimikatz*"',
+        ),
+        (
+            {"product": "windows", "service": "security"},
+            {"sel": {"EventID": 4720, "TargetUserName|endswith": "$"}, "condition": "sel"},
+            HEAD + 'source="XmlWinEventLog:Security" EventCode=4720 TargetUserName="*$"',
+        ),
+        (
+            {"product": "windows", "service": "system"},
+            {"sel": {"Provider_Name": "Service Control Manager", "EventID": 7045}, "condition": "sel"},
+            HEAD + 'source="XmlWinEventLog:System" Name="Service Control Manager" EventCode=7045',
+        ),
+        (
+            {"product": "windows", "service": "windefend"},
+            {"sel": {"EventID": 1119, "ThreatName|endswith": "EICAR_Test_File", "Path": "x"}, "condition": "sel"},
+            HEAD
+            + 'source="XmlWinEventLog:Microsoft-Windows-Windows Defender/Operational" EventCode=1119 '
+            'Threat_Name="*EICAR_Test_File" Path="x"',
+        ),
+        (
+            {"product": "windows", "category": "process_creation", "service": "sysmon"},
+            {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"},
+            HEAD + SYSMON + ' EventCode=1 Image="*\\\\cmd.exe" OR NewProcessName="*\\\\cmd.exe"',
+        ),
+    ],
+    ids=[
+        "process-creation-both-names", "null-needs-both-names-absent", "not-over-both-names", "registry-set",
+        "registry-delete-event-type", "ps-script-two-channels", "security-service", "provider-name",
+        "defender-clean-keys", "category-narrowed-by-service",
+    ],
+)
+def test_spl_windows_search_is_exact(rule_from, logsource, detection, expected):
+    assert search(rule_from, detection, logsource) == expected
+
+
+def test_spl_windows_where_form_keeps_the_logsource_in_the_base_search(rule_from):
+    detection = {"sel": {"CommandLine|re": "-e(nc)? [A-Za-z0-9+/=]{20,}", "Image|endswith": "\\powershell.exe"},
+                 "condition": "sel"}
+    assert search(rule_from, detection) == (
+        HEAD + PROCESS.rstrip() + "\n| where (isnotnull('CommandLine') AND match('CommandLine', "
+        '"-e(nc)? [A-Za-z0-9+/=]{20,}")) AND ((isnotnull(\'Image\') AND match(\'Image\', '
+        '"(?is)^.*\\\\\\\\powershell\\\\.exe$")) OR (isnotnull(\'NewProcessName\') AND '
+        'match(\'NewProcessName\', "(?is)^.*\\\\\\\\powershell\\\\.exe$")))'
+    )
+
+
+def test_spl_windows_index_is_a_setting(rule_from):
+    detection = {"sel": {"EventID": 1102}, "condition": "sel"}
+    query = search(rule_from, detection, {"product": "windows", "service": "security"}, windows_index="wineventlog")
+    assert query == 'index="wineventlog" sourcetype="XmlWinEventLog" source="XmlWinEventLog:Security" EventCode=1102'
+
+
+def test_spl_windows_empty_value_is_no_value_with_a_caveat(rule_from):
+    result = compiled(rule_from, {"sel": {"OriginalFileName": ""}, "condition": "not sel"})
+    assert result.query == HEAD + PROCESS + "NOT NOT OriginalFileName=*"
+    assert result.caveats == (CAVEAT_EMPTY,)
+
+
+def test_spl_windows_entities_carry_a_caveat(rule_from):
+    result = compiled(rule_from, {"sel": {"CommandLine|contains": " && "}, "condition": "sel"})
+    assert result.caveats == (CAVEAT_ENTITIES,)
+    plain = compiled(rule_from, {"sel": {"CommandLine|contains": " /c "}, "condition": "sel"})
+    assert plain.caveats == ()
+
+
+@pytest.mark.parametrize(
+    ("logsource", "detection", "message"),
+    [
+        ({"product": "windows", "category": "file_access"}, {"sel": {"TargetFilename": "x"}, "condition": "sel"},
+         "logsource windows/file_access: no Windows event channel is known for it"),
+        ({"product": "windows", "service": "no-such-channel"}, {"sel": {"EventID": 1}, "condition": "sel"},
+         "logsource windows/no-such-channel: no Windows event channel is known for it"),
+        ({"product": "windows", "category": "ps_classic_start"}, {"sel": {"Data|contains": "HostApplication="},
+                                                                  "condition": "sel"},
+         "field Data (the event's unnamed <Data> elements)"),
+        (PROCESS_CREATION, {"sel": {"CommandLine|fieldref": "Image"}, "condition": "sel"},
+         "field reference to a field whose name differs"),
+        (PROCESS_CREATION, {"sel": {"Image|fieldref": "CommandLine"}, "condition": "sel"},
+         "field reference on Image"),
+    ],
+    ids=["no-event-for-category", "unknown-service", "unnamed-data", "fieldref-to-variant-field",
+         "fieldref-on-variant-field"],
+)
+def test_spl_windows_refuses(rule_from, logsource, detection, message):
+    with pytest.raises(UnsupportedFeature, match=message.replace("(", r"\(").replace(")", r"\)")):
+        search(rule_from, detection, logsource)
+
+
+def test_spl_windows_rendering_must_be_known(rule_from):
+    with pytest.raises(CompileError, match="windows_rendering must be one of xml, classic, not 'json'"):
+        search(rule_from, {"sel": {"Image": "x"}, "condition": "sel"}, windows_rendering="json")
+
+
+def _event(channel: str, event_id: int, data: dict[str, Any], provider: str = "Microsoft-Windows-Sysmon") -> dict:
+    return {
+        "Event": {
+            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "System": {
+                "Provider": {"#attributes": {"Name": provider}},
+                "EventID": event_id,
+                "Channel": channel,
+                "Computer": "host-1",
+            },
+            "EventData": data,
+        }
+    }
+
+
+SYSMON_1 = _event("Microsoft-Windows-Sysmon/Operational", 1,
+                  {"Image": "C:\\Windows\\System32\\CMD.EXE", "CommandLine": "cmd /c whoami", "ParentImage": "x"})
+SECURITY_4688 = _event("Security", 4688, {"NewProcessName": "C:\\Windows\\System32\\cmd.exe",
+                                          "CommandLine": "cmd /c whoami", "ParentProcessName": "x"},
+                       provider="Microsoft-Windows-Security-Auditing")
+SYSMON_13 = _event("Microsoft-Windows-Sysmon/Operational", 13, {"Image": "C:\\Windows\\System32\\cmd.exe",
+                                                                "TargetObject": "HKLM\\x"})
+SECURITY_4624 = _event("Security", 4624, {"NewProcessName": "C:\\Windows\\System32\\cmd.exe"},
+                       provider="Microsoft-Windows-Security-Auditing")
+SYSMON_1_NO_PARENT = _event("Microsoft-Windows-Sysmon/Operational", 1, {"Image": "C:\\a\\cmd.exe"})
+
+
+@pytest.mark.parametrize(
+    ("detection", "event", "expected"),
+    [
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}, SYSMON_1, True),
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}, SECURITY_4688, True),
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}, SYSMON_13, False),
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}, SECURITY_4624, False),
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "not sel"}, SECURITY_4688, False),
+        ({"sel": {"Image|endswith": "\\powershell.exe"}, "condition": "not sel"}, SECURITY_4688, True),
+        ({"sel": {"ParentImage": None}, "condition": "sel"}, SYSMON_1_NO_PARENT, True),
+        ({"sel": {"ParentImage": None}, "condition": "sel"}, SECURITY_4688, False),
+        ({"sel": {"ParentImage|exists": True}, "condition": "sel"}, SECURITY_4688, True),
+        ({"sel": {"CommandLine|re": "^cmd /c"}, "condition": "sel"}, SECURITY_4688, True),
+        ({"sel": {"CommandLine|re": "^CMD /c"}, "condition": "sel"}, SECURITY_4688, False),
+        ({"sel": {"OriginalFileName|contains": "cmd"}, "condition": "sel"}, SECURITY_4688, False),
+        ({"keywords": ["whoami"], "condition": "keywords"}, SYSMON_1, True),
+    ],
+    ids=["sysmon-1", "security-4688-by-new-process-name", "registry-event-with-same-image",
+         "other-security-event", "not-on-4688", "not-other-value-on-4688", "null-on-sysmon", "null-on-4688",
+         "exists-on-4688", "regex-on-4688", "regex-is-case-sensitive", "field-4688-lacks",
+         "keyword-in-raw-xml"],
+)
+def test_spl_windows_verdicts_on_shaped_events(rule_from, detection, event, expected):
+    query = search(rule_from, detection)
+    assert compile_search(query)(CELL.shape(event, SETTINGS)) is expected
