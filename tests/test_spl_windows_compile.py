@@ -9,7 +9,7 @@ import pytest
 from backends.splunk.evaluator import compile_search
 from backends.splunk.windows import storage
 from backends.splunk.windows.cell import SplWindowsCell
-from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES
+from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES, CAVEAT_KEYWORDS
 from compiler.errors import CompileError, UnsupportedFeature
 
 CELL = SplWindowsCell()
@@ -120,6 +120,12 @@ def test_spl_windows_empty_value_is_no_value_with_a_caveat(rule_from):
     result = compiled(rule_from, {"sel": {"OriginalFileName": ""}, "condition": "not sel"})
     assert result.query == HEAD + PROCESS + "NOT NOT OriginalFileName=*"
     assert result.caveats == (CAVEAT_EMPTY,)
+
+
+def test_spl_windows_product_alone_is_any_windows_event_and_keywords_carry_a_caveat(rule_from):
+    result = compiled(rule_from, {"keywords": ["mimikatz"], "condition": "keywords"}, {"product": "windows"})
+    assert result.query == 'index="main" sourcetype="XmlWinEventLog" "mimikatz"'
+    assert result.caveats == (CAVEAT_KEYWORDS,)
 
 
 def test_spl_windows_entities_carry_a_caveat(rule_from):

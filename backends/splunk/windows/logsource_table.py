@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sigma.pipelines.common import windows_logsource_mapping
 
@@ -27,27 +28,34 @@ POWERSHELL = ("Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operat
 POWERSHELL_CLASSIC = "Windows PowerShell"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Variant:
-    """One kind of event a logsource covers."""
+    """One kind of event a logsource covers, in the logsource layer's terms."""
 
-    channels: tuple[str, ...]
-    event_ids: tuple[int, ...] = ()
-    """Empty: any event of the channels."""
+    conditions: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    """Sigma field name (``Channel``, ``EventID``, ``EventType``) → the values it may hold (any)."""
     renames: Mapping[str, str] = field(default_factory=dict)
     """Sigma field name → the event's own name for it, on this variant only."""
-    conditions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Further EventData tests the logsource implies (field → any of the values)."""
 
 
-def _sysmon(*event_ids: int, **conditions: tuple[str, ...]) -> tuple[Variant, ...]:
-    return (Variant((SYSMON,), event_ids, conditions=conditions),)
+def _on(channels: tuple[str, ...], *event_ids: int, **more: tuple[str, ...]) -> Variant:
+    conditions: dict[str, tuple[Any, ...]] = {"Channel": channels}
+    if event_ids:
+        conditions["EventID"] = event_ids
+    return Variant(conditions={**conditions, **more})
+
+
+def _sysmon(*event_ids: int, **more: tuple[str, ...]) -> tuple[Variant, ...]:
+    return (_on((SYSMON,), *event_ids, **more),)
 
 
 CATEGORIES: Mapping[str, tuple[Variant, ...]] = {
     "process_creation": (
-        Variant((SYSMON,), (1,)),
-        Variant((SECURITY,), (4688,), renames={"Image": "NewProcessName", "ParentImage": "ParentProcessName"}),
+        _on((SYSMON,), 1),
+        Variant(
+            conditions={"Channel": (SECURITY,), "EventID": (4688,)},
+            renames={"Image": "NewProcessName", "ParentImage": "ParentProcessName"},
+        ),
     ),
     "file_change": _sysmon(2),
     "network_connection": _sysmon(3),
@@ -76,11 +84,11 @@ CATEGORIES: Mapping[str, tuple[Variant, ...]] = {
     "file_block_shredding": _sysmon(28),
     "file_executable_detected": _sysmon(29),
     "sysmon_error": _sysmon(255),
-    "ps_module": (Variant(POWERSHELL, (4103,)),),
-    "ps_script": (Variant(POWERSHELL, (4104,)),),
-    "ps_classic_start": (Variant((POWERSHELL_CLASSIC,), (400,)),),
-    "ps_classic_provider_start": (Variant((POWERSHELL_CLASSIC,), (600,)),),
-    "ps_classic_script": (Variant((POWERSHELL_CLASSIC,), (800,)),),
+    "ps_module": (_on(POWERSHELL, 4103),),
+    "ps_script": (_on(POWERSHELL, 4104),),
+    "ps_classic_start": (_on((POWERSHELL_CLASSIC,), 400),),
+    "ps_classic_provider_start": (_on((POWERSHELL_CLASSIC,), 600),),
+    "ps_classic_script": (_on((POWERSHELL_CLASSIC,), 800),),
 }
 
 _THOR_SERVICES: Mapping[str, str | list[str]] = {
@@ -118,14 +126,16 @@ def variants(category: str | None, service: str | None) -> tuple[Variant, ...] |
     """The events a Windows logsource means, or None when neither table knows it.
 
     A category and a service together (``category: process_creation, service: sysmon``) keep the
-    category's variants that are on the service's channels."""
+    category's variants that are on the service's channels; neither means any Windows event."""
+    if not category and not service:
+        return (Variant(),)
     by_category = CATEGORIES.get(category) if category else None
     channels = SERVICES.get(service) if service else None
     if category and by_category is None or service and channels is None:
         return None
     if by_category is None:
-        return (Variant(channels or ()),) if channels else None
+        return (Variant(conditions={"Channel": channels}),) if channels else None
     if channels is None:
         return by_category
-    kept = tuple(v for v in by_category if set(v.channels) & set(channels))
+    kept = tuple(v for v in by_category if set(v.conditions["Channel"]) & set(channels))
     return kept or None

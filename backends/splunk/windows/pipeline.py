@@ -71,6 +71,10 @@ CAVEAT_EMPTY = (
     "an empty value is searched as 'no value' (Splunk makes no field of an empty extraction): an event "
     "whose kind lacks the field entirely also matches"
 )
+CAVEAT_KEYWORDS = (
+    "keywords search the event's XML text (_raw), so they also match inside its markup "
+    "(element and Data names such as 'EventData' or 'Image')"
+)
 CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
@@ -160,6 +164,15 @@ class EntityCaveat(StringValueTransformation):
 
 
 @dataclass
+class KeywordCaveat(DetectionItemTransformation):
+    """Record the caveat for keywords (values without a field), which Splunk looks up in ``_raw``."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        if detection_item.field is None:
+            add_caveat(self, CAVEAT_KEYWORDS)
+
+
+@dataclass
 class UnnamedDataFailure(DetectionItemTransformation):
     """Refuse ``Data``: the add-ons extract named ``<Data Name=…>`` values only."""
 
@@ -191,6 +204,7 @@ def spl_windows(*, where: bool = False) -> ProcessingPipeline:
         ),
         ProcessingItem(identifier="spl_windows_empty_values", transformation=EmptyValueAsMissing()),
         ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
+        ProcessingItem(identifier="spl_windows_keywords", transformation=KeywordCaveat()),
     ]
     if not where:
         items.append(ProcessingItem(identifier="spl_literal_asterisk", transformation=LiteralAsteriskAsWildcard()))

@@ -23,10 +23,13 @@ from typing import Any
 
 from backends.splunk.where_backend import spl_string
 from backends.splunk.windows.logsource_table import Variant
+from backends.splunk.windows.pipeline import EVENT_FIELDS
 
 XML = "xml"
 CLASSIC = "classic"
 RENDERINGS = (XML, CLASSIC)
+CHANNEL = "Channel"
+"""The Sigma name of the event's channel, which Splunk keeps in ``source``."""
 
 DEFAULTS: Mapping[str, Any] = {
     "windows_index": "main",
@@ -54,18 +57,20 @@ def source(channel: str, rendering: str) -> str:
     return f"{sourcetype(rendering)}:{channel}"
 
 
-def _one_of(name: str, values: Sequence[str]) -> str:
-    quoted = [spl_string(v) for v in values]
-    return f"{name}={quoted[0]}" if len(quoted) == 1 else f"{name} IN ({', '.join(quoted)})"
+def _one_of(name: str, values: Sequence[Any]) -> str:
+    texts = [str(v) if isinstance(v, int) and not isinstance(v, bool) else spl_string(str(v)) for v in values]
+    return f"{name}={texts[0]}" if len(texts) == 1 else f"{name} IN ({', '.join(texts)})"
 
 
 def variant_search(variant: Variant, rendering: str) -> str:
-    """The search terms that select one variant's events."""
-    terms = [_one_of("source", [source(c, rendering) for c in variant.channels])]
-    if variant.event_ids:
-        ids = [str(i) for i in variant.event_ids]
-        terms.append(f"EventCode={ids[0]}" if len(ids) == 1 else f"EventCode IN ({', '.join(ids)})")
-    terms.extend(_one_of(name, values) for name, values in variant.conditions.items())
+    """The search terms that select one variant's events: its channel as ``source``, its EventID
+    as ``EventCode``, any other condition on the add-on's name for the field."""
+    terms = []
+    for name, values in variant.conditions.items():
+        if name == CHANNEL:
+            terms.append(_one_of("source", [source(str(c), rendering) for c in values]))
+        else:
+            terms.append(_one_of(EVENT_FIELDS.get(name, name), values))
     return " ".join(terms)
 
 
@@ -78,5 +83,5 @@ def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str
     head = f"index={spl_string(str(settings['windows_index']))} sourcetype={spl_string(sourcetype(rendering))}"
     parts = [variant_search(v, rendering) for v in variants]
     if len(parts) == 1:
-        return f"{head} {parts[0]}"
+        return f"{head} {parts[0]}".rstrip()
     return head + " (" + " OR ".join(f"({p})" for p in parts) + ")"
