@@ -215,3 +215,103 @@ SYSMON_1_NO_PARENT = _event("Microsoft-Windows-Sysmon/Operational", 1, {"Image":
 def test_spl_windows_verdicts_on_shaped_events(rule_from, detection, event, expected):
     query = search(rule_from, detection)
     assert compile_search(query)(CELL.shape(event, SETTINGS)) is expected
+
+
+CLASSIC = {"windows_rendering": "classic"}
+CLASSIC_PROCESS = (
+    'index="main" ((sourcetype="XmlWinEventLog" ' + SYSMON + ' EventCode=1) OR '
+    '(sourcetype="WinEventLog" source="WinEventLog:Security" EventCode=4688)) '
+)
+
+
+@pytest.mark.parametrize(
+    ("logsource", "detection", "expected"),
+    [
+        (
+            PROCESS_CREATION,
+            {"sel": {"Image|endswith": "\\cmd.exe", "CommandLine|contains": "/c"}, "condition": "sel"},
+            CLASSIC_PROCESS + 'Image="*\\\\cmd.exe" OR New_Process_Name="*\\\\cmd.exe" '
+            'CommandLine="*/c*" OR Process_Command_Line="*/c*"',
+        ),
+        (
+            PROCESS_CREATION,
+            {"sel": {"ParentImage": None}, "condition": "sel"},
+            CLASSIC_PROCESS + "NOT ParentImage=* NOT Creator_Process_Name=*",
+        ),
+        (
+            {"product": "windows", "service": "security"},
+            {"sel": {"EventID": 1102, "Computer": "dc1"}, "condition": "sel"},
+            'index="main" sourcetype="WinEventLog" source="WinEventLog:Security" EventCode=1102 ComputerName="dc1"',
+        ),
+        (
+            {"product": "windows", "category": "registry_set"},
+            {"sel": {"TargetObject|contains": "\\Run\\"}, "condition": "sel"},
+            HEAD + SYSMON + ' EventCode=13 TargetObject="*\\\\Run\\\\*"',
+        ),
+    ],
+    ids=["process-creation-4688-labels", "null-both-names", "security-header-only", "sysmon-stays-xml"],
+)
+def test_spl_windows_classic_search_is_exact(rule_from, logsource, detection, expected):
+    assert search(rule_from, detection, logsource, **CLASSIC) == expected
+
+
+def test_spl_windows_classic_shared_labels_carry_a_caveat(rule_from):
+    result = compiled(rule_from, {"sel": {"SubjectUserName": "bob"}, "condition": "sel"}, **CLASSIC)
+    assert result.query == CLASSIC_PROCESS + 'SubjectUserName="bob" OR Account_Name="bob"'
+    assert len(result.caveats) == 1 and "repeats its Subject and Target labels" in result.caveats[0]
+
+
+@pytest.mark.parametrize(
+    ("logsource", "detection", "message"),
+    [
+        ({"product": "windows", "service": "security"}, {"sel": {"EventID": 4720, "TargetUserName": "x"},
+                                                         "condition": "sel"},
+         "classic rendering: no classic field is known for TargetUserName on Security"),
+        ({"product": "windows", "category": "ps_script"}, {"sel": {"ScriptBlockText|contains": "x"},
+                                                           "condition": "sel"},
+         "classic rendering: no classic field is known for ScriptBlockText"),
+        ({"product": "windows", "service": "system"}, {"keywords": ["x"], "condition": "keywords"},
+         "classic rendering: keywords would search the rendered message text"),
+        ({"product": "windows"}, {"sel": {"EventID": 1}, "condition": "sel"},
+         "classic rendering: a rule over every Windows event"),
+    ],
+    ids=["unknown-label", "script-block-text", "keywords", "every-event"],
+)
+def test_spl_windows_classic_refuses(rule_from, logsource, detection, message):
+    with pytest.raises(UnsupportedFeature, match=message):
+        search(rule_from, detection, logsource, **CLASSIC)
+
+
+CLASSIC_4688 = _event("Security", 4688, {
+    "SubjectUserName": "alice", "NewProcessName": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami",
+    "TargetUserName": "bob", "ParentProcessName": "C:\\Windows\\explorer.exe"},
+    provider="Microsoft-Windows-Security-Auditing")
+
+
+def test_spl_windows_classic_shaper_gives_the_labels():
+    shaped = CELL.shape(CLASSIC_4688, {**SETTINGS, **CLASSIC})
+    assert shaped["Account_Name"] == ("alice", "bob")
+    assert shaped["New_Process_Name"] == ("C:\\Windows\\System32\\cmd.exe",)
+    assert shaped["Creator_Process_Name"] == ("C:\\Windows\\explorer.exe",)
+    assert shaped["sourcetype"] == ("WinEventLog",) and shaped["source"] == ("WinEventLog:Security",)
+    assert shaped["SourceName"] == ("Microsoft-Windows-Security-Auditing",)
+    assert "NewProcessName" not in shaped and "Image" not in shaped
+    assert shaped["_raw"][0].startswith("LogName=Security\nEventCode=4688\nComputerName=host-1\n")
+    assert CELL.shape(SYSMON_1, {**SETTINGS, **CLASSIC}) == CELL.shape(SYSMON_1, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("detection", "event", "expected"),
+    [
+        ({"sel": {"Image|endswith": "\\cmd.exe", "ParentImage|endswith": "\\explorer.exe"}, "condition": "sel"},
+         CLASSIC_4688, True),
+        ({"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"}, SYSMON_1, True),
+        ({"sel": {"CommandLine|contains": "whoami"}, "condition": "not sel"}, CLASSIC_4688, False),
+        ({"sel": {"TargetUserName": "alice"}, "condition": "sel"}, CLASSIC_4688, True),
+    ],
+    ids=["4688-by-labels", "sysmon-in-classic-deployment", "not-over-label", "shared-label-widens"],
+)
+def test_spl_windows_classic_verdicts(rule_from, detection, event, expected):
+    settings = {**SETTINGS, **CLASSIC}
+    query = search(rule_from, detection, **CLASSIC)
+    assert compile_search(query)(CELL.shape(event, settings)) is expected

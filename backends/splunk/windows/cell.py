@@ -15,11 +15,13 @@ from backends.splunk.backend import SplBackend
 from backends.splunk.pipeline import CAVEATS_STATE
 from backends.splunk.target import NAME, _check_placeholders, _first_line, _prefilter, needs_where
 from backends.splunk.where_backend import SplWhereBackend
-from backends.splunk.windows import storage
+from backends.splunk.windows import classic, storage
 from backends.splunk.windows.logsource_table import Variant, variants
+from backends.splunk.windows.names import CLASSIC
 from backends.splunk.windows.pipeline import spl_windows
 from backends.splunk.windows.shaper import Document, shape_event
 from compiler.errors import CompileError, UnsupportedFeature
+from compiler.patterns import detection_items
 from compiler.target import Compiled
 
 FAMILY = "windows"
@@ -44,11 +46,11 @@ class SplWindowsCell:
     def __init__(self) -> None:
         self._backends: dict[tuple[str, bool], SplBackend | SplWhereBackend] = {}
 
-    def backend(self, key: str, where: bool, extra: Any = None) -> SplBackend | SplWhereBackend:
+    def backend(self, key: str, where: bool, rendering: str, extra: Any = None) -> SplBackend | SplWhereBackend:
         """One backend per profile key and form, reused for every rule (pySigma resets pipeline
         state per rule). ``extra`` is a pipeline appended after the cell's (a client's renames)."""
         if (key, where) not in self._backends:
-            pipeline = spl_windows(where=where)
+            pipeline = spl_windows(where=where, rendering=rendering)
             if extra is not None:
                 pipeline = pipeline + extra
             self._backends[key, where] = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
@@ -59,13 +61,17 @@ class SplWindowsCell:
     ) -> Compiled:
         """Compile a fresh pySigma rule copy under the deployment's settings."""
         try:
-            storage.rendering_of(settings)
+            rendering = storage.rendering_of(settings)
         except ValueError as err:
             raise CompileError(str(err), target=NAME) from err
         kinds = rule_variants(sigma)
+        if rendering == CLASSIC:
+            reason = classic.refusal(kinds, [item.field for item in detection_items(sigma)])
+            if reason:
+                raise UnsupportedFeature(reason, target=NAME)
         _check_placeholders(sigma)
         where = needs_where(sigma)
-        backend = self.backend(key, where, extra)
+        backend = self.backend(key, where, rendering, extra)
         SplBackend.reset_deferred_state()
         try:
             queries = backend.convert_rule(sigma)
@@ -93,11 +99,11 @@ class SplWindowsCell:
             caveats=tuple(dict.fromkeys(caveats)),
             details={
                 "index": settings["windows_index"],
-                "sourcetype": storage.sourcetype(storage.rendering_of(settings)),
+                "sourcetype": storage.sourcetype(rendering),
                 "risk_object_field": storage.RISK_OBJECT_FIELD,
                 "risk_object_type": storage.RISK_OBJECT_TYPE,
             },
         )
 
     def shape(self, record: Mapping[str, Any], settings: Mapping[str, Any]) -> Document:
-        return shape_event(record, index=str(settings["windows_index"]))
+        return shape_event(record, index=str(settings["windows_index"]), rendering=storage.rendering_of(settings))

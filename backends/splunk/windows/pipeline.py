@@ -8,13 +8,8 @@ b13b314aed0e1778335a55620474e7d27289a20a, ``data_sources/sysmon_eventid_*.yml``,
 ``windows_event_log_security_*.yml`` and ``powershell_script_block_logging_4104.yml`` (``fields:``,
 from events ingested with the add-ons). What the pipeline changes:
 
-- ``EventID`` → ``EventCode``: the add-on's EventID field (the same number; Splunk's searches
-  select on ``EventCode``). ``Provider_Name`` (Sigma's name for ``<Provider Name='…'>``) → ``Name``:
-  the add-on makes fields of the ``<System>`` attributes under their attribute names (the field
-  lists carry ``Name``, ``Guid``, ``SystemTime``, ``ProcessID``, ``ThreadID``, ``UserID``).
-- Field names are cleaned as Splunk cleans extracted keys (transforms.conf ``CLEAN_KEYS``, default
-  true: every character but letters, digits and ``_`` becomes ``_``): Windows Defender's
-  ``<Data Name='Threat Name'>``, which Sigma writes ``ThreatName``, is the field ``Threat_Name``.
+- ``EventID`` → ``EventCode``, ``Provider_Name`` → ``Name``, Defender's spaced names cleaned as
+  Splunk cleans keys (``names.py``).
 - A logsource that covers two kinds of event with different names for one field (process_creation:
   Sysmon 1 ``Image``, Security 4688 ``NewProcessName``) tests either name: an event carries only
   its own, so ``Image=v OR NewProcessName=v`` is the test on each, and "no value" is ``NOT Image=*
@@ -24,12 +19,13 @@ from events ingested with the add-ons). What the pipeline changes:
 - Refused: ``Data`` (SigmaHQ's name for the unnamed ``<Data>`` elements of classic PowerShell
   events; the add-ons' documented field lists hold named ``<Data Name=…>`` values only), and a
   field reference to a field whose name differs between the logsource's events.
+- A classic deployment (``windows_rendering: classic``) searches process_creation's 4688 events
+  and other non-Sysmon channels under the classic names (``classic.py``).
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,28 +40,12 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem
 from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
 
 from backends.splunk.pipeline import CAVEATS_STATE, LiteralAsteriskAsWildcard
-from backends.splunk.windows.logsource_table import CATEGORIES
-
-EVENT_FIELDS: Mapping[str, str] = {
-    "EventID": "EventCode",
-    "Provider_Name": "Name",
-}
-"""Sigma name → the add-on's field for the ``<System>`` values Sigma rules test."""
-
-DEFENDER_NAMES: tuple[str, ...] = (
-    "Product Name", "Product Version", "Detection ID", "Detection Time", "Threat ID", "Threat Name",
-    "Severity ID", "Severity Name", "Category ID", "Category Name", "Status Code", "Status Description",
-    "Source ID", "Source Name", "Process Name", "Detection User", "Origin ID", "Origin Name",
-    "Execution ID", "Execution Name", "Type ID", "Type Name", "Pre Execution Status", "Action ID",
-    "Action Name", "Error Code", "Error Description", "Post Clean Status", "Additional Actions ID",
-    "Additional Actions String", "Remediation User", "Security intelligence Version", "Engine Version",
-    "New Value", "Old Value", "Feature Name", "Feature ID", "Scan ID", "Scan Type ID", "Scan Type Name",
-    "Scan Parameters ID", "Scan Parameters Name", "Signature Version", "Platform Version",
-)
-"""Windows Defender/Operational ``<Data Name>``s with spaces (Microsoft, "Microsoft Defender
-Antivirus event IDs and error codes"; the same names in SigmaHQ's regression sample of event 1119)."""
+from backends.splunk.windows import classic
+from backends.splunk.windows.logsource_table import CATEGORIES, SERVICES
+from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, XML, clean_key
 
 UNNAMED_DATA = "Data"
+SYSMON_SERVICE = "sysmon"
 
 CAVEAT_EMPTY = (
     "an empty value is searched as 'no value' (Splunk makes no field of an empty extraction): an event "
@@ -79,11 +59,6 @@ CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
 )
-
-
-def clean_key(name: str) -> str:
-    """A field name as Splunk's key cleaning leaves it (transforms.conf CLEAN_KEYS = true)."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 def add_caveat(transformation: Any, text: str) -> None:
@@ -173,6 +148,14 @@ class KeywordCaveat(DetectionItemTransformation):
 
 
 @dataclass
+class SharedLabelCaveat(DetectionItemTransformation):
+    """Record the caveat for 4688 fields whose classic label the message repeats."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        add_caveat(self, classic.CAVEAT_SHARED)
+
+
+@dataclass
 class UnnamedDataFailure(DetectionItemTransformation):
     """Refuse ``Data``: the add-ons extract named ``<Data Name=…>`` values only."""
 
@@ -192,10 +175,10 @@ def _variant_alternatives(category: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in names.items()}
 
 
-def spl_windows(*, where: bool = False) -> ProcessingPipeline:
-    """Windows rules as searches over the add-ons' XML-rendered events. The logsource's own
-    condition (index, source, EventCode) is the base search the target writes (``storage.py``).
-    With ``where``, for the where-expression backend: a literal ``*`` stays literal."""
+def spl_windows(*, where: bool = False, rendering: str = XML) -> ProcessingPipeline:
+    """Windows rules as searches over the add-ons' events. The logsource's own condition (index,
+    source, EventCode) is the base search the target writes (``storage.py``). With ``where``, for
+    the where-expression backend: a literal ``*`` stays literal."""
     items: list[ProcessingItem] = [
         ProcessingItem(
             identifier="spl_windows_unnamed_data",
@@ -210,6 +193,8 @@ def spl_windows(*, where: bool = False) -> ProcessingPipeline:
         items.append(ProcessingItem(identifier="spl_literal_asterisk", transformation=LiteralAsteriskAsWildcard()))
     for category in sorted(CATEGORIES):
         alternatives = _variant_alternatives(category)
+        if rendering == CLASSIC and category == "process_creation":
+            alternatives = classic.process_creation_alternatives()
         if alternatives:
             items.append(
                 ProcessingItem(
@@ -218,6 +203,27 @@ def spl_windows(*, where: bool = False) -> ProcessingPipeline:
                     rule_conditions=[LogsourceCondition(product="windows", category=category)],
                 )
             )
+    if rendering == CLASSIC:
+        items.append(
+            ProcessingItem(
+                identifier="spl_windows_classic_shared_labels",
+                transformation=SharedLabelCaveat(),
+                field_name_conditions=[IncludeFieldCondition(fields=sorted(classic.SHARED_LABELS))],
+                rule_conditions=[LogsourceCondition(product="windows", category="process_creation")],
+            )
+        )
+        header_only = [LogsourceCondition(product="windows", category=c) for c in classic.header_only_categories()]
+        header_only += [
+            LogsourceCondition(product="windows", service=s) for s in sorted(SERVICES) if s != SYSMON_SERVICE
+        ]
+        items.append(
+            ProcessingItem(
+                identifier="spl_windows_classic_header",
+                transformation=FieldMappingTransformation(dict(classic.HEADER)),
+                rule_conditions=header_only,
+                rule_condition_linking=any,
+            )
+        )
     items.extend(
         [
             ProcessingItem(
@@ -233,4 +239,5 @@ def spl_windows(*, where: bool = False) -> ProcessingPipeline:
             ),
         ]
     )
-    return ProcessingPipeline(name="detc spl: Windows via the Splunk Add-ons (XML rendering)", priority=20, items=items)
+    return ProcessingPipeline(name=f"detc spl: Windows via the Splunk Add-ons ({rendering} rendering)", priority=20,
+                              items=items)

@@ -24,6 +24,11 @@ The document maps field name → its values (a tuple; Splunk fields can be multi
   Unnamed ``<Data>`` and ``<Binary>`` make no field (no documented field list has one).
 - A name given twice (an attribute and a Data name, a repeated element) is one multivalue field;
   an empty value makes no field (Splunk keeps no field for an empty extraction).
+- A classic deployment (``windows_rendering: classic``) sees non-Sysmon events as the header keys
+  (``LogName``, ``EventCode``, ``ComputerName``, ``SourceName``, ``RecordNumber``) and, for
+  Security 4688, the message's labels (``classic.py``); ``_raw`` holds the header and those
+  ``Label:<TAB>value`` lines, not the full message text Windows writes (no rule searches it: keywords
+  on these events are refused).
 - Values are the element text as an XML parser reads it (entities decoded), integers in decimal as
   evtx_dump writes them. evtx_dump writes GUIDs without the braces Windows renders; they are kept
   as evtx_dump gives them.
@@ -34,8 +39,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backends.splunk.windows.pipeline import clean_key
-from backends.splunk.windows.storage import XML, source, sourcetype
+from backends.splunk.windows.names import clean_key
+from backends.splunk.windows.classic import classic_fields, xml_always
+from backends.splunk.windows.names import CLASSIC, XML
+from backends.splunk.windows.storage import source, sourcetype
 from compiler.errors import ShapeError
 
 Document = Mapping[str, tuple[str, ...]]
@@ -163,8 +170,36 @@ def _user_data_fields(node: Mapping[str, Any], fields: dict[str, list[str]]) -> 
             _add(fields, clean_key(name), value)
 
 
-def shape_event(record: Mapping[str, Any], *, index: str) -> Document:
-    """The Splunk event for one raw Windows event (XML rendering)."""
+def _classic(event: Mapping[str, Any], channel: str, index: str) -> Document:
+    """The classic rendering's fields: the header keys, and the message labels detc knows."""
+    system = event["System"]
+    event_id = system.get("EventID")
+    event_id = event_id.get(TEXT) if isinstance(event_id, Mapping) else event_id
+    provider = system.get("Provider")
+    fields: dict[str, list[str]] = {}
+    _add(fields, "LogName", channel)
+    _add(fields, "EventCode", event_id)
+    _add(fields, "ComputerName", system.get("Computer"))
+    _add(fields, "SourceName", (provider.get(ATTRIBUTES) or {}).get("Name") if isinstance(provider, Mapping) else None)
+    _add(fields, "RecordNumber", system.get("EventRecordID"))
+    header = [f"{k}={v[0]}" for k, v in fields.items()]
+    data = event.get("EventData")
+    labels = classic_fields(event_id, channel, data) if isinstance(data, Mapping) else {}
+    lines = []
+    for name, label in labels.items():
+        value = data[name].get(TEXT) if isinstance(data[name], Mapping) else data[name]
+        _add(fields, label, value)
+        if value is not None:
+            lines.append(f"{label.replace('_', ' ')}:\t{_text(value)}")
+    fields["_raw"] = ["\n".join([*header, "Message=", *lines])]
+    fields["index"] = [index]
+    fields["source"] = [source(channel, CLASSIC)]
+    fields["sourcetype"] = [sourcetype(CLASSIC)]
+    return {name: tuple(values) for name, values in fields.items()}
+
+
+def shape_event(record: Mapping[str, Any], *, index: str, rendering: str = XML) -> Document:
+    """The Splunk event for one raw Windows event, as the deployment renders it (Sysmon: always XML)."""
     event = record.get("Event") if isinstance(record, Mapping) else None
     if not isinstance(event, Mapping) or not isinstance(event.get("System"), Mapping):
         raise ShapeError("a Windows event is {'Event': {'System': {...}, ...}} (evtx_dump JSON)")
@@ -172,6 +207,8 @@ def shape_event(record: Mapping[str, Any], *, index: str) -> Document:
     channel = system.get("Channel")
     if not isinstance(channel, str) or not channel:
         raise ShapeError("a Windows event names its Channel in System")
+    if rendering == CLASSIC and not xml_always(channel):
+        return _classic(event, channel, index)
     fields: dict[str, list[str]] = {}
     _system_fields(system, fields)
     data = event.get("EventData")

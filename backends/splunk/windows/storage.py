@@ -23,11 +23,9 @@ from typing import Any
 
 from backends.splunk.where_backend import spl_string
 from backends.splunk.windows.logsource_table import Variant
-from backends.splunk.windows.pipeline import EVENT_FIELDS
+from backends.splunk.windows.classic import xml_always
+from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
 
-XML = "xml"
-CLASSIC = "classic"
-RENDERINGS = (XML, CLASSIC)
 CHANNEL = "Channel"
 """The Sigma name of the event's channel, which Splunk keeps in ``source``."""
 
@@ -62,6 +60,12 @@ def _one_of(name: str, values: Sequence[Any]) -> str:
     return f"{name}={texts[0]}" if len(texts) == 1 else f"{name} IN ({', '.join(texts)})"
 
 
+def variant_rendering(variant: Variant, rendering: str) -> str:
+    """How the events of a variant are rendered: Sysmon's always as XML, others as deployed."""
+    channels = variant.conditions.get(CHANNEL, ())
+    return XML if channels and all(xml_always(str(c)) for c in channels) else rendering
+
+
 def variant_search(variant: Variant, rendering: str) -> str:
     """The search terms that select one variant's events: its channel as ``source``, its EventID
     as ``EventCode``, any other condition on the add-on's name for the field."""
@@ -79,9 +83,17 @@ def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str
 
     The search command reads NOT, then OR, then AND (implied between terms), so the terms after it
     are ANDed with the whole logsource condition."""
-    rendering = rendering_of(settings)
-    head = f"index={spl_string(str(settings['windows_index']))} sourcetype={spl_string(sourcetype(rendering))}"
-    parts = [variant_search(v, rendering) for v in variants]
+    deployed = rendering_of(settings)
+    renderings = [variant_rendering(v, deployed) for v in variants]
+    head = f"index={spl_string(str(settings['windows_index']))}"
+    if len(set(renderings)) == 1:
+        head += f" sourcetype={spl_string(sourcetype(renderings[0]))}"
+        parts = [variant_search(v, r) for v, r in zip(variants, renderings)]
+    else:
+        parts = [
+            f"sourcetype={spl_string(sourcetype(r))} {variant_search(v, r)}".rstrip()
+            for v, r in zip(variants, renderings)
+        ]
     if len(parts) == 1:
         return f"{head} {parts[0]}".rstrip()
     return head + " (" + " OR ".join(f"({p})" for p in parts) + ")"
