@@ -17,7 +17,9 @@ SETTINGS = dict(storage.DEFAULTS)
 
 HEAD = 'index="main" sourcetype="XmlWinEventLog" '
 SYSMON = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"'
-PROCESS = f'(({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688)) '
+PROCESS = f'({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688) '
+"""The search command reads OR before AND, so the selection needs no outer parentheses."""
+PROCESS_HEAD = f'(({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688))'
 
 PROCESS_CREATION = {"product": "windows", "category": "process_creation"}
 
@@ -103,7 +105,7 @@ def test_spl_windows_where_form_keeps_the_logsource_in_the_base_search(rule_from
     detection = {"sel": {"CommandLine|re": "-e(nc)? [A-Za-z0-9+/=]{20,}", "Image|endswith": "\\powershell.exe"},
                  "condition": "sel"}
     assert search(rule_from, detection) == (
-        HEAD + PROCESS.rstrip() + "\n| where (isnotnull('CommandLine') AND match('CommandLine', "
+        HEAD + PROCESS_HEAD + "\n| where (isnotnull('CommandLine') AND match('CommandLine', "
         '"-e(nc)? [A-Za-z0-9+/=]{20,}")) AND ((isnotnull(\'Image\') AND match(\'Image\', '
         '"(?is)^.*\\\\\\\\powershell\\\\.exe$")) OR (isnotnull(\'NewProcessName\') AND '
         'match(\'NewProcessName\', "(?is)^.*\\\\\\\\powershell\\\\.exe$")))'
@@ -219,8 +221,8 @@ def test_spl_windows_verdicts_on_shaped_events(rule_from, detection, event, expe
 
 CLASSIC = {"windows_rendering": "classic"}
 CLASSIC_PROCESS = (
-    'index="main" ((sourcetype="XmlWinEventLog" ' + SYSMON + ' EventCode=1) OR '
-    '(sourcetype="WinEventLog" source="WinEventLog:Security" EventCode=4688)) '
+    'index="main" (sourcetype="XmlWinEventLog" ' + SYSMON + ' EventCode=1) OR '
+    '(sourcetype="WinEventLog" source="WinEventLog:Security" EventCode=4688) '
 )
 
 
@@ -315,3 +317,24 @@ def test_spl_windows_classic_verdicts(rule_from, detection, event, expected):
     settings = {**SETTINGS, **CLASSIC}
     query = search(rule_from, detection, **CLASSIC)
     assert compile_search(query)(CELL.shape(event, settings)) is expected
+
+
+def test_spl_windows_details_name_the_host_as_risk_object(rule_from):
+    result = compiled(rule_from, {"sel": {"Image": "x"}, "condition": "sel"}, windows_index="winlogs")
+    assert result.details == {"index": "winlogs", "sourcetype": "XmlWinEventLog", "risk_object_field": "Computer",
+                              "risk_object_type": "system"}
+
+
+def test_spl_windows_table_carries_the_risk_object(rule_from):
+    rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource=PROCESS_CREATION,
+                     fields=["CommandLine", "ParentImage"])
+    query = CELL.compile(rule.fresh_sigma(), SETTINGS, key="fields").query
+    assert query.endswith(' | table CommandLine,ParentImage,ParentProcessName,Computer')
+
+
+def test_spl_windows_setting_kinds_refuse_what_is_not_a_rendering():
+    kinds = storage.SETTING_KINDS
+    assert kinds["windows_rendering"].problem("classic") is None
+    assert kinds["windows_rendering"].problem("xml") is None
+    assert kinds["windows_rendering"].problem("json") == "'json' is not a Windows event rendering (xml or classic)"
+    assert kinds["windows_index"].problem("main") is None

@@ -22,6 +22,8 @@ from backends.splunk.backend import SplBackend
 from backends.splunk.cells import CELLS
 from backends.splunk.backend import CAVEATS_STATE
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
+from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
+from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
 from backends.splunk.where_backend import SplWhereBackend, spl_string
 from compiler.errors import CompileError, UnsupportedFeature
 from compiler.logsources import cell_for, record_cell
@@ -39,6 +41,7 @@ DEFAULTS: Mapping[str, Any] = {
     "risk_object_type": "user",
     "security_domain": "threat",
     "dispatch_app": "SplunkEnterpriseSecuritySuite",
+    **WINDOWS_DEFAULTS,
 }
 """Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
 SETTING_KINDS: Mapping[str, Any] = {
@@ -47,6 +50,7 @@ SETTING_KINDS: Mapping[str, Any] = {
     "risk_object_type": SPLUNK_TOKEN,
     "security_domain": SPLUNK_TOKEN,
     "dispatch_app": SPLUNK_APP,
+    **WINDOWS_SETTING_KINDS,
 }
 """What each setting is, checked when a profile loads (the values land in searches and conf keys)."""
 
@@ -125,8 +129,8 @@ def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
 class SplTarget:
     name = NAME
     description = (
-        "Splunk SPL: searches over sourcetype aws:cloudtrail (Splunk Add-on for AWS), "
-        "ES correlation searches in savedsearches.conf"
+        "Splunk SPL: searches over sourcetype aws:cloudtrail (Splunk Add-on for AWS) and XmlWinEventLog "
+        "(Splunk Add-ons for Microsoft Windows and Sysmon), ES correlation searches in savedsearches.conf"
     )
 
     settings = DEFAULTS
@@ -161,10 +165,7 @@ class SplTarget:
         storage = cell.storage.storage(settings)
         if where:
             base = " ".join(
-                [
-                    f"index={spl_string(storage['index'])} sourcetype={spl_string(storage['sourcetype'])}",
-                    *_prefilter(sigma, cell.pipeline.CALCULATED_FIELDS),
-                ]
+                [cell.storage.search_head(sigma.logsource, settings), *_prefilter(sigma, cell.pipeline.CALCULATED_FIELDS)]
             )
             query = f"{base}\n| where {query}"
             if sigma.fields:
@@ -175,11 +176,11 @@ class SplTarget:
             query=query,
             caveats=tuple(dict.fromkeys(caveats)),
             details={
-                **storage,
                 "risk_object_field": settings["risk_object_field"],
                 "risk_object_type": settings["risk_object_type"],
                 "security_domain": settings["security_domain"],
                 "dispatch_app": settings["dispatch_app"],
+                **storage,  # a cell may name its own risk object (Windows: the host)
             },
         )
 

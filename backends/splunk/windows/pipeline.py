@@ -30,21 +30,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigma.conditions import ConditionAND, ConditionOR
+from sigma.conditions import ConditionAND, ConditionOR, SigmaCondition
 from sigma.exceptions import SigmaTransformationError
 from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
-from sigma.processing.transformations.base import DetectionItemTransformation, StringValueTransformation
-from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.processing.transformations.base import (
+    ConditionTransformation,
+    DetectionItemTransformation,
+    PreprocessingTransformation,
+    StringValueTransformation,
+)
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
 
-from backends.splunk.pipeline import CAVEATS_STATE, LiteralAsteriskAsWildcard
-from backends.splunk.windows import classic
+from backends.splunk.backend import CAVEATS_STATE
+from backends.splunk.cloudtrail.pipeline import LiteralAsteriskAsWildcard
+from backends.splunk.windows import classic, storage
 from backends.splunk.windows.logsource_table import CATEGORIES, SERVICES
-from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, XML, clean_key
+from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, clean_key
+from backends.splunk.windows.names import XML as XML_RENDERING
+from compiler.patterns import detection_items
 
 UNNAMED_DATA = "Data"
+CALCULATED_FIELDS: frozenset[str] = frozenset()
+"""Fields the add-ons calculate rather than extract (none that rules of this cell test)."""
 SYSMON_SERVICE = "sysmon"
 
 CAVEAT_EMPTY = (
@@ -86,6 +96,11 @@ class VariantFields(DetectionItemTransformation):
         clone.value = list(values)
         clone.auto_modifiers = False
         return clone
+
+    def apply(self, rule: Any) -> None:
+        super().apply(rule)
+        if isinstance(rule, SigmaRule) and rule.fields:  # the table shows every name's column
+            rule.fields = list(dict.fromkeys(n for f in rule.fields for n in self.alternatives.get(f, (f,))))
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | None:
         if any(isinstance(v, SigmaFieldReference) and v.field in self.alternatives for v in detection_item.value):
@@ -167,6 +182,54 @@ class UnnamedDataFailure(DetectionItemTransformation):
         )
 
 
+@dataclass
+class AddLogsourceCondition(ConditionTransformation):
+    """AND the rule's condition with its events' selection: index, sourcetype and its kinds of
+    event (``storage.selection``), as pySigma's AddConditionTransformation adds a flat one."""
+
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    name: str = "detc_spl_windows_logsource"
+    """A fixed name keeps the rewritten condition text the same for every rule with the same
+    condition, so pySigma's parse cache serves it."""
+
+    def apply(self, rule: Any) -> None:
+        if isinstance(rule, SigmaRule):
+            rule.detection.detections[self.name] = storage.selection(rule.logsource, self.settings)
+            self.processing_item_applied(rule.detection.detections[self.name])
+            super().apply(rule)
+
+    def apply_condition(self, cond: SigmaCondition) -> None:
+        cond.condition = f"{self.name} and ({cond.condition})" if cond.condition else self.name
+
+
+@dataclass
+class KnownEvents(PreprocessingTransformation):
+    """Refuse a rule whose logsource names no known events, or that a classic deployment cannot
+    search (``classic.refusal``): checked before anything is renamed."""
+
+    rendering: str = XML_RENDERING
+
+    def apply(self, rule: Any) -> None:
+        super().apply(rule)
+        if isinstance(rule, SigmaRule):
+            kinds = storage.kinds_of_event(rule.logsource)
+            if self.rendering == CLASSIC:
+                reason = classic.refusal(kinds, [item.field for item in detection_items(rule)])
+                if reason:
+                    raise SigmaTransformationError(reason)
+
+
+@dataclass
+class TableRiskObject(PreprocessingTransformation):
+    """A rule's ``fields:`` become the search's ``| table``: the risk object (the host) joins them,
+    so that the correlation search's risk action finds it."""
+
+    def apply(self, rule: Any) -> None:
+        super().apply(rule)
+        if isinstance(rule, SigmaRule) and rule.fields and storage.RISK_OBJECT_FIELD not in rule.fields:
+            rule.fields = [*rule.fields, storage.RISK_OBJECT_FIELD]
+
+
 def _variant_alternatives(category: str) -> dict[str, tuple[str, ...]]:
     names: dict[str, list[str]] = {}
     for variant in CATEGORIES[category]:
@@ -175,11 +238,14 @@ def _variant_alternatives(category: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in names.items()}
 
 
-def spl_windows(*, where: bool = False, rendering: str = XML) -> ProcessingPipeline:
-    """Windows rules as searches over the add-ons' events. The logsource's own condition (index,
-    source, EventCode) is the base search the target writes (``storage.py``). With ``where``, for
-    the where-expression backend: a literal ``*`` stays literal."""
+def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> ProcessingPipeline:
+    """Windows rules as searches over the add-ons' events, ANDed with the logsource's selection
+    (index, sourcetype, source, EventCode). With ``where``, for the where-expression backend: a
+    literal ``*`` stays literal, and the selection is left to the base search the target writes
+    (``storage.search_head``)."""
+    rendering = storage.rendering_of(settings)
     items: list[ProcessingItem] = [
+        ProcessingItem(identifier="spl_windows_known_events", transformation=KnownEvents(rendering=rendering)),
         ProcessingItem(
             identifier="spl_windows_unnamed_data",
             transformation=UnnamedDataFailure(),
@@ -226,6 +292,7 @@ def spl_windows(*, where: bool = False, rendering: str = XML) -> ProcessingPipel
         )
     items.extend(
         [
+            ProcessingItem(identifier="spl_windows_table_risk_object", transformation=TableRiskObject()),
             ProcessingItem(
                 identifier="spl_windows_defender_names",
                 transformation=FieldMappingTransformation(
@@ -239,5 +306,9 @@ def spl_windows(*, where: bool = False, rendering: str = XML) -> ProcessingPipel
             ),
         ]
     )
+    if not where:
+        items.append(
+            ProcessingItem(identifier="spl_windows_logsource", transformation=AddLogsourceCondition(settings=settings))
+        )
     return ProcessingPipeline(name=f"detc spl: Windows via the Splunk Add-ons ({rendering} rendering)", priority=20,
                               items=items)

@@ -42,7 +42,7 @@ from typing import Any
 from backends.splunk.windows.names import clean_key
 from backends.splunk.windows.classic import classic_fields, xml_always
 from backends.splunk.windows.names import CLASSIC, XML
-from backends.splunk.windows.storage import source, sourcetype
+from backends.splunk.windows.storage import rendering_of, source, sourcetype
 from compiler.errors import ShapeError
 
 Document = Mapping[str, tuple[str, ...]]
@@ -222,3 +222,8 @@ def shape_event(record: Mapping[str, Any], *, index: str, rendering: str = XML) 
     fields["source"] = [source(channel, XML)]
     fields["sourcetype"] = [sourcetype(XML)]
     return {name: tuple(values) for name, values in fields.items()}
+
+
+def shape(record: Mapping[str, Any], settings: Mapping[str, Any]) -> Document:
+    """The cell's shaper: the event as the deployment (``windows_index``, ``windows_rendering``) stores it."""
+    return shape_event(record, index=str(settings["windows_index"]), rendering=rendering_of(settings))

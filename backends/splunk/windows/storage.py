@@ -21,8 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sigma.conditions import ConditionAND, ConditionOR
+from sigma.exceptions import SigmaTransformationError
+from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.types import SigmaNumber, SigmaString
+
 from backends.splunk.where_backend import spl_string
-from backends.splunk.windows.logsource_table import Variant
+from compiler.settings import SPLUNK_INDEX, Kind
+from backends.splunk.windows.logsource_table import Variant, variants
 from backends.splunk.windows.classic import xml_always
 from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
 
@@ -34,6 +40,12 @@ DEFAULTS: Mapping[str, Any] = {
     "windows_rendering": XML,
 }
 """Per-deployment settings of the Windows cell (``targets: spl:`` in a client profile)."""
+
+SETTING_KINDS: Mapping[str, Any] = {
+    "windows_index": SPLUNK_INDEX,
+    "windows_rendering": Kind("a Windows event rendering", "xml|classic", "xml or classic", max_len=7),
+}
+"""What each setting may be, checked when a profile loads."""
 
 RISK_OBJECT_FIELD = "Computer"
 """The host an ES risk event is about: the event's ``<Computer>``."""
@@ -76,6 +88,66 @@ def variant_search(variant: Variant, rendering: str) -> str:
         else:
             terms.append(_one_of(EVENT_FIELDS.get(name, name), values))
     return " ".join(terms)
+
+
+def kinds_of_event(logsource: Any) -> tuple[Variant, ...]:
+    """The kinds of event a rule's Windows logsource covers; a transformation error (unsupported)
+    when no table knows it."""
+    found = variants(logsource.category, logsource.service)
+    if not found:
+        named = "/".join(p for p in (logsource.product, logsource.category, logsource.service) if p)
+        raise SigmaTransformationError(f"logsource {named}: no Windows event channel is known for it")
+    return found
+
+
+def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What a correlation search over Windows events needs: its index and sourcetype, and the risk
+    object (the host)."""
+    return {
+        "index": str(settings["windows_index"]),
+        "sourcetype": sourcetype(rendering_of(settings)),
+        "risk_object_field": RISK_OBJECT_FIELD,
+        "risk_object_type": RISK_OBJECT_TYPE,
+    }
+
+
+def _value(value: Any) -> SigmaString | SigmaNumber:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return SigmaNumber(value)
+    plain = SigmaString()
+    plain.s = (str(value),)  # literal: channel names are never patterns
+    return plain
+
+
+def _items(variant: Variant, rendering: str, with_sourcetype: bool) -> list[SigmaDetectionItem]:
+    items = [SigmaDetectionItem("sourcetype", [], [_value(sourcetype(rendering))])] if with_sourcetype else []
+    for name, values in variant.conditions.items():
+        if name == CHANNEL:
+            items.append(SigmaDetectionItem("source", [], [_value(source(str(c), rendering)) for c in values]))
+        else:
+            items.append(SigmaDetectionItem(EVENT_FIELDS.get(name, name), [], [_value(v) for v in values]))
+    return items
+
+
+def selection(logsource: Any, settings: Mapping[str, Any]) -> SigmaDetection:
+    """The events of a rule's logsource as a Sigma detection (what ``search_head`` writes)."""
+    kinds = kinds_of_event(logsource)
+    deployed = rendering_of(settings)
+    renderings = [variant_rendering(v, deployed) for v in kinds]
+    uniform = len(set(renderings)) == 1
+    head = [SigmaDetectionItem("index", [], [_value(str(settings["windows_index"]))])]
+    if uniform:
+        head.append(SigmaDetectionItem("sourcetype", [], [_value(sourcetype(renderings[0]))]))
+    parts = [_items(v, r, not uniform) for v, r in zip(kinds, renderings)]
+    if len(parts) == 1:
+        return SigmaDetection([*head, *parts[0]], item_linking=ConditionAND)
+    either = SigmaDetection([SigmaDetection(p, item_linking=ConditionAND) for p in parts], item_linking=ConditionOR)
+    return SigmaDetection([*head, either], item_linking=ConditionAND)
+
+
+def search_head(logsource: Any, settings: Mapping[str, Any]) -> str:
+    """The base search of a where-form rule: index, sourcetype and the logsource's events."""
+    return base_search(kinds_of_event(logsource), settings)
 
 
 def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str:
