@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 
 from backends.splunk.evaluator import compile_search
+from backends.splunk import windows
+from backends.splunk.target import SplTarget
 from backends.splunk.windows import storage
-from backends.splunk.windows.cell import SplWindowsCell
 from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES, CAVEAT_KEYWORDS
-from compiler.errors import CompileError, UnsupportedFeature
+from compiler.errors import UnsupportedFeature
+from compiler.profile import DEFAULT_PROFILE, Profile
 
-CELL = SplWindowsCell()
-SETTINGS = dict(storage.DEFAULTS)
+SPL = SplTarget()
 
 HEAD = 'index="main" sourcetype="XmlWinEventLog" '
 SYSMON = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"'
@@ -24,9 +25,16 @@ PROCESS_HEAD = f'(({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" Ev
 PROCESS_CREATION = {"product": "windows", "category": "process_creation"}
 
 
+def profile(**settings: Any) -> Profile:
+    return Profile(name="windows-test", target_settings={"spl": settings}) if settings else DEFAULT_PROFILE
+
+
 def compiled(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any):
-    rule = rule_from(detection, logsource=logsource)
-    return CELL.compile(rule.fresh_sigma(), {**SETTINGS, **settings}, key=repr(sorted(settings.items())))
+    return SPL.compile_in(windows, rule_from(detection, logsource=logsource), profile(**settings))
+
+
+def shape(event: dict[str, Any], **settings: Any):
+    return SPL.shape_in(windows, event, profile(**settings))
 
 
 def search(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any) -> str:
@@ -160,11 +168,6 @@ def test_spl_windows_refuses(rule_from, logsource, detection, message):
         search(rule_from, detection, logsource)
 
 
-def test_spl_windows_rendering_must_be_known(rule_from):
-    with pytest.raises(CompileError, match="windows_rendering must be one of xml, classic, not 'json'"):
-        search(rule_from, {"sel": {"Image": "x"}, "condition": "sel"}, windows_rendering="json")
-
-
 def _event(channel: str, event_id: int, data: dict[str, Any], provider: str = "Microsoft-Windows-Sysmon") -> dict:
     return {
         "Event": {
@@ -216,7 +219,7 @@ SYSMON_1_NO_PARENT = _event("Microsoft-Windows-Sysmon/Operational", 1, {"Image":
 )
 def test_spl_windows_verdicts_on_shaped_events(rule_from, detection, event, expected):
     query = search(rule_from, detection)
-    assert compile_search(query)(CELL.shape(event, SETTINGS)) is expected
+    assert compile_search(query)(shape(event)) is expected
 
 
 CLASSIC = {"windows_rendering": "classic"}
@@ -291,7 +294,7 @@ CLASSIC_4688 = _event("Security", 4688, {
 
 
 def test_spl_windows_classic_shaper_gives_the_labels():
-    shaped = CELL.shape(CLASSIC_4688, {**SETTINGS, **CLASSIC})
+    shaped = shape(CLASSIC_4688, **CLASSIC)
     assert shaped["Account_Name"] == ("alice", "bob")
     assert shaped["New_Process_Name"] == ("C:\\Windows\\System32\\cmd.exe",)
     assert shaped["Creator_Process_Name"] == ("C:\\Windows\\explorer.exe",)
@@ -299,7 +302,7 @@ def test_spl_windows_classic_shaper_gives_the_labels():
     assert shaped["SourceName"] == ("Microsoft-Windows-Security-Auditing",)
     assert "NewProcessName" not in shaped and "Image" not in shaped
     assert shaped["_raw"][0].startswith("LogName=Security\nEventCode=4688\nComputerName=host-1\n")
-    assert CELL.shape(SYSMON_1, {**SETTINGS, **CLASSIC}) == CELL.shape(SYSMON_1, SETTINGS)
+    assert shape(SYSMON_1, **CLASSIC) == shape(SYSMON_1)
 
 
 @pytest.mark.parametrize(
@@ -314,21 +317,21 @@ def test_spl_windows_classic_shaper_gives_the_labels():
     ids=["4688-by-labels", "sysmon-in-classic-deployment", "not-over-label", "shared-label-widens"],
 )
 def test_spl_windows_classic_verdicts(rule_from, detection, event, expected):
-    settings = {**SETTINGS, **CLASSIC}
     query = search(rule_from, detection, **CLASSIC)
-    assert compile_search(query)(CELL.shape(event, settings)) is expected
+    assert compile_search(query)(shape(event, **CLASSIC)) is expected
 
 
 def test_spl_windows_details_name_the_host_as_risk_object(rule_from):
     result = compiled(rule_from, {"sel": {"Image": "x"}, "condition": "sel"}, windows_index="winlogs")
     assert result.details == {"index": "winlogs", "sourcetype": "XmlWinEventLog", "risk_object_field": "Computer",
-                              "risk_object_type": "system"}
+                              "risk_object_type": "system", "security_domain": "threat",
+                              "dispatch_app": "SplunkEnterpriseSecuritySuite"}
 
 
 def test_spl_windows_table_carries_the_risk_object(rule_from):
     rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource=PROCESS_CREATION,
                      fields=["CommandLine", "ParentImage"])
-    query = CELL.compile(rule.fresh_sigma(), SETTINGS, key="fields").query
+    query = SPL.compile_in(windows, rule, DEFAULT_PROFILE).query
     assert query.endswith(' | table CommandLine,ParentImage,ParentProcessName,Computer')
 
 

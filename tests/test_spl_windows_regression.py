@@ -17,17 +17,17 @@ import pytest
 import yaml
 
 from backends.splunk.evaluator import compile_search
-from backends.splunk.windows import storage
-from backends.splunk.windows.cell import SplWindowsCell
+from backends.splunk import windows
+from backends.splunk.target import SplTarget
 from compiler.errors import UnsupportedFeature
+from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import DetcRule, load_rule
 from tests.conftest import CORPUS
 
 REGRESSION = CORPUS / "sigmahq-regression"
 needs_corpus = pytest.mark.skipif(not REGRESSION.is_dir(), reason="shared corpus not present")
 
-CELL = SplWindowsCell()
-SETTINGS = dict(storage.DEFAULTS)
+SPL = SplTarget()
 
 UNSUPPORTED = {
     "win_security_explicit_credential_local_logon.yml":
@@ -74,7 +74,7 @@ def test_spl_windows_regression_corpus_size():
 @pytest.mark.parametrize(("path", "rule", "samples"), RULES, ids=[r[0].name for r in RULES])
 def test_spl_windows_rule_matches_its_samples(path, rule, samples):
     try:
-        query = CELL.compile(rule.fresh_sigma(), SETTINGS).query
+        query = SPL.compile_in(windows, rule, DEFAULT_PROFILE).query
     except UnsupportedFeature as err:
         assert UNSUPPORTED.get(path.name) and UNSUPPORTED[path.name] in str(err)
         return
@@ -82,7 +82,7 @@ def test_spl_windows_rule_matches_its_samples(path, rule, samples):
     matches = compile_search(query)
     for sample, least in samples:
         events = read_events(sample)
-        assert sum(matches(CELL.shape(e, SETTINGS)) for e in events) >= least, query
+        assert sum(matches(SPL.shape_in(windows, e, DEFAULT_PROFILE)) for e in events) >= least, query
 
 
 def _reference_reads_windows() -> bool:
@@ -99,7 +99,6 @@ def _reference_reads_windows() -> bool:
     reason="the reference evaluates Windows events once the logsource layer has its windows family",
 )
 def test_spl_windows_cross_rule_verdicts_agree_with_the_reference():
-    from compiler.profile import DEFAULT_PROFILE
     from compiler.target import load_registry
 
     reference = load_registry().get("sigma")
@@ -111,12 +110,12 @@ def test_spl_windows_cross_rule_verdicts_agree_with_the_reference():
     for path, rule, _ in RULES:
         if path.name in UNSUPPORTED:
             continue
-        spl = compile_search(CELL.compile(rule.fresh_sigma(), SETTINGS).query)
+        spl = compile_search(SPL.compile(rule, DEFAULT_PROFILE).query)
         ref = reference.evaluator(reference.compile(rule, DEFAULT_PROFILE).query)
         for event in by_logsource[rule.sigma.logsource.category, rule.sigma.logsource.service]:
             compared += 1
             expected = ref(reference.shape(event, DEFAULT_PROFILE))
-            if spl(CELL.shape(event, SETTINGS)) != expected:
+            if spl(SPL.shape(event, DEFAULT_PROFILE)) != expected:
                 differences.append((path.name, event["Event"]["System"].get("EventRecordID"), expected))
     assert compared > 10_000
     assert differences == []

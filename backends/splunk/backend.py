@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sigma.backends.splunk import SplunkBackend
 from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
@@ -12,6 +12,15 @@ from compiler.patterns import EqualityStrings
 
 CAVEATS_STATE = "spl_caveats"
 """Pipeline state key under which a cell's transformations leave caveats for the target to report."""
+
+
+def add_caveat(transformation: Any, text: str) -> None:
+    """Leave a caveat in the pipeline state of the transformation's pipeline (once)."""
+    pipeline = getattr(transformation, "_pipeline", None)
+    if pipeline is not None:
+        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
+        if text not in caveats:
+            caveats.append(text)
 
 
 class SplBackend(EqualityStrings, SplunkBackend):

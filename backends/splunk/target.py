@@ -142,7 +142,10 @@ class SplTarget:
         return profile.settings(NAME, DEFAULTS)
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        cell = cell_for(CELLS, rule.sigma.logsource, target=NAME)
+        return self.compile_in(cell_for(CELLS, rule.sigma.logsource, target=NAME), rule, profile)
+
+    def compile_in(self, cell: Any, rule: DetcRule, profile: Profile) -> Compiled:
+        """Compile a rule with one cell's pipeline and storage."""
         settings = self.deployment(profile)
         sigma = rule.fresh_sigma()
         _check_placeholders(sigma)
@@ -197,7 +200,10 @@ class SplTarget:
         return backends[key]
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Mapping[str, tuple[str, ...]]:
-        cell = record_cell(CELLS, record, logsource, target=NAME)
+        return self.shape_in(record_cell(CELLS, record, logsource, target=NAME), record, profile)
+
+    def shape_in(self, cell: Any, record: Mapping[str, Any], profile: Profile) -> Mapping[str, tuple[str, ...]]:
+        """The event one cell's shaper makes of a raw record."""
         document: Mapping[str, tuple[str, ...]] = cell.shaper.shape(record, self.deployment(profile))
         return document
 

@@ -47,7 +47,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import CAVEATS_STATE
+from backends.splunk.backend import add_caveat
 from backends.splunk.cloudtrail.storage import SOURCETYPE
 from compiler.patterns import detection_items, python_regex_flags
 
@@ -107,14 +107,6 @@ name is not the query mapping's (arrays get their ``{}`` from :data:`ARRAY_FIELD
 def investigation_fields(names: Sequence[str]) -> list[str]:
     """A rule's ``fields:`` as the add-on's field names."""
     return [INVESTIGATION_FIELDS.get(name) or ARRAY_FIELDS.get(name) or name for name in names]
-
-
-def _add_caveat(transformation: Any, text: str) -> None:
-    pipeline = getattr(transformation, "_pipeline", None)
-    if pipeline is not None:
-        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
-        if text not in caveats:
-            caveats.append(text)
 
 
 def matches_filled_value(value: Any) -> bool:
@@ -200,7 +192,7 @@ class AddonErrorCode(DetectionItemTransformation):
             )
         for value in values:
             if matches_filled_value(value):
-                _add_caveat(
+                add_caveat(
                     self,
                     f"errorCode value {str(value)!r} also matches the 'success'/'failure' the add-on "
                     "fills in for calls that had no errorCode, so the search is wider",

@@ -44,7 +44,7 @@ from sigma.processing.transformations.base import (
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
 
-from backends.splunk.backend import CAVEATS_STATE
+from backends.splunk.backend import add_caveat
 from backends.splunk.cloudtrail.pipeline import LiteralAsteriskAsWildcard
 from backends.splunk.windows import classic, storage
 from backends.splunk.windows.logsource_table import CATEGORIES, SERVICES
@@ -69,14 +69,6 @@ CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
 )
-
-
-def add_caveat(transformation: Any, text: str) -> None:
-    pipeline = getattr(transformation, "_pipeline", None)
-    if pipeline is not None:
-        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
-        if text not in caveats:
-            caveats.append(text)
 
 
 def _negative(value: Any) -> bool:
