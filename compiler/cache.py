@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from compiler import __version__
+from compiler.jsonio import compact
 from compiler.paths import Sources
 
 DEFAULT_DIR = Path(".detc-cache")
@@ -41,10 +42,7 @@ def key(*parts: Any) -> str:
 def encode(value: Any) -> str:
     """An entry's JSON text (orjson; the standard library for what orjson refuses, such as an
     integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(value, sort_keys=True)
+    return compact(value).decode("utf-8")
 
 
 def _tree_digest(root: Path) -> str:

@@ -17,7 +17,7 @@ from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
+from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
 
@@ -138,8 +138,10 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
-    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
+    """Load every rule and validate every tests file and regression test (info.yml): any problem is
+    exit 2 before anything runs."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -147,9 +149,10 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     for rule in ruleset.rules:
         try:
             load_fixtures(rule)
+            load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
-    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -357,7 +360,7 @@ def build(
         )
         while _PROGRESS:
             _PROGRESS.pop().stop()
-        builds = list(zip(profiles, outcomes))
+        builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
     problems = list(dict.fromkeys(str(e) for _, b in builds for e in b.problems))  # a rule's problem once
@@ -408,7 +411,8 @@ def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules, dumps
+    from compiler.build import compile_rules
+    from compiler.jsonio import dumps
     from compiler.report import support_report
     from compiler.rules import load_rules
 
@@ -455,10 +459,13 @@ def test_cmd(
         False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
     ),
 ) -> None:
-    """Run every fixture case against every target; exit 1 on any failure."""
+    """Run every fixture case and every regression test (SigmaHQ's regression_tests_path) against
+    every target; exit 1 on any failure."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.testing import (
         live_targets,
+        read_samples,
         run_rule,
         to_json,
         to_junit,
@@ -478,11 +485,13 @@ def test_cmd(
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule)
-                if fixtures is None:
+                regression = load_regression(rule)
+                if fixtures is None and regression is None:
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
-                fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile))
+                if fixtures is not None:
+                    fixtures = with_client_cases(fixtures, rule, profile)
+                results.extend(run_rule(rule, fixtures, chosen, profile, read_samples(regression)))
     except DetcError as err:
         _fail(err)
     _print_matrix(results, [t.name for t in chosen])
@@ -536,7 +545,7 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the difference as JSON."),
 ) -> None:
     """Which rules were added, removed or changed between two client packages."""
-    from compiler.build import dumps
+    from compiler.jsonio import dumps
     from compiler.package import diff as diff_manifests
     from compiler.package import read_manifest
 

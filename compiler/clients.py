@@ -16,7 +16,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
-from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
+from compiler.paths import CLIENTS_DIR
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
 from compiler.rules import DetcRule, Schedule, display_path, load_rule, parse_meta
 from compiler.settings import SIGMA_FIELD
@@ -287,7 +287,7 @@ def _matches(rule: DetcRule, sel: Selector) -> bool:
         or rule.level in sel.levels
         or (rule.sigma.status is not None and rule.sigma.status.name.lower() in sel.statuses)
         or any(
-            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/")))
+            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/"), strict=False))
             for pattern in sel.logsources
         )
     )

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compiler.dotted import set_path
+
 if TYPE_CHECKING:
     from sigma.processing.pipeline import ProcessingPipeline
 
@@ -103,7 +105,7 @@ class Profile:
                 continue
             found, value = _pop_path(doc, source)
             if found:
-                _set_path(doc, dest, value)
+                set_path(doc, dest, value)
         return doc
 
 
@@ -123,18 +125,6 @@ def _pop_path(doc: dict[str, Any], path: str) -> tuple[bool, Any]:
     if rest and isinstance(child, dict):
         return _pop_path(child, rest)
     return False, None
-
-
-def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = doc
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[part] = nxt
-        node = nxt
-    node[parts[-1]] = value
 
 
 DEFAULT_PROFILE = Profile()

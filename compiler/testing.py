@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.build import compile_one, dumps
+from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
+from compiler.jsonio import dumps
 from compiler.logsources import find
 from compiler.profile import Profile
+from compiler.regression import RegressionInfo
 from compiler.rules import DetcRule
 from compiler.target import Target
 
@@ -56,9 +57,42 @@ class CaseResult:
         return out
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A regression test with its events read (once, for every target): at least ``min_matches``
+    of them must match."""
+
+    name: str
+    events: tuple[Any, ...]
+    min_matches: int = 1
+    error: str = ""
+    """Why the sample could not be read (the test then fails on every target)."""
+
+
+def read_samples(regression: RegressionInfo | None) -> list[Sample]:
+    """The events of each test of a rule's info.yml."""
+    out = []
+    for test in regression.tests if regression else ():
+        try:
+            out.append(Sample(test.name, tuple(test.events()), test.min_matches))
+        except DetcError as err:
+            out.append(Sample(test.name, (), test.min_matches, error=str(err)))
+    return out
+
+
 def run_rule(
-    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    samples: Sequence[Sample] = (),
 ) -> list[CaseResult]:
+    """Every fixture case and every regression sample of a rule on every target.
+
+    A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
+    at least ``match_count`` of its sample's events to match. Both are reported as cases."""
+    cases = fixtures.cases if fixtures else ()
+    names = [c.name for c in cases] + [s.name for s in samples]
     out: list[CaseResult] = []
     logsource = find(rule.sigma.logsource)
     for target in targets:
@@ -70,16 +104,16 @@ def run_rule(
             compiled = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
             out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
-                           status="unsupported", message=err.message)
-                for c in fixtures.cases
+                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
+                           actual="unsupported", status="unsupported", message=err.message)
+                for i, name in enumerate(names)
             )
             continue
         except DetcError as err:
             out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
-                           message=str(err))
-                for c in fixtures.cases
+                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
+                           actual="error", status="fail", message=str(err))
+                for i, name in enumerate(names)
             )
             continue
         try:
@@ -88,7 +122,7 @@ def run_rule(
         except Exception as err:  # an unparsable query fails every case, never passes one
             matcher = None
             compile_error = f"evaluator rejected the query: {err}"
-        for case in fixtures.cases:
+        for case in cases:
             actual: Actual
             message = compile_error
             if matcher is None:
@@ -114,7 +148,34 @@ def run_rule(
                 CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
                            status=status, query=compiled.query, message=message)
             )
+        for sample in samples:
+            out.append(_run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query))
     return out
+
+
+def _run_sample(
+    sample: Sample, matcher: Any, compile_error: str, target: Target, profile: Profile, logsource: Any,
+    base: dict[str, Any], query: str,
+) -> CaseResult:
+    """A regression test's verdict: match when at least its minimum of the sample's events match."""
+    message = sample.error or compile_error
+    if matcher is None or sample.error:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=message)
+    try:
+        hits = sum(
+            1 for event in sample.events
+            if matcher(profile.rename_fields(target.name, target.shape(event, profile, logsource)))
+        )
+    except Exception as err:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=f"{type(err).__name__}: {err}")
+    actual: Actual = "match" if hits >= sample.min_matches else "no_match"
+    return CaseResult(
+        **base, case=sample.name, expected="match", actual=actual, status="pass" if actual == "match" else "fail",
+        query=query,
+        message=f"{hits} of {len(sample.events)} events match (at least {sample.min_matches} expected)",
+    )
 
 
 class LiveTarget:

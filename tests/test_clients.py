@@ -10,13 +10,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
 from compiler.cli import app
+from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
 from compiler.fixtures import load_fixtures
 from compiler.rules import load_rule
 from compiler.target import emit, load_registry
 from compiler.testing import run_rule, with_client_cases
-from tests.conftest import ROOT, SEED_RULE
+from tests.support import ROOT, SEED_RULE, case_id
 
 REGISTRY = load_registry()
 TARGETS = REGISTRY.settings()
@@ -52,6 +52,7 @@ def write_profile(tmp_path: Path, data: dict) -> Path:
         ({"name": "c", "targets": {"eventbridge": {"strict_case": "yes"}}}, "strict_case must be true or false"),
         ({"name": "c", "targets": {"eventbridge": {"max_pattern_chars": True}}}, "must be an integer"),
     ],
+    ids=case_id,
 )
 def test_profile_errors_are_one_clear_line(tmp_path: Path, data: dict, message: str):
     path = write_profile(tmp_path, data)

@@ -16,9 +16,7 @@ from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
 from compiler.target import emit, load_registry
-
-from conftest import ROOT, SEED_RULE
-from test_kql_seed import seed_toml_text
+from tests.support import ROOT, SEED_ELASTIC_TOML, SEED_RULE, case_id
 
 OUTPUT = ROOT / "output" / "elastic"
 SEED_TOML = OUTPUT / "aws_kms_imported_key_material_deleted.toml"
@@ -37,7 +35,7 @@ def _emit(rules):
 
 
 def test_elastic_toml_has_every_seed_field() -> None:
-    seed = tomllib.loads(seed_toml_text())
+    seed = tomllib.loads(SEED_ELASTIC_TOML.read_text())
     ours = tomllib.loads(SEED_TOML.read_text())
     assert ours["metadata"] == seed["metadata"]
     assert set(ours["rule"]) == set(seed["rule"])
@@ -112,6 +110,7 @@ def test_elastic_toml_rule_without_kql_uses_lucene(rule_from) -> None:
 @pytest.mark.parametrize(
     "text",
     ["plain", "ends with a quote\"", 'three """ quotes', "back\\slash\n", "\nleading newline", "tab\tand\rcr", "x\x01y"],
+    ids=case_id,
 )
 def test_elastic_toml_strings_read_back(text: str) -> None:
     doc = f"a = {multiline(text, leading_newline=True)}\nb = {multiline(text, leading_newline=False)}\nc = {literal_block(text)}\n"

@@ -9,6 +9,7 @@ import pytest
 
 from backends.aws.evaluator import evaluator
 from compiler.errors import EvaluationError
+from tests.support import case_id
 
 
 def matches(pattern: dict[str, Any] | str, event: dict[str, Any]) -> bool:
@@ -94,6 +95,7 @@ def test_or_and_array_consistency() -> None:
     "bad",
     ['{"f": "x"}', '{"f": []}', '{"$or": [{"a": ["1"]}]}', '{"f": [{"NUMERIC": ["=", 1]}]}', "[]", "nope",
      '{"f": [{"anything-but": {"prefix": ""}}]}', '{"f": [{"numeric": [">", 1, ">", 2]}]}'],
+    ids=case_id,
 )
 def test_invalid_patterns_raise(bad: str) -> None:
     with pytest.raises(EvaluationError):

@@ -17,8 +17,8 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
 
-from backends.aws.live import aws_matches
 from backends.aws.cloudtrail.shaper import shape
+from backends.aws.live import aws_matches
 from compiler.errors import EvaluationError
 
 RECORD = {

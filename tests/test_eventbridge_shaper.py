@@ -1,17 +1,16 @@
-"""The shaper against the event AWS documents for a CloudTrail record (../shared/corpus/eventbridge/)."""
+"""The shaper against the event AWS documents for a CloudTrail record (tests/data/eventbridge/)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from backends.aws.cloudtrail.shaper import shape
 from compiler.errors import ShapeError
+from tests.support import DATA
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
-DOCUMENTED = CORPUS / "eventbridge" / "aws-api-call-via-cloudtrail.s3-createbucket.json"
+DOCUMENTED = DATA / "eventbridge" / "aws-api-call-via-cloudtrail.s3-createbucket.json"
 
 
 def test_envelope_is_the_documented_one() -> None:
@@ -32,15 +31,19 @@ def test_detail_types_follow_event_type() -> None:
     assert shape(service)["detail-type"] == "AWS Service Event via CloudTrail"
 
 
-def test_corpus_records_shape() -> None:
-    path = CORPUS / "cloudtrail" / "aws-docs-kms" / "ct-deleteimportedkeymaterial.01.json"
+def test_documented_kms_record_shapes() -> None:
+    path = DATA / "cloudtrail" / "ct-deleteimportedkeymaterial.01.json"
     rec = json.loads(path.read_text(encoding="utf-8"))
     event = shape(rec)
     assert (event["source"], event["account"], event["region"]) == ("aws.kms", "111122223333", "us-west-2")
     assert event["detail"] == rec
 
 
-@pytest.mark.parametrize("bad", [{"eventType": "AwsVpceEvent", "eventSource": "s3.amazonaws.com"}, {"eventName": "x"}, []])
+@pytest.mark.parametrize(
+    "bad",
+    [{"eventType": "AwsVpceEvent", "eventSource": "s3.amazonaws.com"}, {"eventName": "x"}, []],
+    ids=["vpc-endpoint-event", "no-event-source", "not-an-object"],
+)
 def test_undeliverable_records_are_shape_errors(bad: object) -> None:
     with pytest.raises(ShapeError):
         shape(bad)  # type: ignore[arg-type]

@@ -13,8 +13,7 @@ from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
-
-from conftest import SEED_RULE
+from tests.support import SEED_RULE, case_id
 
 DS = 'data_stream.dataset: "aws.cloudtrail"\n    and '
 TARGET = KqlTarget()
@@ -86,6 +85,7 @@ def test_kql_seed_rule() -> None:
             "aws.cloudtrail.request_parameters: *a*\n    and aws.cloudtrail.request_parameters: *b*",
         ),
     ],
+    ids=case_id,
 )
 def test_kql_constructs(rule_from, detection, expected) -> None:
     query = kql(rule_from, detection)
@@ -106,6 +106,7 @@ def test_kql_constructs(rule_from, detection, expected) -> None:
         ({"sel": {"eventTime": "x"}, "condition": "sel"}, "@timestamp"),
         ({"sel": {"userAgent|startswith": " x"}, "condition": "sel"}, "whitespace"),
     ],
+    ids=case_id,
 )
 def test_kql_unsupported(rule_from, detection, reason) -> None:
     with pytest.raises(UnsupportedFeature) as err:
@@ -116,7 +117,7 @@ def test_kql_unsupported(rule_from, detection, reason) -> None:
 
 def test_kql_unsupported_logsource(rule_from) -> None:
     rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource={"product": "windows", "category": "process_creation"})
-    with pytest.raises(UnsupportedFeature, match="logsource windows/process_creation: "):
+    with pytest.raises(UnsupportedFeature, match="logsource windows/process_creation: kql has no cell for windows logsources"):
         compile_one(TARGET, rule, DEFAULT_PROFILE)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from backends.elastic.kql_evaluator import KqlEvaluator
 from compiler.errors import EvaluationError
+from tests.support import case_id
 
 DOC = {
     "event": {"action": "DeleteKey", "provider": "kms.amazonaws.com", "outcome": "success"},
@@ -93,6 +94,7 @@ def run(query: str, doc: dict = DOC) -> bool:
         # an empty query matches everything
         ("", True),
     ],
+    ids=case_id,
 )
 def test_kql_evaluator_constructs(query: str, expected: bool) -> None:
     assert run(query) is expected
@@ -107,6 +109,7 @@ def test_kql_evaluator_constructs(query: str, expected: bool) -> None:
         "not not event.action: x",
         "a: b c: d",
     ],
+    ids=case_id,
 )
 def test_kql_evaluator_refuses_what_does_not_parse(query: str) -> None:
     with pytest.raises(EvaluationError, match="does not parse"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,38 +14,24 @@ from compiler.build import compile_one
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
+from tests.support import SEED_ELASTIC_TOML, SEED_RULE, SEED_TESTS
 
-from conftest import CORPUS, SEED_RULE, SEED_TESTS
-
-SEED_FILE = CORPUS.parent / "seeds" / "000_9c33a998babe890a.txt"
 TARGET = KqlTarget()
 
 
-def seed_toml_text() -> str:
-    """The seed's TOML body with its line numbers stripped."""
-    lines = []
-    for line in SEED_FILE.read_text().splitlines():
-        m = re.match(r"^ {0,3}(\d+)(.*)$", line)
-        if m and int(m.group(1)) == len(lines) + 1:
-            lines.append(m.group(2))
-    return "\n".join(lines) + "\n"
-
-
 def seed_query() -> str:
-    import tomllib
-
-    return tomllib.loads(seed_toml_text())["rule"]["query"]
+    return tomllib.loads(SEED_ELASTIC_TOML.read_text())["rule"]["query"]
 
 
-def _records() -> list[tuple[str, dict]]:
+def _records(corpus: Path) -> list[tuple[str, dict]]:
     """Every fixture case plus real KMS and pipeline-test records, mutated towards the rule."""
     records = [(c["name"], c["event"]) for c in yaml.safe_load(SEED_TESTS.read_text())["cases"]]
-    for path in sorted((CORPUS / "cloudtrail" / "aws-docs-kms").glob("ct-*.json")):
+    for path in sorted((corpus / "cloudtrail" / "aws-docs-kms").glob("ct-*.json")):
         data = json.loads(path.read_text())
         for i, rec in enumerate(data if isinstance(data, list) else [data]):
             if isinstance(rec, dict):
                 records.append((f"{path.name}#{i}", rec))
-    for path in sorted((CORPUS / "elastic-integration-cloudtrail" / "_dev" / "test" / "pipeline").glob("*.log")):
+    for path in sorted((corpus / "elastic-integration-cloudtrail" / "_dev" / "test" / "pipeline").glob("*.log")):
         for i, line in enumerate(path.read_text().splitlines()):
             if line.strip():
                 records.append((f"{path.name}#{i}", json.loads(line)))
@@ -58,9 +44,6 @@ def _records() -> list[tuple[str, dict]]:
         clone["eventName"] = "DeleteImportedKeyMaterial"
         mutated.append((f"{name} as DeleteImportedKeyMaterial", clone))
     return records + mutated
-
-
-RECORDS = _records()
 
 
 def test_kql_seed_query_is_read_from_the_seed_file() -> None:
@@ -79,7 +62,7 @@ def test_kql_seed_equivalence_on_every_fixture() -> None:
         assert ours(doc) is elastic(doc), case["name"]
 
 
-def test_kql_seed_equivalence_on_every_shaped_record() -> None:
+def test_kql_seed_equivalence_on_every_shaped_record(corpus: Path) -> None:
     seed = load_rule(SEED_RULE)
     compiled = compile_one(TARGET, seed, DEFAULT_PROFILE).query
     ours = TARGET.evaluator(compiled)
@@ -88,7 +71,7 @@ def test_kql_seed_equivalence_on_every_shaped_record() -> None:
     without_outcome = TARGET.evaluator(seed_query().replace('    and event.outcome: "success"\n', ""))
     verdicts = {True: 0, False: 0}
     message_only = 0
-    for name, record in RECORDS:
+    for name, record in _records(corpus):
         doc = TARGET.shape(record, DEFAULT_PROFILE, cloudtrail)
         if "errorMessage" in record and "errorCode" not in record:
             # ConsoleLogin failures carry an errorMessage and no errorCode. The pipeline calls that a
@@ -102,7 +85,7 @@ def test_kql_seed_equivalence_on_every_shaped_record() -> None:
     assert message_only >= 1
 
 
-@pytest.mark.parametrize("mutation", ["errorMessage", "errorCode"])
+@pytest.mark.parametrize("mutation", ["errorMessage", "errorCode"], ids=str)
 def test_kql_seed_equivalence_holds_for_failures(mutation: str) -> None:
     compiled = compile_one(TARGET, load_rule(SEED_RULE), DEFAULT_PROFILE).query
     base = yaml.safe_load(SEED_TESTS.read_text())["cases"][0]["event"]
@@ -117,7 +100,8 @@ def test_kql_seed_equivalence_holds_for_failures(mutation: str) -> None:
         assert not TARGET.evaluator(compiled)(doc) and not TARGET.evaluator(seed_query())(doc)
 
 
-def test_seed_file_toml_body_is_complete() -> None:
-    text = seed_toml_text()
-    assert text.startswith("[metadata]\n") and text.rstrip().endswith("]")
-    assert Path(SEED_FILE).exists()
+def test_seed_toml_is_complete() -> None:
+    text = SEED_ELASTIC_TOML.read_text()
+    assert text.startswith("[metadata]\n")
+    assert text.rstrip().endswith("]")
+    assert tomllib.loads(text)["rule"]["rule_id"] == load_rule(SEED_RULE).id

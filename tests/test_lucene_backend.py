@@ -6,6 +6,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sigma.types import SigmaRegularExpression
 
 from backends.elastic.lucene_evaluator import LuceneEvaluator
 from backends.elastic.lucene_regex import sigma_regex_to_lucene
@@ -14,9 +15,7 @@ from compiler.build import compile_one
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
-from sigma.types import SigmaRegularExpression
-
-from conftest import SEED_RULE, SEED_TESTS
+from tests.support import SEED_RULE, SEED_TESTS, case_id
 
 DS = "data_stream.dataset:aws.cloudtrail AND "
 TARGET = LuceneTarget()
@@ -67,6 +66,7 @@ def test_lucene_seed_rule_and_fixtures_without_waivers() -> None:
         ({"sel": ["Alice"], "condition": "sel"}, "/.*[Aa][Ll][Ii][Cc][Ee].*/"),
         ({"sel": {"readOnly": True}, "condition": "sel"}, "aws.cloudtrail.read_only:true"),
     ],
+    ids=case_id,
 )
 def test_lucene_constructs(rule_from, detection, expected) -> None:
     query = lucene(rule_from, detection)
@@ -84,6 +84,7 @@ def test_lucene_constructs(rule_from, detection, expected) -> None:
         ({"sel": {"src_ip": "1.2.3.4"}, "condition": "sel"}, "field 'src_ip'"),
         ({"sel": {"userAgent|contains": "x" * 300}, "condition": "sel"}, "max_regex_length"),
     ],
+    ids=case_id,
 )
 def test_lucene_unsupported(rule_from, detection, reason) -> None:
     with pytest.raises(UnsupportedFeature) as err:
@@ -105,6 +106,7 @@ def test_lucene_unsupported(rule_from, detection, reason) -> None:
         (r"\w+@\S+", ["me@host"], ["@host"]),
         (r"\.exe\Z", ["a.exe"], ["a.exe\n", "aexe"]),
     ],
+    ids=case_id,
 )
 def test_lucene_regex_translation_agrees_with_python(regex, inside, outside) -> None:
     import re
@@ -132,7 +134,7 @@ def test_lucene_any_compiled_value_matches_itself_in_any_case(rule_from, value: 
     assert match(TARGET.shape({"userAgent": value}, DEFAULT_PROFILE))
     assert match(TARGET.shape({"userAgent": value.swapcase()}, DEFAULT_PROFILE)) is (
         len(value.swapcase()) == len(value) and all(
-            a == b or a.lower() == b.lower() or a.upper() == b.upper() for a, b in zip(value, value.swapcase())
+            a == b or a.lower() == b.lower() or a.upper() == b.upper() for a, b in zip(value, value.swapcase(), strict=True)
         )
     )
     assert not match(TARGET.shape({"userAgent": value + "x"}, DEFAULT_PROFILE))

@@ -6,6 +6,7 @@ import pytest
 
 from backends.elastic.lucene_evaluator import LuceneEvaluator, lucene_regexp
 from compiler.errors import EvaluationError
+from tests.support import case_id
 
 DOC = {
     "event": {"action": "DeleteKey", "provider": "kms.amazonaws.com"},
@@ -89,6 +90,7 @@ def run(query: str, doc: dict = DOC) -> bool:
         # field-name wildcards
         ("event.\\*:DeleteKey", True),
     ],
+    ids=case_id,
 )
 def test_lucene_evaluator_constructs(query: str, expected: bool) -> None:
     assert run(query) is expected
@@ -97,6 +99,7 @@ def test_lucene_evaluator_constructs(query: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     "query",
     ["event.action:(", 'event.action:"unterminated', "AND", "event.action:/unterminated"],
+    ids=case_id,
 )
 def test_lucene_evaluator_refuses_what_does_not_parse(query: str) -> None:
     with pytest.raises(EvaluationError, match="does not parse"):

@@ -14,12 +14,10 @@ from compiler.cache import Cache
 from compiler.pipeline import SERIAL_BELOW, run_build
 from compiler.profile import DEFAULT_PROFILE
 from compiler.target import load_registry
-from tests.conftest import CORPUS, SEED_RULE, SEED_TESTS
+from tests.support import SEED_RULE, SEED_TESTS
 
 REGISTRY = load_registry()
 TARGETS = list(REGISTRY.targets.values())
-AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
-needs_corpus = pytest.mark.skipif(not AWS_RULES.is_dir(), reason="shared corpus not present")
 
 
 @pytest.fixture
@@ -58,10 +56,10 @@ def _many_rules(folder: Path, count: int) -> Path:
     return folder
 
 
-@needs_corpus
-def test_parallel_build_equals_serial_build():
-    serial = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
-    parallel = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
+def test_parallel_build_equals_serial_build(corpus: Path):
+    aws_rules = corpus / "sigmahq-aws" / "rules"
+    serial = run_build(aws_rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
+    parallel = run_build(aws_rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
     assert serial.problems == () and parallel.problems == ()
     assert serial.rules > SERIAL_BELOW
     assert serial.files == parallel.files
@@ -178,7 +176,7 @@ def test_two_rules_writing_one_artifact_is_an_error(tmp_path: Path):
 def test_several_profiles_parse_each_rule_once(tmp_path: Path, monkeypatch):
     from compiler import pipeline
     from compiler.clients import load_profile
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     rules = _many_rules(tmp_path / "rules", 4)
     profiles = [DEFAULT_PROFILE] + [

@@ -20,7 +20,7 @@ from compiler.fixtures import load_fixtures
 from compiler.rules import load_rule
 from compiler.target import load_registry
 from compiler.testing import run_rule, with_client_cases
-from tests.conftest import SEED_RULE
+from tests.support import SEED_RULE
 
 REGISTRY = load_registry()
 KNOWN = REGISTRY.settings()

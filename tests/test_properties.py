@@ -23,7 +23,6 @@ Example counts follow the Hypothesis profile (tests/conftest.py): ``ci`` by defa
 from __future__ import annotations
 
 import itertools
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,13 @@ from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import DetcRule, load_rule
 from compiler.target import Compiled, load_registry
-from tests.conftest import rule_dict
+from tests.support import rule_dict
 
 REGISTRY = load_registry()
 REFERENCE = REGISTRY.get("sigma")
 PLATFORMS = [t for name, t in REGISTRY.targets.items() if name != "sigma"]
-_FOLDER = Path(tempfile.mkdtemp(prefix="detc-properties-"))
+_FOLDER = Path("generated-rules")
+"""Where the generated rules say they are: nothing is written, the loader is given their bytes."""
 _COUNTER = itertools.count()
 
 BASE_RECORD: dict[str, Any] = {
@@ -60,10 +60,9 @@ BASE_RECORD: dict[str, Any] = {
 
 
 def make_rule(detection: Mapping[str, Any]) -> DetcRule:
-    """A rule file written and loaded exactly as detc loads the bundled rules."""
-    path = _FOLDER / f"rule_{next(_COUNTER)}.yml"
-    path.write_text(yaml.safe_dump(rule_dict(dict(detection)), sort_keys=False, allow_unicode=False), "utf-8")
-    return load_rule(path)
+    """A rule's YAML loaded exactly as a build loads the bytes it read from a rule file."""
+    text = yaml.safe_dump(rule_dict(dict(detection)), sort_keys=False, allow_unicode=False)
+    return load_rule(_FOLDER / f"rule_{next(_COUNTER)}.yml", raw=text.encode("utf-8"))
 
 
 def sigma_literal(value: str) -> str:
@@ -136,7 +135,7 @@ def allowed(judged: Judged, name: str, rule_values: list[str], event_value: str,
 
 
 def check(judged: Judged, records: list[dict[str, Any]], rule_values: list[str], event_values: list[str]) -> None:
-    for record, event_value in zip(records, event_values):
+    for record, event_value in zip(records, event_values, strict=True):
         expected, got = judged.verdicts(record)
         for name, verdict in got.items():
             if verdict == expected:

@@ -10,7 +10,7 @@ from backends.splunk.target import SplTarget
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
-from tests.conftest import SEED_RULE
+from tests.support import SEED_RULE
 
 SPL = SplTarget()
 

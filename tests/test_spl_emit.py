@@ -8,7 +8,7 @@ import json
 import pytest
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
-from backends.splunk.conf import conf_value, write_conf
+from backends.splunk.conf import conf_value, stanza_text
 from backends.splunk.emit import CONF_PATH, SplunkEmitter, cron_schedule, earliest_time
 from backends.splunk.target import SplTarget
 from compiler.build import compile_rules
@@ -16,7 +16,7 @@ from compiler.errors import EmitError
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
 from compiler.target import RuleResult, emit
-from tests.conftest import ROOT, SEED_RULE
+from tests.support import ROOT, SEED_RULE, case_id
 
 SPL = SplTarget()
 EMITTER = SplunkEmitter()
@@ -140,12 +140,13 @@ def test_same_title_twice_is_an_error(rule_from):
     ("interval", "cron"),
     [("1m", "* * * * *"), ("5m", "*/5 * * * *"), ("15m", "*/15 * * * *"), ("60m", "0 * * * *"),
      ("120m", "0 */2 * * *"), ("1h", "0 * * * *"), ("6h", "0 */6 * * *"), ("24h", "0 0 * * *"), ("1d", "0 0 * * *")],
+    ids=case_id,
 )
 def test_cron_schedules(interval: str, cron: str):
     assert cron_schedule(interval) == cron
 
 
-@pytest.mark.parametrize("interval", ["7m", "90m", "30s", "5h", "2d", "soon"])
+@pytest.mark.parametrize("interval", ["7m", "90m", "30s", "5h", "2d", "soon"], ids=str)
 def test_intervals_without_an_even_cron_are_refused(interval: str):
     with pytest.raises(EmitError, match="schedule interval"):
         cron_schedule(interval)
@@ -172,21 +173,21 @@ def test_conf_values_with_blank_lines_and_comment_like_lines():
     assert line == "description = first\\\n\\\n  indented\\\n#not a comment\\\nlast"
 
 
-@pytest.mark.parametrize("value", ["ends with a backslash\\", "carriage\rreturn"])
+@pytest.mark.parametrize("value", ["ends with a backslash\\", "carriage\rreturn"], ids=["trailing-backslash", "carriage-return"])
 def test_conf_values_that_cannot_be_written_are_errors(value: str):
     with pytest.raises(EmitError):
         conf_value("search", value)
 
 
-@pytest.mark.parametrize("name", ["a]b", "a[b", "two\nlines", " padded", ""])
+@pytest.mark.parametrize("name", ["a]b", "a[b", "two\nlines", " padded", ""], ids=case_id)
 def test_bad_stanza_names_are_errors(name: str):
     with pytest.raises(EmitError):
-        write_conf([], [(name, [("k", "v")])])
+        stanza_text(name, [("k", "v")])
 
 
 def test_repeated_key_is_an_error():
     with pytest.raises(EmitError, match="written twice"):
-        write_conf([], [("s", [("k", "1"), ("k", "2")])])
+        stanza_text("s", [("k", "1"), ("k", "2")])
 
 
 def test_empty_results_write_nothing():

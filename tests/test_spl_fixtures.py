@@ -12,10 +12,11 @@ from backends.sigma.target import SigmaTarget
 from backends.splunk.target import SplTarget
 from compiler.errors import DetcError
 from compiler.fixtures import load_fixtures
+from compiler.paths import rule_files
 from compiler.profile import DEFAULT_PROFILE
-from compiler.rules import load_rule, rule_files
+from compiler.rules import load_rule
 from compiler.testing import run_rule
-from tests.conftest import CORPUS, ROOT
+from tests.support import ROOT, SEED_RULE
 
 SPL = SplTarget()
 REFERENCE = SigmaTarget()
@@ -31,11 +32,11 @@ def test_bundled_fixtures_pass_on_spl(path: Path):
     assert failures == []
 
 
-def _records() -> list[dict[str, Any]]:
+def _records(corpus: Path) -> list[dict[str, Any]]:
     """Real CloudTrail records: AWS's documented examples, Stratus Red Team detonations, trailscraper."""
     records: list[dict[str, Any]] = []
     for folder in ("aws-docs-cloudtrail-user-guide", "aws-docs-kms", "stratus-red-team", "trailscraper"):
-        for file in sorted((CORPUS / "cloudtrail" / folder).glob("*.json")):
+        for file in sorted((corpus / "cloudtrail" / folder).glob("*.json")):
             data = json.loads(file.read_text())
             if isinstance(data, dict):
                 data = data.get("Records", [data])
@@ -43,17 +44,13 @@ def _records() -> list[dict[str, Any]]:
     return records
 
 
-SIGMAHQ = sorted((CORPUS / "sigmahq-aws" / "rules" / "cloud" / "aws").rglob("*.yml"))
-
-
-@pytest.mark.skipif(not SIGMAHQ, reason="shared corpus not present")
-def test_spl_agrees_with_the_reference_on_sigmahq_rules_and_real_records():
-    records = _records()
+def test_spl_agrees_with_the_reference_on_sigmahq_rules_and_real_records(corpus: Path):
+    records = _records(corpus)
     assert len(records) > 300
     shaped = [SPL.shape(r, DEFAULT_PROFILE) for r in records]
     compared = unsupported = 0
     disagreements: list[tuple[str, str, bool, bool]] = []
-    for path in SIGMAHQ:
+    for path in sorted((corpus / "sigmahq-aws" / "rules" / "cloud" / "aws").rglob("*.yml")):
         rule = load_rule(path)
         try:
             compiled = SPL.compile(rule, DEFAULT_PROFILE)
@@ -62,7 +59,7 @@ def test_spl_agrees_with_the_reference_on_sigmahq_rules_and_real_records():
             continue
         spl = SPL.evaluator(compiled.query)
         reference = REFERENCE.evaluator(REFERENCE.compile(rule, DEFAULT_PROFILE).query)
-        for record, doc in zip(records, shaped):
+        for record, doc in zip(records, shaped, strict=True):
             expected, actual = reference(record), spl(doc)
             if expected != actual:
                 disagreements.append((path.name, str(record.get("eventName")), expected, actual))
@@ -73,7 +70,7 @@ def test_spl_agrees_with_the_reference_on_sigmahq_rules_and_real_records():
 
 def test_upstream_null_form_would_never_match_add_on_events():
     """Why errorCode: null is rewritten: upstream's ``NOT errorCode=*`` misses every add-on event."""
-    rule = load_rule(SEED_RULE_PATH)
+    rule = load_rule(SEED_RULE)
     ours = SPL.compile(rule, DEFAULT_PROFILE).query
     filled = 'errorCode="success" OR (errorCode="failure" responseElements.ConsoleLogin="Failure")'
     assert filled in ours
@@ -86,5 +83,3 @@ def test_upstream_null_form_would_never_match_add_on_events():
         assert SPL.evaluator(ours)(SPL.shape(case.event, DEFAULT_PROFILE))
         assert not naive(SPL.shape(case.event, DEFAULT_PROFILE))
 
-
-SEED_RULE_PATH = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"

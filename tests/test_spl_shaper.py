@@ -6,14 +6,13 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backends.splunk.cloudtrail.shaper import shape
 from compiler.errors import ShapeError
-from tests.conftest import SEED_TESTS
-
-import yaml
+from tests.support import SEED_TESTS
 
 SEED_EVENT = yaml.safe_load(SEED_TESTS.read_text())["cases"][0]["event"]
 

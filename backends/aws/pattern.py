@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from backends.aws.backend import unsupported
 from backends.aws.formula import (
@@ -68,9 +68,6 @@ class Obj:
 
     fields: Mapping[Path, frozenset[Alt]] = field(default_factory=dict)
     groups: tuple[tuple["Obj", ...], ...] = ()
-
-
-Node = Union[dict[str, Any], list[Any]]
 
 
 def cased(text: str) -> bool:

@@ -10,8 +10,8 @@ from backends.aws.backend import EventBridgeBackend, rule_formula, unsupported
 from backends.aws.cells import CELLS
 from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
-from compiler.build import dumps
 from compiler.errors import UsageError
+from compiler.jsonio import dumps
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -107,7 +107,9 @@ class EventBridgeTarget:
         return document
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.aws import evaluator as pattern_evaluator  # a build never evaluates: loaded on demand
+        from backends.aws import (
+            evaluator as pattern_evaluator,  # a build never evaluates: loaded on demand
+        )
 
         return pattern_evaluator.evaluator(query)
 

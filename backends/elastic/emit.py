@@ -33,7 +33,6 @@ LUCENE_RULE_NAMESPACE = uuid.UUID("3f5abd91-0d1c-4e9a-9b7e-6c1e2a4d8e10")
 """Namespace of the stable uuid5 rule ids of Lucene variants (the KQL variant keeps the Sigma id)."""
 CLIENT_RULE_NAMESPACE = uuid.UUID("8d0f4c6e-2b7a-5e31-a9c4-51f0d3b6e7a2")
 """Namespace of the uuid5 rule ids of client builds: uuid5(this, "<client namespace>/<Sigma id>")."""
-VARIANTS = (("kql", "kuery"), ("lucene", "lucene"))
 NDJSON = "elastic/rules.ndjson"
 
 
@@ -259,7 +258,7 @@ class ElasticEmitter:
         """The rule's TOML file and its Kibana import lines (one per query language)."""
         rule = result.rule
         rule_id = elastic_rule_id(rule, profile)
-        variants = [t for t, _ in VARIANTS if t in result.compiled]
+        variants = [t for t in self.targets if t in result.compiled]
         if not variants:
             return None
         threats = threat(rule)
@@ -268,15 +267,14 @@ class ElasticEmitter:
         toml_path = f"elastic/{rule_stem(rule.path)}.toml"
         lines = [
             json.dumps(kibana_rule(rule, models[t], t, result.compiled[t]), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            for t, _language in VARIANTS
-            if t in models
+            for t in variants
         ]
         return Fragment(
             rule_id=rule.id,
             rule_path=rule.path,
             files={toml_path: toml_document(rule, models[primary], result.compiled[primary]).decode("utf-8")},
             parts={NDJSON: lines},
-            targets={toml_path: (primary,), NDJSON: tuple(t for t, _ in VARIANTS if t in models)},
+            targets={toml_path: (primary,), NDJSON: tuple(variants)},
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
@@ -291,7 +289,7 @@ class ElasticEmitter:
                     path=NDJSON,
                     data=("\n".join(lines) + "\n").encode("utf-8"),
                     rules=tuple(f.rule_id for f in carried),
-                    targets=tuple(t for t, _ in VARIANTS if t in targets),
+                    targets=tuple(t for t in self.targets if t in targets),
                 )
             )
         return artifacts

@@ -20,7 +20,7 @@ from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
-from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.errors import EvaluationError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -63,12 +63,12 @@ class _ElasticTarget:
         try:
             queries = self._backend_for(profile, cell).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_message(err), target=self.name) from err
+            raise UnsupportedFeature(reason_of(err), target=self.name) from err
         except NotImplementedError as err:
             raise UnsupportedFeature(str(err), target=self.name) from err
         except SigmaError as err:
             if isinstance(err.__cause__, ElasticUnsupported):
-                raise UnsupportedFeature(_message(err.__cause__), target=self.name) from err
+                raise UnsupportedFeature(reason_of(err.__cause__), target=self.name) from err
             raise
         texts = [str(q) for q in queries]
         if not texts:
@@ -107,12 +107,6 @@ class _ElasticTarget:
 
     def _parse(self, query: str) -> Matcher:
         raise NotImplementedError
-
-
-def _message(err: Exception) -> str:
-    """The reason alone: pySigma appends the rule's location to str(), which the caller already reports."""
-    text = ValueError.__str__(err) if isinstance(err, SigmaError) else str(err)
-    return (text.splitlines() or [""])[0]
 
 
 class KqlTarget(_ElasticTarget):

@@ -22,7 +22,7 @@ from compiler import __version__
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
-from compiler.rules import DetcRule
+from compiler.rules import DetcRule, duration_parts, lookback_parts
 from compiler.target import Artifact, Compiled, Fragment, RuleResult
 
 CONF_PATH = "splunk/savedsearches.conf"
@@ -31,16 +31,14 @@ ALERT_SEVERITY = {"low": "3", "medium": "4", "high": "5", "critical": "6"}
 """alert.severity: 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal (savedsearches.conf.spec)."""
 
 _TECHNIQUE = re.compile(r"^t(\d{4})(?:\.(\d{3}))?$")
-_DURATION = re.compile(r"^([1-9][0-9]*)([smhd])$")
-_LOOKBACK = re.compile(r"^now-([1-9][0-9]*)([smhd])$")
 
 
 def cron_schedule(interval: str) -> str:
     """A cron expression that runs every interval, evenly; intervals cron cannot space evenly are refused."""
-    match = _DURATION.match(interval)
-    if not match:
+    parts = duration_parts(interval)
+    if parts is None:
         raise EmitError(f"schedule interval {interval!r} is not a duration like 5m")
-    count, unit = int(match.group(1)), match.group(2)
+    count, unit = parts
     if unit == "m" and count < 60 and 60 % count == 0:
         return "* * * * *" if count == 1 else f"*/{count} * * * *"
     if unit == "m" and count % 60 == 0:
@@ -57,10 +55,10 @@ def cron_schedule(interval: str) -> str:
 
 def earliest_time(lookback: str) -> str:
     """Elastic-style ``now-6m`` as a Splunk relative time modifier, ``-6m``."""
-    match = _LOOKBACK.match(lookback)
-    if not match:
+    parts = lookback_parts(lookback)
+    if parts is None:
         raise EmitError(f"schedule lookback {lookback!r} is not like now-6m")
-    return f"-{match.group(1)}{match.group(2)}"
+    return f"-{parts[0]}{parts[1]}"
 
 
 def attack_techniques(rule: DetcRule) -> list[str]:

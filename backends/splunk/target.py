@@ -18,14 +18,13 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import SplBackend
+from backends.splunk.backend import CAVEATS_STATE, SplBackend
 from backends.splunk.cells import CELLS
-from backends.splunk.backend import CAVEATS_STATE
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
 from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
 from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
 from backends.splunk.where_backend import SplWhereBackend, spl_string
-from compiler.errors import CompileError, UnsupportedFeature
+from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items
 from compiler.profile import Profile
@@ -155,11 +154,11 @@ class SplTarget:
         try:
             queries = backend.convert_rule(sigma)
         except (SigmaTransformationError, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_first_line(err), target=NAME) from err
+            raise UnsupportedFeature(reason_of(err), target=NAME) from err
         except NotImplementedError as err:  # upstream's answer to |cased and similar
             raise UnsupportedFeature(f"{err}", target=NAME) from err
         except SigmaError as err:
-            raise CompileError(_first_line(err), target=NAME) from err
+            raise CompileError(reason_of(err), target=NAME) from err
         finally:
             SplBackend.reset_deferred_state()
         if len(queries) != 1 or not isinstance(queries[0], str):
@@ -211,9 +210,3 @@ class SplTarget:
         from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
 
         return compile_search(query)
-
-
-def _first_line(err: Exception) -> str:
-    # SigmaError's str() appends " in <rule location>"; the detc error line names the file already.
-    text = str(err.args[0]) if isinstance(err, SigmaError) and err.args else str(err)
-    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
