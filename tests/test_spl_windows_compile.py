@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from backends.splunk.evaluator import compile_search
-from backends.splunk import windows
 from backends.splunk.target import SplTarget
 from backends.splunk.windows import storage
 from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES, CAVEAT_KEYWORDS
@@ -30,11 +29,11 @@ def profile(**settings: Any) -> Profile:
 
 
 def compiled(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any):
-    return SPL.compile_in(windows, rule_from(detection, logsource=logsource), profile(**settings))
+    return SPL.compile(rule_from(detection, logsource=logsource), profile(**settings))
 
 
 def shape(event: dict[str, Any], **settings: Any):
-    return SPL.shape_in(windows, event, profile(**settings))
+    return SPL.shape(event, profile(**settings))
 
 
 def search(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PROCESS_CREATION, **settings: Any) -> str:
@@ -96,13 +95,13 @@ def search(rule_from, detection: dict[str, Any], logsource: dict[str, str] = PRO
         (
             {"product": "windows", "category": "process_creation", "service": "sysmon"},
             {"sel": {"Image|endswith": "\\cmd.exe"}, "condition": "sel"},
-            HEAD + SYSMON + ' EventCode=1 Image="*\\\\cmd.exe" OR NewProcessName="*\\\\cmd.exe"',
+            HEAD + PROCESS + 'Image="*\\\\cmd.exe" OR NewProcessName="*\\\\cmd.exe"',
         ),
     ],
     ids=[
         "process-creation-both-names", "null-needs-both-names-absent", "not-over-both-names", "registry-set",
         "registry-delete-event-type", "ps-script-two-channels", "security-service", "provider-name",
-        "defender-clean-keys", "category-narrowed-by-service",
+        "defender-clean-keys", "category-with-a-service-is-the-category",
     ],
 )
 def test_spl_windows_search_is_exact(rule_from, logsource, detection, expected):
@@ -132,9 +131,10 @@ def test_spl_windows_empty_value_is_no_value_with_a_caveat(rule_from):
     assert result.caveats == (CAVEAT_EMPTY,)
 
 
-def test_spl_windows_product_alone_is_any_windows_event_and_keywords_carry_a_caveat(rule_from):
-    result = compiled(rule_from, {"keywords": ["mimikatz"], "condition": "keywords"}, {"product": "windows"})
-    assert result.query == 'index="main" sourcetype="XmlWinEventLog" "mimikatz"'
+def test_spl_windows_keywords_carry_a_caveat(rule_from):
+    result = compiled(rule_from, {"keywords": ["mimikatz"], "condition": "keywords"}, {"product": "windows",
+                                                                                      "service": "system"})
+    assert result.query == HEAD + 'source="XmlWinEventLog:System" "mimikatz"'
     assert result.caveats == (CAVEAT_KEYWORDS,)
 
 
@@ -149,9 +149,9 @@ def test_spl_windows_entities_carry_a_caveat(rule_from):
     ("logsource", "detection", "message"),
     [
         ({"product": "windows", "category": "file_access"}, {"sel": {"TargetFilename": "x"}, "condition": "sel"},
-         "logsource windows/file_access: no Windows event channel is known for it"),
+         "logsource windows/file_access: no Windows event log or Sysmon event records it"),
         ({"product": "windows", "service": "no-such-channel"}, {"sel": {"EventID": 1}, "condition": "sel"},
-         "logsource windows/no-such-channel: no Windows event channel is known for it"),
+         "logsource windows/no-such-channel: detc has no definition of it"),
         ({"product": "windows", "category": "ps_classic_start"}, {"sel": {"Data|contains": "HostApplication="},
                                                                   "condition": "sel"},
          "field Data (the event's unnamed <Data> elements)"),
@@ -277,10 +277,8 @@ def test_spl_windows_classic_shared_labels_carry_a_caveat(rule_from):
          "classic rendering: no classic field is known for ScriptBlockText"),
         ({"product": "windows", "service": "system"}, {"keywords": ["x"], "condition": "keywords"},
          "classic rendering: keywords would search the rendered message text"),
-        ({"product": "windows"}, {"sel": {"EventID": 1}, "condition": "sel"},
-         "classic rendering: a rule over every Windows event"),
     ],
-    ids=["unknown-label", "script-block-text", "keywords", "every-event"],
+    ids=["unknown-label", "script-block-text", "keywords"],
 )
 def test_spl_windows_classic_refuses(rule_from, logsource, detection, message):
     with pytest.raises(UnsupportedFeature, match=message):
@@ -331,7 +329,7 @@ def test_spl_windows_details_name_the_host_as_risk_object(rule_from):
 def test_spl_windows_table_carries_the_risk_object(rule_from):
     rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource=PROCESS_CREATION,
                      fields=["CommandLine", "ParentImage"])
-    query = SPL.compile_in(windows, rule, DEFAULT_PROFILE).query
+    query = SPL.compile(rule, DEFAULT_PROFILE).query
     assert query.endswith(' | table CommandLine,ParentImage,ParentProcessName,Computer')
 
 

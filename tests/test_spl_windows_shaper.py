@@ -9,6 +9,7 @@ list, and every value must be the XML's.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.dom import minidom
@@ -19,10 +20,9 @@ import yaml
 
 from backends.splunk.windows.shaper import render_xml, shape_event
 from compiler.errors import ShapeError
-from tests.conftest import CORPUS
+from tests.support import corpus_ids
 
-DATA_SOURCES = CORPUS / "splunk-security-content" / "data_sources"
-needs_corpus = pytest.mark.skipif(not DATA_SOURCES.is_dir(), reason="shared corpus not present")
+DATA_SOURCES = Path("splunk-security-content") / "data_sources"
 
 SPLUNK_DEFAULT_FIELDS = {"_raw", "index", "source", "sourcetype"}
 """Fields every Splunk event has; some documented lists leave them out."""
@@ -60,35 +60,32 @@ def evtx_json(node: minidom.Element) -> Any:
     return {**({"#attributes": attrs} if attrs else {}), **{c.tagName: evtx_json(c) for c in children}}
 
 
-def _documents() -> list[tuple[str, dict[str, Any]]]:
-    if not DATA_SOURCES.is_dir():
-        return []
-    return [(p.name, yaml.safe_load(p.read_text(encoding="utf-8"))) for p in sorted(DATA_SOURCES.glob("*.yml"))]
+@cache
+def _documents(folder: Path) -> dict[str, dict[str, Any]]:
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.yml"))}
 
 
-def _parsed() -> list[tuple[str, dict[str, Any], minidom.Document]]:
-    out = []
-    for name, doc in _documents():
-        try:
-            out.append((name, doc, minidom.parseString((doc.get("example_log") or "").encode("utf-8"))))
-        except ExpatError:
-            continue  # security_content cuts long examples short: not XML any more
-    return out
+def _whole(doc: dict[str, Any]) -> minidom.Document | None:
+    try:
+        return minidom.parseString((doc.get("example_log") or "").encode("utf-8"))
+    except ExpatError:
+        return None  # security_content cuts long examples short: not XML any more
 
 
-PARSED = _parsed()
+def _whole_examples(corpus: Path) -> list[str]:
+    docs = _documents(corpus / DATA_SOURCES)
+    return [name for name, doc in docs.items() if _whole(doc) is not None]
 
 
-@needs_corpus
-def test_spl_windows_corpus_examples_that_are_whole_xml():
-    assert len(_documents()) == 65
-    assert len(PARSED) == 44
+def test_spl_windows_corpus_examples_that_are_whole_xml(corpus):
+    assert len(_documents(corpus / DATA_SOURCES)) == 65
+    assert len(_whole_examples(corpus)) == 44
 
 
-@needs_corpus
-@pytest.mark.parametrize(("name", "doc", "xml"), PARSED, ids=[p[0] for p in PARSED])
-def test_spl_windows_shaper_matches_splunk_documented_event(name, doc, xml):
-    root = xml.documentElement
+@pytest.mark.parametrize("name", corpus_ids(_whole_examples), ids=str)
+def test_spl_windows_shaper_matches_splunk_documented_event(corpus, name):
+    doc = _documents(corpus / DATA_SOURCES)[name]
+    root = _whole(doc).documentElement
     shaped = shape_event({"Event": evtx_json(root)}, index="main")
     if name not in NOT_ROUND_TRIPPED:
         assert shaped["_raw"] == (doc["example_log"].strip(),)
@@ -98,9 +95,9 @@ def test_spl_windows_shaper_matches_splunk_documented_event(name, doc, xml):
     system = root.getElementsByTagName("System")[0]
     attributes = {a.name: a.value for e in system.getElementsByTagName("*") for a in e.attributes.values()}
     for data in root.getElementsByTagName("Data"):
-        name = data.getAttribute("Name")
+        data_name = data.getAttribute("Name")
         if _text(data):  # a Data name that is also a System attribute is one multivalue field
-            assert shaped[name] == tuple(v for v in (attributes.get(name), _text(data)) if v is not None)
+            assert shaped[data_name] == tuple(v for v in (attributes.get(data_name), _text(data)) if v is not None)
     event_id = system.getElementsByTagName("EventID")[0]
     assert shaped["EventCode"] == (_text(event_id),)
     assert ("EventID" in shaped) is (not event_id.attributes.length)
@@ -108,9 +105,8 @@ def test_spl_windows_shaper_matches_splunk_documented_event(name, doc, xml):
     assert shaped["Name"][0] == system.getElementsByTagName("Provider")[0].getAttribute("Name")
 
 
-@needs_corpus
-def test_spl_windows_user_data_leaves_are_fields():
-    doc = dict(_documents())["windows_event_log_security_1102.yml"]
+def test_spl_windows_user_data_leaves_are_fields(corpus):
+    doc = _documents(corpus / DATA_SOURCES)["windows_event_log_security_1102.yml"]
     shaped = shape_event({"Event": evtx_json(minidom.parseString(doc["example_log"]).documentElement)}, index="main")
     assert shaped["SubjectUserName"] == ("Administrator",)
     assert shaped["SubjectLogonId"] == ("0x34a3a27",)

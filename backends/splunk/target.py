@@ -21,9 +21,9 @@ from sigma.types import (
 from backends.splunk.backend import CAVEATS_STATE, SplBackend
 from backends.splunk.cells import CELLS
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
+from backends.splunk.where_backend import SplWhereBackend, spl_string
 from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
 from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
-from backends.splunk.where_backend import SplWhereBackend, spl_string
 from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items
@@ -141,10 +141,7 @@ class SplTarget:
         return profile.settings(NAME, DEFAULTS)
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        return self.compile_in(cell_for(CELLS, rule.sigma.logsource, target=NAME), rule, profile)
-
-    def compile_in(self, cell: Any, rule: DetcRule, profile: Profile) -> Compiled:
-        """Compile a rule with one cell's pipeline and storage."""
+        cell = cell_for(CELLS, rule.sigma.logsource, target=NAME)
         settings = self.deployment(profile)
         sigma = rule.fresh_sigma()
         _check_placeholders(sigma)
@@ -199,10 +196,7 @@ class SplTarget:
         return backends[key]
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Mapping[str, tuple[str, ...]]:
-        return self.shape_in(record_cell(CELLS, record, logsource, target=NAME), record, profile)
-
-    def shape_in(self, cell: Any, record: Mapping[str, Any], profile: Profile) -> Mapping[str, tuple[str, ...]]:
-        """The event one cell's shaper makes of a raw record."""
+        cell = record_cell(CELLS, record, logsource, target=NAME)
         document: Mapping[str, tuple[str, ...]] = cell.shaper.shape(record, self.deployment(profile))
         return document
 

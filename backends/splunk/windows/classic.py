@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backends.splunk.windows.logsource_table import CATEGORIES, SYSMON, Variant
+from compiler.logsources import Variant
+from compiler.logsources.windows import CATEGORIES, SYSMON
 
 HEADER: Mapping[str, str] = {
     "EventID": "EventCode",
@@ -105,8 +106,6 @@ def header_only_categories() -> list[str]:
 def refusal(variants: tuple[Variant, ...], fields: list[str | None]) -> str | None:
     """Why a rule cannot be searched in a classic deployment, or None."""
     channels = [c for v in variants for c in v.conditions.get("Channel", ())]
-    if not channels:
-        return "classic rendering: a rule over every Windows event would search text detc does not model"
     if all(xml_always(c) for c in channels) or any(is_classic_4688(v) for v in variants):
         return None
     for name in fields:

@@ -2,7 +2,8 @@
 
 - ``EventID`` is searched as ``EventCode``, the add-on's name for it (Splunk's own searches select
   ``EventCode=4688``; an ``<EventID Qualifiers=…>`` element gives no ``EventID`` field at all).
-- ``Provider_Name`` (Sigma's name for ``<Provider Name='…'>``) is ``Name``: the add-on makes fields of
+- ``Provider_Name`` and ``Security_UserID`` (Sigma's names for ``<Provider Name='…'>`` and
+  ``<Security UserID='…'>``) are ``Name`` and ``UserID``: the add-on makes fields of
   the ``<System>`` attributes under their attribute names (the field lists of splunk/security_content
   @ b13b314aed0e1778335a55620474e7d27289a20a, ``data_sources/*.yml``, carry ``Name``, ``Guid``,
   ``SystemTime``, ``ProcessID``, ``ThreadID``, ``UserID``).
@@ -24,6 +25,7 @@ RENDERINGS = (XML, CLASSIC)
 EVENT_FIELDS: Mapping[str, str] = {
     "EventID": "EventCode",
     "Provider_Name": "Name",
+    "Security_UserID": "UserID",
 }
 """Sigma name → the add-on's field for the ``<System>`` values Sigma rules test."""
 

@@ -47,9 +47,8 @@ from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
 from backends.splunk.backend import add_caveat
 from backends.splunk.cloudtrail.pipeline import LiteralAsteriskAsWildcard
 from backends.splunk.windows import classic, storage
-from backends.splunk.windows.logsource_table import CATEGORIES, SERVICES
 from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, clean_key
-from backends.splunk.windows.names import XML as XML_RENDERING
+from compiler.logsources.windows import CATEGORIES, SERVICES
 from compiler.patterns import detection_items
 
 UNNAMED_DATA = "Data"
@@ -195,20 +194,16 @@ class AddLogsourceCondition(ConditionTransformation):
 
 
 @dataclass
-class KnownEvents(PreprocessingTransformation):
-    """Refuse a rule whose logsource names no known events, or that a classic deployment cannot
-    search (``classic.refusal``): checked before anything is renamed."""
-
-    rendering: str = XML_RENDERING
+class ClassicRefusal(PreprocessingTransformation):
+    """Refuse a rule a classic deployment cannot search (``classic.refusal``), before anything is renamed."""
 
     def apply(self, rule: Any) -> None:
         super().apply(rule)
         if isinstance(rule, SigmaRule):
             kinds = storage.kinds_of_event(rule.logsource)
-            if self.rendering == CLASSIC:
-                reason = classic.refusal(kinds, [item.field for item in detection_items(rule)])
-                if reason:
-                    raise SigmaTransformationError(reason)
+            reason = classic.refusal(kinds, [item.field for item in detection_items(rule)])
+            if reason:
+                raise SigmaTransformationError(reason)
 
 
 @dataclass
@@ -237,7 +232,6 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
     (``storage.search_head``)."""
     rendering = storage.rendering_of(settings)
     items: list[ProcessingItem] = [
-        ProcessingItem(identifier="spl_windows_known_events", transformation=KnownEvents(rendering=rendering)),
         ProcessingItem(
             identifier="spl_windows_unnamed_data",
             transformation=UnnamedDataFailure(),
@@ -247,6 +241,8 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
         ProcessingItem(identifier="spl_windows_keywords", transformation=KeywordCaveat()),
     ]
+    if rendering == CLASSIC:
+        items.insert(0, ProcessingItem(identifier="spl_windows_classic_refusal", transformation=ClassicRefusal()))
     if not where:
         items.append(ProcessingItem(identifier="spl_literal_asterisk", transformation=LiteralAsteriskAsWildcard()))
     for category in sorted(CATEGORIES):

@@ -39,9 +39,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backends.splunk.windows.names import clean_key
 from backends.splunk.windows.classic import classic_fields, xml_always
-from backends.splunk.windows.names import CLASSIC, XML
+from backends.splunk.windows.names import CLASSIC, XML, clean_key
 from backends.splunk.windows.storage import rendering_of, source, sourcetype
 from compiler.errors import ShapeError
 

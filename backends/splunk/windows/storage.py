@@ -22,15 +22,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR
-from sigma.exceptions import SigmaTransformationError
 from sigma.rule import SigmaDetection, SigmaDetectionItem
 from sigma.types import SigmaNumber, SigmaString
 
 from backends.splunk.where_backend import spl_string
-from compiler.settings import SPLUNK_INDEX, Kind
-from backends.splunk.windows.logsource_table import Variant, variants
 from backends.splunk.windows.classic import xml_always
 from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
+from compiler.logsources import Variant, require
+from compiler.settings import SPLUNK_INDEX, Kind
 
 CHANNEL = "Channel"
 """The Sigma name of the event's channel, which Splunk keeps in ``source``."""
@@ -91,13 +90,8 @@ def variant_search(variant: Variant, rendering: str) -> str:
 
 
 def kinds_of_event(logsource: Any) -> tuple[Variant, ...]:
-    """The kinds of event a rule's Windows logsource covers; a transformation error (unsupported)
-    when no table knows it."""
-    found = variants(logsource.category, logsource.service)
-    if not found:
-        named = "/".join(p for p in (logsource.product, logsource.category, logsource.service) if p)
-        raise SigmaTransformationError(f"logsource {named}: no Windows event channel is known for it")
-    return found
+    """The kinds of event a rule's Windows logsource covers (the logsource layer's variants)."""
+    return require(logsource).variants
 
 
 def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,7 +132,7 @@ def selection(logsource: Any, settings: Mapping[str, Any]) -> SigmaDetection:
     head = [SigmaDetectionItem("index", [], [_value(str(settings["windows_index"]))])]
     if uniform:
         head.append(SigmaDetectionItem("sourcetype", [], [_value(sourcetype(renderings[0]))]))
-    parts = [_items(v, r, not uniform) for v, r in zip(kinds, renderings)]
+    parts = [_items(v, r, not uniform) for v, r in zip(kinds, renderings, strict=True)]
     if len(parts) == 1:
         return SigmaDetection([*head, *parts[0]], item_linking=ConditionAND)
     either = SigmaDetection([SigmaDetection(p, item_linking=ConditionAND) for p in parts], item_linking=ConditionOR)
@@ -160,11 +154,11 @@ def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str
     head = f"index={spl_string(str(settings['windows_index']))}"
     if len(set(renderings)) == 1:
         head += f" sourcetype={spl_string(sourcetype(renderings[0]))}"
-        parts = [variant_search(v, r) for v, r in zip(variants, renderings)]
+        parts = [variant_search(v, r) for v, r in zip(variants, renderings, strict=True)]
     else:
         parts = [
             f"sourcetype={spl_string(sourcetype(r))} {variant_search(v, r)}".rstrip()
-            for v, r in zip(variants, renderings)
+            for v, r in zip(variants, renderings, strict=True)
         ]
     if len(parts) == 1:
         return f"{head} {parts[0]}".rstrip()
