@@ -56,11 +56,31 @@ def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
         raise CompileError(f"internal error: {type(err).__name__}: {err}", **where) from err
 
 
+def parse_check(target: Target, compiled: Compiled, rule: DetcRule) -> None:
+    """Parse the emitted query with the target's own evaluator grammar (the one its tests run):
+    a query the platform could not parse is a located error, never an artifact. A target's
+    ``check_syntax`` parses without building the matcher; without one the evaluator is built."""
+    check = getattr(target, "check_syntax", None) or target.evaluator
+    try:
+        check(compiled.query)
+    except Exception as err:
+        raise CompileError(
+            f"the compiled query does not parse with the {target.name} grammar: {_first_line(err)}",
+            path=rule.path, rule_id=rule.id, target=target.name,
+        ) from err
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err.args[0]) if err.args else ""
+    return " ".join(text.split()) or type(err).__name__
+
+
 def compile_rule(
     rule: DetcRule, targets: Sequence[Target], profile: Profile, kept: Mapping[str, Compiled | str] | None = None,
 ) -> tuple[RuleResult, list[DetcError]]:
     """A rule compiled for every target (``kept``: what a target made before and still holds, its
-    compilation or why it cannot express the rule, taken as it is)."""
+    compilation or why it cannot express the rule, taken as it is); each fresh query is parsed
+    with its target's grammar (``parse_check``) before anything can carry it."""
     compiled: dict[str, Compiled] = {}
     unsupported: dict[str, str] = {}
     errors: list[DetcError] = []
@@ -73,7 +93,9 @@ def compile_rule(
                 compiled[target.name] = before
             continue
         try:
-            compiled[target.name] = compile_one(target, rule, profile)
+            one = compile_one(target, rule, profile)
+            parse_check(target, one, rule)
+            compiled[target.name] = one
         except UnsupportedFeature as err:
             unsupported[target.name] = err.message
         except DetcError as err:

@@ -131,7 +131,11 @@ class Target(Protocol):
         ...
 
     def evaluator(self, query: str) -> Matcher:
-        """Parse query text once and return a predicate over shaped documents."""
+        """Parse query text once and return a predicate over shaped documents.
+
+        A target may also define ``check_syntax(query) -> None``: the same grammar's parse, raising
+        as ``evaluator`` does, without building the predicate. ``build`` calls it (or, lacking it,
+        ``evaluator``) on every query it compiles before any artifact carries the query."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -212,12 +213,65 @@ def test_exists_and_null() -> None:
     present = rule_from({"sel": {"errorCode|exists": True}, "condition": "sel"})
     compiled = TARGET.compile(present, DEFAULT_PROFILE)
     assert json.loads(compiled.query)["detail"]["errorCode"] == [{"exists": True}]
-    assert any("JSON null" in c for c in compiled.caveats)
+    assert compiled.caveats == ()
     assert verdicts(present, record(errorCode="AccessDenied")) == (True, True)
+    # Sigma's exists is presence, "be it empty or null", and so is EventBridge's on a leaf
+    assert verdicts(present, {**record(), "errorCode": None}) == (True, True)
     assert verdicts(present, record()) == (False, False)
+    missing = rule_from({"sel": {"errorCode|exists": False}, "condition": "sel"})
+    assert pattern_of(missing)["detail"]["errorCode"] == [{"exists": False}]
+    assert verdicts(missing, {**record(), "errorCode": None}) == (False, False)
+    assert verdicts(missing, record()) == (True, True)
     absent = rule_from({"sel": {"errorCode": None}, "condition": "sel"})
     assert pattern_of(absent)["detail"]["errorCode"] == [None, {"exists": False}]
     assert verdicts(absent, record(errorCode=None)) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("detection", "caveat"),
+    [
+        ({"errorCode": "*"}, "errorCode: '*' is exists:true, which EventBridge also grants a field present as JSON null "
+                             "(Sigma's '*' needs a value)"),
+        ({"errorCode": None}, "not errorCode: null is exists:true, which EventBridge also grants a field present as "
+                              "JSON null (Sigma's not null needs a value)"),
+    ],
+    ids=["star", "not-null"],
+)
+def test_null_caveats_say_what_eventbridge_does(detection, caveat) -> None:
+    rule = rule_from({"sel": {"eventName": "X"}, "f": detection,
+                      "condition": "sel and f" if "*" in detection.values() else "sel and not f"})
+    compiled = TARGET.compile(rule, DEFAULT_PROFILE)
+    assert compiled.caveats == (caveat,)
+    assert verdicts(rule, {**record(eventName="X"), "errorCode": None}) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("detection", "reason"),
+    [
+        ({"requestParameters|exists": True}, "requestParameters|exists: requestParameters holds a JSON object"),
+        ({"responseElements": None}, "responseElements: null: responseElements holds a JSON object"),
+        ({"userIdentity.sessionContext|exists": False}, "userIdentity.sessionContext|exists: userIdentity.sessionContext holds"),
+        ({"requestParameters.noSuchThing|exists": True}, "requestParameters.noSuchThing|exists: no CloudTrail record shows"),
+    ],
+    ids=["exists-object", "null-object", "not-exists-object", "unknown-path"],
+)
+def test_presence_on_objects_is_refused(detection, reason) -> None:
+    rule = rule_from({"sel": {"eventName": "X", **detection}, "condition": "sel"})
+    with pytest.raises(UnsupportedFeature, match=re.escape(reason)):
+        TARGET.compile(rule, DEFAULT_PROFILE)
+
+
+@pytest.mark.parametrize(
+    "negated",
+    [{"resources.type": "AWS::KMS::Key"}, {"resources.ARN|startswith": "arn:aws:kms:"}, {"resources.ARN|contains": "key/"}],
+    ids=["equals", "startswith", "contains"],
+)
+def test_not_over_an_array_is_refused(negated) -> None:
+    rule = rule_from({"sel": {"eventName": "DeleteImportedKeyMaterial"}, "f": negated, "condition": "sel and not f"})
+    with pytest.raises(UnsupportedFeature, match="anything-but is satisfied by any one element of an array"):
+        TARGET.compile(rule, DEFAULT_PROFILE)
+    positive = rule_from({"sel": {"eventName": "DeleteImportedKeyMaterial"}, "f": negated, "condition": "sel and f"})
+    TARGET.compile(positive, DEFAULT_PROFILE)  # any element may match: the same in both
 
 
 def test_or_on_one_field_is_a_value_list_and_across_fields_an_or() -> None:

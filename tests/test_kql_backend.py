@@ -62,7 +62,7 @@ def test_kql_seed_rule() -> None:
         ({"sel": {"errorCode": None}, "condition": "not sel"}, "aws.cloudtrail.error_code: *"),
         ({"sel": {"errorCode|exists": True}, "condition": "sel"}, "aws.cloudtrail.error_code: *"),
         ({"sel": {"errorCode|exists": False}, "condition": "sel"}, "not aws.cloudtrail.error_code: *"),
-        ({"sel": {"sourceIPAddress|cidr": "10.0.0.0/8"}, "condition": "sel"}, "source.ip: 10.0.0.0/8"),
+        ({"sel": {"sourceIPAddress|cidr": "10.0.0.0/8"}, "condition": "sel"}, 'source.ip: "10.0.0.0/8"'),
         ({"sel": {"sourceIPAddress": "192.0.2.1"}, "condition": "sel"}, 'source.address: "192.0.2.1"'),
         ({"sel": {"readOnly": False}, "condition": "sel"}, "aws.cloudtrail.read_only: false"),
         ({"sel": {"requestParameters.keyId": "k"}, "condition": "sel"}, 'aws.cloudtrail.flattened.request_parameters.keyId: "k"'),

@@ -28,7 +28,9 @@ from sigma.types import (
 )
 
 from backends.aws.formula import (
+    Absent,
     And,
+    AnyValue,
     Cidr,
     Equals,
     Formula,
@@ -73,7 +75,7 @@ def string_test(value: SigmaString, ignore_case: bool) -> Test:
     if not any(p == star for p in parts):
         return Equals("".join(texts), ignore_case)
     if parts == [star]:
-        return Present()
+        return AnyValue()
     if len(parts) == 2 and parts[0] == star:
         return Suffix(parts[1], ignore_case)
     if len(parts) == 2 and parts[1] == star:
@@ -153,7 +155,7 @@ class EventBridgeBackend(Backend):
         return self._lit(cond, Present())
 
     def convert_condition_field_not_exists(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Formula:
-        return self._lit(cond, NullOrAbsent())
+        return self._lit(cond, Absent())
 
     def convert_condition_field_eq_val_re(self, cond: Any, state: ConversionState) -> Any:
         raise unsupported("regular expression (|re)", "EventBridge event patterns have no regular-expression operator")

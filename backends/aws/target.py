@@ -113,6 +113,11 @@ class EventBridgeTarget:
 
         return pattern_evaluator.evaluator(query)
 
+    def check_syntax(self, query: str) -> None:
+        from backends.aws.evaluator import parse_pattern
+
+        parse_pattern(query)
+
     def live_client(self) -> Any:
         """A boto3 EventBridge client for ``detc test --live``; refuses clearly without credentials."""
         try:

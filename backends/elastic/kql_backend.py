@@ -97,7 +97,9 @@ class KqlBackend(TextQueryBackend):
 
     eq_expression: ClassVar[str] = "{field}: {value}"
     case_sensitive_match_expression: ClassVar[str] = "{field}: {value}"
-    cidr_expression: ClassVar[str] = "{field}: {value}"
+    cidr_expression: ClassVar[str] = '{field}: "{value}"'
+    """Quoted: an IPv6 block holds ``:``, which ends an unquoted kuery literal (grammar.peggy,
+    SpecialCharacter); a quoted value on an ip field is the same term query, CIDR included."""
     compare_op_expression: ClassVar[str] = "{field} {operator} {value}"
     compare_operators: ClassVar[dict[SigmaCompareExpression.CompareOperators, str]] = {
         SigmaCompareExpression.CompareOperators.LT: "<",

@@ -133,16 +133,20 @@ def _regexp_class(source: str, start: int) -> tuple[int, str]:
     return i + 1, "[" + ("^" if negate else "") + "".join(items) + "]"
 
 
+def parse(query: str) -> Any:
+    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError."""
+    try:
+        return parser.parse(query)
+    except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
+        raise EvaluationError(f"Lucene query does not parse: {err}") from err
+
+
 class LuceneEvaluator:
     """A compiled query_string query: call it with a document."""
 
     def __init__(self, query: str) -> None:
         self.query = query
-        try:
-            tree = parser.parse(query)
-        except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
-            raise EvaluationError(f"Lucene query does not parse: {err}") from err
-        self._predicate = self._compile(tree, None)
+        self._predicate = self._compile(parse(query), None)
 
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)

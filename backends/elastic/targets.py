@@ -121,6 +121,14 @@ class KqlTarget(_ElasticTarget):
 
         return kql_evaluator.evaluator(query)
 
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import kql_evaluator
+
+        try:
+            kql_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return KqlBackend(processing_pipeline=pipeline)
 
@@ -137,6 +145,14 @@ class LuceneTarget(_ElasticTarget):
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
         return lucene_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import lucene_evaluator
+
+        try:
+            lucene_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)

@@ -6,8 +6,10 @@ and compiles each node once into a closure. A record is read through the logsour
 only process creation events), and Sigma field names resolve as that logsource defines them. Semantics, from the Sigma specification
 (https://sigmahq.io/sigma-specification/): strings match case-insensitively unless ``|cased``;
 ``*`` and ``?`` are wildcards and ``\\`` escapes them; lists are OR, ``|all`` is AND; ``null``
-is "absent or null"; a ``not`` over a field match is true when the field is absent. Dotted
-field names reach into nested objects, and any element of an array may match.
+is "absent or null"; ``|exists`` is presence, "be it empty or null"; a ``not`` over a field
+match is true when the field is absent. Numbers compare as the strings Sigma writes them
+(``22`` matches ``22`` and ``"22"``, never ``"022"``). Dotted field names reach into nested
+objects, and any element of an array may match.
 """
 
 from __future__ import annotations
@@ -49,6 +51,24 @@ from compiler.logsources import Logsource, dotted_values, leaves, require
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 ValuePredicate = Callable[[Any], bool]
+
+def _present(record: Any, path: str) -> bool:
+    """Whether the path leads anywhere, to JSON null or an empty array included."""
+    return _reaches(record, path.split("."))
+
+
+def _reaches(node: Any, parts: list[str]) -> bool:
+    if not parts:
+        return True
+    if isinstance(node, list):
+        return any(_reaches(item, parts) for item in node)
+    if not isinstance(node, Mapping):
+        return False
+    return any(
+        ".".join(parts[:cut]) in node and _reaches(node[".".join(parts[:cut])], parts[cut:])
+        for cut in range(len(parts), 0, -1)
+    )
+
 
 def _as_text(value: Any) -> str | None:
     """The string form a value is compared as; objects have none."""
@@ -110,11 +130,17 @@ def _string_matcher(value: SigmaString) -> ValuePredicate:
 
 
 def _number_matcher(value: SigmaNumber) -> ValuePredicate:
+    # Sigma compares values as strings (specification, "Value types"): 22 matches the JSON number
+    # 22 (22.0 is the same JSON number) and the string "22", never "022" or " 22".
     target = float(value.number)
+    text = str(value.number)
 
     def match(candidate: Any) -> bool:
-        number = _as_number(candidate)
-        return number is not None and number == target
+        if isinstance(candidate, bool):
+            return False
+        if isinstance(candidate, (int, float)):
+            return float(candidate) == target
+        return isinstance(candidate, str) and candidate == text
 
     return match
 
@@ -209,8 +235,9 @@ def _field_predicate(node: ConditionFieldEqualsValueExpression) -> Predicate:
     if isinstance(value, SigmaNull):
         return lambda rec: all(v is None for v in leaves(dotted_values(rec, path)))
     if isinstance(value, SigmaExists):
+        # Presence, "be it empty or null" (Sigma specification, modifier ``exists``).
         want = value.exists
-        return lambda rec: any(v is not None for v in leaves(dotted_values(rec, path))) is want
+        return lambda rec: _present(rec, path) is want
     if isinstance(value, SigmaFieldReference):
         other = value.field
 

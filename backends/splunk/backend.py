@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from sigma.backends.splunk import SplunkBackend
 from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
+from sigma.conversion.state import ConversionState
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from compiler.patterns import EqualityStrings
 
@@ -30,6 +32,18 @@ class SplBackend(EqualityStrings, SplunkBackend):
     """The JSON-extracted array fields (``resources{}.ARN``) are written bare in Splunk's own
     searches (the add-on's props.conf, security_content); the upstream pattern would quote them
     as ``"resources{}.ARN"=...``, which the search command reads as a quoted search term."""
+
+    def convert_condition_val_str(self, cond: Any, state: ConversionState) -> Any:
+        # Search Manual, "Search with terms": a term matches whole segments between breakers, so
+        # "tratus-red" misses "stratus-red-team"; Sigma keywords match anywhere inside a value.
+        raise SigmaFeatureNotSupportedByBackendError(
+            "keywords: a Splunk search term matches whole segments between breakers, Sigma keywords match "
+            "anywhere inside a value (tratus-red in stratus-red-team), and _raw also holds the JSON keys",
+            source=getattr(cond, "source", None),
+        )
+
+    convert_condition_val_num = convert_condition_val_str
+    convert_condition_val_re = convert_condition_val_str
 
     @staticmethod
     def reset_deferred_state() -> None:

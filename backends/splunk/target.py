@@ -13,6 +13,7 @@ from sigma.exceptions import (
 from sigma.types import (
     Placeholder,
     SigmaCasedString,
+    SigmaFieldReference,
     SigmaRegularExpression,
     SigmaString,
     SpecialChars,
@@ -71,9 +72,11 @@ def _check_placeholders(rule: Any) -> None:
 def needs_where(rule: Any) -> bool:
     """Constructs the search command cannot state exactly: a literal ``*`` (no escape exists),
     Sigma's ``?`` (the search has only ``*``), a regular expression (upstream's ``| regex``/``| rex``
-    forms hold only as a top-level conjunct) and ``|cased`` (search terms ignore case)."""
+    forms hold only as a top-level conjunct), ``|cased`` (search terms ignore case) and ``|fieldref``
+    (the search command compares fields with literals only; upstream's ``| where f=g`` compares case
+    and cannot stand under OR)."""
     for value in _values(rule):
-        if isinstance(value, (SigmaRegularExpression, SigmaCasedString)):
+        if isinstance(value, (SigmaRegularExpression, SigmaCasedString, SigmaFieldReference)):
             return True
         if isinstance(value, SigmaString) and (
             SpecialChars.WILDCARD_SINGLE in value.s or any(isinstance(p, str) and "*" in p for p in value.s)
@@ -204,3 +207,8 @@ class SplTarget:
         from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
 
         return compile_search(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.splunk.evaluator import parse
+
+        parse(query)

@@ -16,9 +16,10 @@ from events ingested with the add-ons). What the pipeline changes:
   NOT NewProcessName=*`` (:class:`VariantFields`).
 - An empty value: Splunk makes no field of an empty extraction, so ``F: ''`` is "F has no value"
   (``NOT F=*``), with a caveat (an event whose schema lacks F also matches).
+- A field reference compares each kind of event's own two names (``Image`` with ``ParentImage`` on
+  Sysmon 1, ``NewProcessName`` with ``ParentProcessName`` on 4688), ORed.
 - Refused: ``Data`` (SigmaHQ's name for the unnamed ``<Data>`` elements of classic PowerShell
-  events; the add-ons' documented field lists hold named ``<Data Name=…>`` values only), and a
-  field reference to a field whose name differs between the logsource's events.
+  events; the add-ons' documented field lists hold named ``<Data Name=…>`` values only).
 - A classic deployment (``windows_rendering: classic``) searches process_creation's 4688 events
   and other non-Sysmon channels under the classic names (``classic.py``).
 """
@@ -60,10 +61,6 @@ CAVEAT_EMPTY = (
     "an empty value is searched as 'no value' (Splunk makes no field of an empty extraction): an event "
     "whose kind lacks the field entirely also matches"
 )
-CAVEAT_KEYWORDS = (
-    "keywords search the event's XML text (_raw), so they also match inside its markup "
-    "(element and Data names such as 'EventData' or 'Image')"
-)
 CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
@@ -93,19 +90,30 @@ class VariantFields(DetectionItemTransformation):
         if isinstance(rule, SigmaRule) and rule.fields:  # the table shows every name's column
             rule.fields = list(dict.fromkeys(n for f in rule.fields for n in self.alternatives.get(f, (f,))))
 
+    def _field_reference(self, item: SigmaDetectionItem) -> SigmaDetection | None:
+        """``f|fieldref: g`` per kind of event (each compares its own two names), ORed."""
+        if len(item.value) != 1:
+            raise SigmaTransformationError(f"{item.field}: a field reference among other values")
+        ref: SigmaFieldReference = item.value[0]
+        left, right = self.alternatives.get(item.field or ""), self.alternatives.get(ref.field)
+        if not left and not right:
+            return None
+        width = len(left or right or ())
+        left, right = left or (item.field or "",) * width, right or (ref.field,) * width
+        if len(left) != len(right):
+            raise SigmaTransformationError(f"{item.field}|fieldref: {ref.field}: the kinds of event do not pair up")
+        copies = [
+            self._copy(item, name, [SigmaFieldReference(other, ref.starts_with, ref.ends_with)])
+            for name, other in zip(left, right, strict=True)
+        ]
+        return SigmaDetection(copies, item_linking=ConditionOR)
+
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | None:
-        if any(isinstance(v, SigmaFieldReference) and v.field in self.alternatives for v in detection_item.value):
-            raise SigmaTransformationError(
-                "field reference to a field whose name differs between the logsource's kinds of event "
-                "(e.g. Image in Sysmon 1, NewProcessName in Security 4688)"
-            )
+        if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
+            return self._field_reference(detection_item)
         names = self.alternatives.get(detection_item.field or "")
         if not names:
             return None
-        if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
-            raise SigmaTransformationError(
-                f"field reference on {detection_item.field}, whose name differs between the logsource's kinds of event"
-            )
         absent = [v for v in detection_item.value if _negative(v)]
         present = [v for v in detection_item.value if not _negative(v)]
         parts: list[SigmaDetection | SigmaDetectionItem] = []
@@ -142,15 +150,6 @@ class EntityCaveat(StringValueTransformation):
         if any(isinstance(p, str) and any(c in p for c in "&<>") for p in val.s):
             add_caveat(self, CAVEAT_ENTITIES)
         return None
-
-
-@dataclass
-class KeywordCaveat(DetectionItemTransformation):
-    """Record the caveat for keywords (values without a field), which Splunk looks up in ``_raw``."""
-
-    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
-        if detection_item.field is None:
-            add_caveat(self, CAVEAT_KEYWORDS)
 
 
 @dataclass
@@ -239,7 +238,6 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         ),
         ProcessingItem(identifier="spl_windows_empty_values", transformation=EmptyValueAsMissing()),
         ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
-        ProcessingItem(identifier="spl_windows_keywords", transformation=KeywordCaveat()),
     ]
     if rendering == CLASSIC:
         items.insert(0, ProcessingItem(identifier="spl_windows_classic_refusal", transformation=ClassicRefusal()))
