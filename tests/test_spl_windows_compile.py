@@ -19,7 +19,6 @@ HEAD = 'index="main" sourcetype="XmlWinEventLog" '
 SYSMON = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"'
 PROCESS = f'({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688) '
 """The search command reads OR before AND, so the selection needs no outer parentheses."""
-PROCESS_HEAD = f'(({SYSMON} EventCode=1) OR (source="XmlWinEventLog:Security" EventCode=4688))'
 
 PROCESS_CREATION = {"product": "windows", "category": "process_creation"}
 
@@ -112,7 +111,7 @@ def test_spl_windows_where_form_keeps_the_logsource_in_the_base_search(rule_from
     detection = {"sel": {"CommandLine|re": "-e(nc)? [A-Za-z0-9+/=]{20,}", "Image|endswith": "\\powershell.exe"},
                  "condition": "sel"}
     assert search(rule_from, detection) == (
-        HEAD + PROCESS_HEAD + "\n| where (isnotnull('CommandLine') AND match('CommandLine', "
+        HEAD + PROCESS.rstrip() + "\n| where (isnotnull('CommandLine') AND match('CommandLine', "
         '"-e(nc)? [A-Za-z0-9+/=]{20,}")) AND ((isnotnull(\'Image\') AND match(\'Image\', '
         '"(?is)^.*\\\\\\\\powershell\\\\.exe$")) OR (isnotnull(\'NewProcessName\') AND '
         'match(\'NewProcessName\', "(?is)^.*\\\\\\\\powershell\\\\.exe$")))'
@@ -348,7 +347,7 @@ def test_spl_windows_field_reference_is_a_case_insensitive_where_test(rule_from)
 def test_spl_windows_field_reference_pairs_each_kind_of_event_s_names(rule_from):
     query = search(rule_from, {"same": {"Image|fieldref": "ParentImage"}, "condition": "same"})
     assert query == (
-        HEAD + PROCESS_HEAD + "\n| where (isnotnull('Image') AND isnotnull('ParentImage') AND lower('Image') == "
+        HEAD + PROCESS.rstrip() + "\n| where (isnotnull('Image') AND isnotnull('ParentImage') AND lower('Image') == "
         "lower('ParentImage')) OR (isnotnull('NewProcessName') AND isnotnull('ParentProcessName') AND "
         "lower('NewProcessName') == lower('ParentProcessName'))"
     )

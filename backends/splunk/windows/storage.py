@@ -18,14 +18,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR
-from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections, SigmaRule
 from sigma.types import SigmaNumber, SigmaString
 
-from backends.splunk.where_backend import spl_string
+from backends.splunk.backend import SplBackend
 from backends.splunk.windows.classic import xml_always
 from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
 from compiler.logsources import Variant, require
@@ -66,27 +66,10 @@ def source(channel: str, rendering: str) -> str:
     return f"{sourcetype(rendering)}:{channel}"
 
 
-def _one_of(name: str, values: Sequence[Any]) -> str:
-    texts = [str(v) if isinstance(v, int) and not isinstance(v, bool) else spl_string(str(v)) for v in values]
-    return f"{name}={texts[0]}" if len(texts) == 1 else f"{name} IN ({', '.join(texts)})"
-
-
 def variant_rendering(variant: Variant, rendering: str) -> str:
     """How the events of a variant are rendered: Sysmon's always as XML, others as deployed."""
     channels = variant.conditions.get(CHANNEL, ())
     return XML if channels and all(xml_always(str(c)) for c in channels) else rendering
-
-
-def variant_search(variant: Variant, rendering: str) -> str:
-    """The search terms that select one variant's events: its channel as ``source``, its EventID
-    as ``EventCode``, any other condition on the add-on's name for the field."""
-    terms = []
-    for name, values in variant.conditions.items():
-        if name == CHANNEL:
-            terms.append(_one_of("source", [source(str(c), rendering) for c in values]))
-        else:
-            terms.append(_one_of(EVENT_FIELDS.get(name, name), values))
-    return " ".join(terms)
 
 
 def kinds_of_event(logsource: Any) -> tuple[Variant, ...]:
@@ -140,26 +123,9 @@ def selection(logsource: Any, settings: Mapping[str, Any]) -> SigmaDetection:
 
 
 def search_head(logsource: Any, settings: Mapping[str, Any]) -> str:
-    """The base search of a where-form rule: index, sourcetype and the logsource's events."""
-    return base_search(kinds_of_event(logsource), settings)
-
-
-def base_search(variants: Sequence[Variant], settings: Mapping[str, Any]) -> str:
-    """``index=… sourcetype=…`` and the logsource's events: the start of every Windows search.
-
-    The search command reads NOT, then OR, then AND (implied between terms), so the terms after it
-    are ANDed with the whole logsource condition."""
-    deployed = rendering_of(settings)
-    renderings = [variant_rendering(v, deployed) for v in variants]
-    head = f"index={spl_string(str(settings['windows_index']))}"
-    if len(set(renderings)) == 1:
-        head += f" sourcetype={spl_string(sourcetype(renderings[0]))}"
-        parts = [variant_search(v, r) for v, r in zip(variants, renderings, strict=True)]
-    else:
-        parts = [
-            f"sourcetype={spl_string(sourcetype(r))} {variant_search(v, r)}".rstrip()
-            for v, r in zip(variants, renderings, strict=True)
-        ]
-    if len(parts) == 1:
-        return f"{head} {parts[0]}".rstrip()
-    return head + " (" + " OR ".join(f"({p})" for p in parts) + ")"
+    """The base search of a where-form rule: the selection as the search command writes it (the
+    same text a search-form rule starts with). The search command reads OR before AND, so terms
+    after it are ANDed with the whole selection."""
+    detection = SigmaDetections({"selection": selection(logsource, settings)}, ["selection"])
+    rule = SigmaRule(title="selection", logsource=logsource, detection=detection)
+    return str(SplBackend().convert_rule(rule)[0])
