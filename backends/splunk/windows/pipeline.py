@@ -6,10 +6,13 @@ field names (``Image``, ``CommandLine``, ``TargetObject``, ``NewProcessName``, `
 are the Splunk field names. Splunk's own definitions say so: splunk/security_content @
 b13b314aed0e1778335a55620474e7d27289a20a, ``data_sources/sysmon_eventid_*.yml``,
 ``windows_event_log_security_*.yml`` and ``powershell_script_block_logging_4104.yml`` (``fields:``,
-from events ingested with the add-ons). What the pipeline changes:
+from events ingested with the add-ons). What the pipeline does:
 
-- ``EventID`` → ``EventCode``, ``Provider_Name`` → ``Name``, Defender's spaced names cleaned as
-  Splunk cleans keys (``names.py``).
+- ANDs the rule's condition with its logsource's selection (``storage.selection``): index,
+  sourcetype, ``source`` per channel, ``EventCode`` per EventID, Sysmon's ``EventType`` where the
+  logsource implies it — upstream's ``splunk_windows`` adds none of these to category rules.
+- ``EventID`` → ``EventCode``, ``Provider_Name`` → ``Name``, ``Security_UserID`` → ``UserID``,
+  Defender's spaced names cleaned as Splunk cleans keys (``names.py``).
 - A logsource that covers two kinds of event with different names for one field (process_creation:
   Sysmon 1 ``Image``, Security 4688 ``NewProcessName``) tests either name: an event carries only
   its own, so ``Image=v OR NewProcessName=v`` is the test on each, and "no value" is ``NOT Image=*
