@@ -17,7 +17,7 @@ from compiler.logsources import find
 from compiler.profile import Profile
 from compiler.regression import RegressionInfo
 from compiler.rules import DetcRule
-from compiler.target import Target
+from compiler.target import LiveTarget, Target
 
 Status = Literal["pass", "fail", "waived", "unsupported"]
 Actual = Literal["match", "no_match", "unsupported", "error"]
@@ -178,10 +178,10 @@ def _run_sample(
     )
 
 
-class LiveTarget:
+class LiveTwin:
     """A target judged by its platform itself (``detc test --live``) instead of detc's evaluator."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: LiveTarget) -> None:
         self.inner = target
         self.name = f"{target.name}:live"
         self.description = f"{target.description} (verdicts from the live platform)"
@@ -199,7 +199,7 @@ class LiveTarget:
 
 def live_targets(targets: Sequence[Target]) -> list[Target]:
     """Live twins of the targets that can ask their platform for a verdict."""
-    return [LiveTarget(t) for t in targets if hasattr(t, "live_evaluator")]  # type: ignore[misc]
+    return [LiveTwin(t) for t in targets if isinstance(t, LiveTarget)]  # type: ignore[misc]
 
 
 def summary(results: Sequence[CaseResult]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 from sigma.rule import SigmaRule
 
-from backends.sigma.evaluator import rule_predicate
+from backends.sigma.sigma_evaluator import rule_predicate
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import DetcRule

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
+from sigma.types import SigmaCasedString, SigmaExists, SigmaNull, SigmaRegularExpression, SigmaString
 
+from backends.elastic.index_mapping import field_spec
 from backends.elastic.lucene_regex import has_letters
 from compiler.patterns import detection_items
 
@@ -60,7 +61,8 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
-    """Caveats of the Lucene query for a rule (before the pipeline rewrites it)."""
+    """Caveats of the Lucene (and the EQL) query for a rule (before the pipeline rewrites it): both
+    write Sigma regexes in Lucene's dialect."""
     items = _all_items(rule)
     out = _common(items)
     if any(
@@ -70,3 +72,58 @@ def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     ):
         out.append(ASCII_CLASSES)
     return tuple(out)
+
+
+def _plain(value: object) -> str | None:
+    return "".join(p for p in value.s if isinstance(p, str)) if isinstance(value, SigmaString) else None
+
+
+def ingest_caveats(rule: SigmaRule) -> list[str]:
+    """What the integration's ingest pipeline drops, where the rule depends on it: its painless
+    script removes every null and empty-string value before indexing (elastic/integrations
+    packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml, "drop null/empty
+    values"). Read on the rule as written (Sigma field names)."""
+    out = []
+    for item in detection_items(rule):
+        for value in item.value:
+            if isinstance(value, SigmaString) and not value.s:
+                out.append(
+                    f"{item.field}: '': Elastic's ingest pipeline drops empty strings, so no stored document holds "
+                    f"'' in {item.field}; this test matches none (under NOT: every document)"
+                )
+            elif isinstance(value, SigmaNull):
+                out.append(
+                    f"{item.field}: null also matches a record whose {item.field} is '' (Elastic's ingest pipeline "
+                    "drops empty strings and nulls before indexing)"
+                )
+            elif isinstance(value, SigmaExists):
+                out.append(
+                    f"{item.field}|exists: a field present as JSON null or '' is dropped at ingest, so Elastic sees "
+                    "it absent where Sigma sees it present"
+                )
+    return list(dict.fromkeys(out))
+
+
+def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
+    """Keyword fields the rule matches a value on whose mapping stops indexing long values
+    (``ignore_above``, from the data stream's field definitions): a longer value is not indexed, so
+    the document is seen as lacking the field. Read on the rule after the pipeline (ECS names)."""
+    limits: dict[str, int] = {}
+    for item in detection_items(mapped):
+        if not item.field or not any(isinstance(v, (SigmaString, SigmaRegularExpression)) for v in item.value):
+            continue
+        spec = field_spec(item.field)
+        if spec.ignore_above is not None:
+            limits[item.field] = spec.ignore_above
+    if not limits:
+        return []
+    listed = ", ".join(f"{name} ({limit})" for name, limit in sorted(limits.items()))
+    return [
+        f"ignore_above: values longer than the mapping's limit in characters are not indexed in {listed}; "
+        "an event holding a longer value (a padded userAgent or ARN) is seen as lacking the field and "
+        "escapes a match on it"
+    ]
+
+
+eql_caveats = lucene_caveats
+"""EQL's ``regex`` is Lucene's dialect too, and its case folding is exact: the same caveats."""

@@ -1,9 +1,12 @@
-"""Splunk artifacts: ``splunk/savedsearches.conf`` (ES correlation searches) and one ``.spl`` per rule.
+"""Splunk artifacts: a Splunk app (``splunk/<app>/``, and packaged as ``splunk/<app>.tgz``) whose
+``default/savedsearches.conf`` holds the ES correlation searches, and one ``.spl`` per rule.
 
-Each rule becomes one stanza of savedsearches.conf (Admin Manual, savedsearches.conf.spec):
-``search``, ``description``, the schedule (``enableSched``, ``cron_schedule``,
-``dispatch.earliest_time``/``dispatch.latest_time``), alert settings (trigger when the search
-returns any event, once per result), and the Splunk Enterprise Security correlation-search
+Each rule becomes one stanza of savedsearches.conf, with only keys savedsearches.conf.spec defines
+(Admin Manual; a test checks each against the spec's key list): ``search``, ``description``, the
+schedule (``enableSched``, ``cron_schedule``, ``dispatch.earliest_time``/``dispatch.latest_time``),
+the trigger (``counttype = number of events``, ``relation = greater than``, ``quantity = 0``: any
+event, once per result; not the REST API's ``alert_type``/``alert_comparator``/``alert_threshold``),
+each alert action enabled as ``action.<name> = 1``, and the Splunk Enterprise Security correlation-search
 settings as ES writes them: ``action.correlationsearch.enabled``/``label``/``annotations``
 (``{"mitre_attack": [technique ids]}``), the notable action (``action.notable.param.*``, the
 triage note as ``next_steps`` in ES's ``{"version": 1, "data": ...}`` form) and the risk action
@@ -16,6 +19,7 @@ import json
 import re
 from collections.abc import Sequence
 
+from backends.splunk.app import app_files, app_id, app_version, package
 from backends.splunk.conf import Setting, join_conf, stanza_text
 from backends.splunk.target import NAME
 from compiler import __version__
@@ -25,7 +29,18 @@ from compiler.profile import Profile
 from compiler.rules import DetcRule, duration_parts, lookback_parts
 from compiler.target import Artifact, Compiled, Fragment, RuleResult
 
-CONF_PATH = "splunk/savedsearches.conf"
+
+def app_dir(profile: Profile) -> str:
+    return f"splunk/{app_id(profile)}"
+
+
+def conf_path(profile: Profile) -> str:
+    """Where a build writes the saved searches: inside the app's ``default/`` folder."""
+    return f"{app_dir(profile)}/default/savedsearches.conf"
+
+
+CONF_PATH = conf_path(Profile())
+"""The default build's savedsearches.conf."""
 
 ALERT_SEVERITY = {"low": "3", "medium": "4", "high": "5", "critical": "6"}
 """alert.severity: 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal (savedsearches.conf.spec)."""
@@ -98,14 +113,13 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
         # continuous scheduling: a delayed run still covers its window, so no window is skipped
         "realtime_schedule": "0",
         "request.ui_dispatch_app": str(details["dispatch_app"]),
-        "alert_type": "number of events",
-        "alert_comparator": "greater than",
-        "alert_threshold": "0",
+        "counttype": "number of events",
+        "relation": "greater than",
+        "quantity": "0",
         "alert.digest_mode": "0",
         "alert.track": "1",
         "alert.suppress": "0",
         "alert.severity": ALERT_SEVERITY[rule.severity],
-        "actions": "notable, risk",
         "action.correlationsearch.enabled": "1",
         "action.correlationsearch.label": rule.title,
         "action.correlationsearch.annotations": _json({"mitre_attack": attack_techniques(rule)}),
@@ -147,13 +161,14 @@ class SplunkEmitter:
         that says so."""
         rule = result.rule
         compiled = result.compiled.get(NAME)
+        path = conf_path(profile)
         if compiled is None:
             reason = result.unsupported.get(NAME)
             if reason is None:
                 return None
             line = f"not carried: {rule.path}: unsupported: {' '.join(reason.split())}"
-            return Fragment(rule_id=rule.id, rule_path=rule.path, parts={CONF_PATH: {"not_carried": line}},
-                            targets={CONF_PATH: ()})
+            return Fragment(rule_id=rule.id, rule_path=rule.path, parts={path: {"not_carried": line}},
+                            targets={path: ()})
         try:
             name = stanza_name(rule)
             text = stanza_text(name, stanza_settings(rule, compiled))
@@ -164,22 +179,36 @@ class SplunkEmitter:
             rule_id=rule.id,
             rule_path=rule.path,
             files={spl_path: compiled.query.rstrip("\n") + "\n"},
-            parts={CONF_PATH: {"stanza": name, "text": text}},
-            targets={spl_path: (NAME,), CONF_PATH: (NAME,)},
+            parts={path: {"stanza": name, "text": text, "date": str(rule.sigma.modified or rule.sigma.date or "")}},
+            targets={spl_path: (NAME,), path: (NAME,)},
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
-        """``savedsearches.conf``: the header (with the rules SPL cannot carry), then every stanza."""
+        """The app: ``savedsearches.conf`` (the header with the rules SPL cannot carry, then every
+        stanza), its ``app.conf``, ``default.meta`` and ``app.manifest``, and the app's ``.tgz``."""
+        path = conf_path(profile)
         header = list(HEADER)
         stanzas: list[tuple[str, str]] = []
         carried: list[str] = []
+        dates: list[str] = []
         for fragment in sorted(fragments, key=lambda f: f.rule_path):
-            part = fragment.parts.get(CONF_PATH, {})
+            part = fragment.parts.get(path, {})
             if "not_carried" in part:
                 header.append(part["not_carried"])
                 continue
             stanzas.append((part["stanza"], part["text"]))
             carried.append(fragment.rule_id)
+            dates.append(part["date"])
         if not stanzas:
             return []
-        return [Artifact(path=CONF_PATH, data=join_conf(header, stanzas), rules=tuple(carried), targets=(NAME,))]
+        name = app_id(profile)
+        label = "detc detections" if profile.name == "default" else f"detc detections: {profile.name}"
+        files = app_files(name, app_version(dates), label, join_conf(header, stanzas))
+        folder = app_dir(profile)
+        out = [
+            Artifact(path=f"{folder}/{inner}", data=data, rules=tuple(carried) if inner.endswith("searches.conf") else (),
+                     targets=(NAME,))
+            for inner, data in sorted(files.items())
+        ]
+        out.append(Artifact(path=f"{folder}.tgz", data=package(name, files), rules=tuple(carried), targets=(NAME,)))
+        return out

@@ -47,8 +47,8 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import add_caveat
 from backends.splunk.cloudtrail.storage import storage
+from backends.splunk.spl_backend import add_caveat
 from compiler.cloudtrail_paths import shape
 from compiler.patterns import detection_items, python_regex_flags
 
@@ -158,6 +158,34 @@ class NegatedFilledErrorCode(PreprocessingTransformation):
                     f"errorCode value {str(value)!r} under NOT would also exclude the calls without an errorCode, "
                     "for which the add-on fills in 'success'/'failure'"
                 )
+
+
+@dataclass
+class JsonNullAsText(DetectionItemTransformation):
+    """Sigma's ``f: null`` (absent or JSON null) as ``NOT f=* OR f="null"``: Splunk's JSON extraction
+    gives a field present as JSON null the text ``null`` (KV_MODE=json, as the shaper models it), so
+    ``NOT f=*`` alone would miss it. The text ``null`` itself cannot be told apart: stated as a caveat."""
+
+    def apply_detection_item(
+        self, detection_item: SigmaDetectionItem
+    ) -> SigmaDetection | SigmaDetectionItem | None:
+        name = detection_item.field
+        if name in (None, ERROR_CODE) or not any(isinstance(v, SigmaNull) for v in detection_item.value):
+            return None
+        add_caveat(
+            self,
+            f"{name}: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives a "
+            "field present as JSON null, so the search is wider (under NOT it also leaves out a record holding "
+            "that text)",
+        )
+        others = [v for v in detection_item.value if not isinstance(v, SigmaNull)]
+        items: list[SigmaDetectionItem | SigmaDetection] = [
+            SigmaDetectionItem(name, [], [SigmaNull()]),
+            SigmaDetectionItem(name, [], [SigmaString("null")]),
+        ]
+        if others:
+            items.append(SigmaDetectionItem(name, list(detection_item.modifiers), others))
+        return SigmaDetection(items, item_linking=ConditionOR)
 
 
 @dataclass
@@ -325,6 +353,10 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
             ProcessingItem(
                 identifier="spl_error_code",
                 transformation=AddonErrorCode(),
+            ),
+            ProcessingItem(
+                identifier="spl_json_null",
+                transformation=JsonNullAsText(),
             ),
             ProcessingItem(
                 identifier="spl_literal_asterisk",

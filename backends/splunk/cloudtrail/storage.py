@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backends.splunk.where_backend import spl_string
+from backends.splunk.spl_where_backend import spl_string
 
 SOURCETYPE = "aws:cloudtrail"
 """The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""

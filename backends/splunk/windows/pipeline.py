@@ -48,8 +48,8 @@ from sigma.processing.transformations.base import (
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
 
-from backends.splunk.backend import add_caveat
 from backends.splunk.cloudtrail.pipeline import LiteralAsteriskAsWildcard
+from backends.splunk.spl_backend import add_caveat
 from backends.splunk.windows import classic, storage
 from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, clean_key
 from compiler.logsources.windows import CATEGORIES, SERVICES

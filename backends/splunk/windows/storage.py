@@ -25,7 +25,7 @@ from sigma.conditions import ConditionAND, ConditionOR
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections, SigmaRule
 from sigma.types import SigmaNumber, SigmaString
 
-from backends.splunk.backend import SplBackend
+from backends.splunk.spl_backend import SplBackend
 from backends.splunk.windows.classic import xml_always
 from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
 from compiler.logsources import Variant, require
