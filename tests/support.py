@@ -16,6 +16,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,21 @@ def case_id(value: object) -> str:
     if isinstance(value, dict) and "condition" in value:
         value = {k: v for k, v in value.items() if k != "condition"}
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+SIGMAHQ_REGRESSION_FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
+
+
+@cache
+def sigmahq_regression() -> tuple[tuple[Any, tuple[Any, ...]], ...]:
+    """SigmaHQ's regression rules in the corpus (``sigmahq-regression``), each with its samples."""
+    from compiler.regression import load_regression
+    from compiler.rules import load_rules
+    from compiler.testing import read_samples
+
+    out = []
+    for folder in SIGMAHQ_REGRESSION_FOLDERS:
+        ruleset = load_rules(corpus_path() / "sigmahq-regression" / folder)
+        assert not ruleset.errors, ruleset.errors[:3]
+        out.extend((rule, tuple(read_samples(load_regression(rule)))) for rule in ruleset.rules)
+    return tuple(out)

@@ -4,7 +4,6 @@ and a cross-rule run: every sample against every rule of the same logsource, on 
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
 
 import pytest
 from sigma.rule import SigmaRule
@@ -12,26 +11,16 @@ from sigma.rule import SigmaRule
 from backends.sigma.sigma_evaluator import rule_predicate
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
-from compiler.regression import load_regression
-from compiler.rules import DetcRule, load_rules
+from compiler.rules import DetcRule
 from compiler.target import load_registry
-from compiler.testing import Sample, read_samples, run_rule
-from tests.support import corpus_path
-
-REGRESSION = corpus_path() / "sigmahq-regression"
-FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
+from compiler.testing import Sample, run_rule
+from tests.support import sigmahq_regression
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
 
-@cache
 def regression_corpus() -> tuple[tuple[DetcRule, tuple[Sample, ...]], ...]:
-    out = []
-    for folder in FOLDERS:
-        ruleset = load_rules(REGRESSION / folder)
-        assert not ruleset.errors, ruleset.errors[:3]
-        out.extend((rule, tuple(read_samples(load_regression(rule)))) for rule in ruleset.rules)
-    return tuple(out)
+    return sigmahq_regression()
 
 
 def test_every_sigmahq_regression_rule_passes_on_the_reference() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from backends.splunk import cloudtrail
+from backends.splunk import cloudtrail, windows
 
-CELLS: dict[str, ModuleType] = {"cloudtrail": cloudtrail}
+CELLS: dict[str, ModuleType] = {"cloudtrail": cloudtrail, "windows": windows}
 """Family name → cell package (``pipeline``, ``shaper``, ``storage``)."""

@@ -15,6 +15,15 @@ CAVEATS_STATE = "spl_caveats"
 """Pipeline state key under which a cell's transformations leave caveats for the target to report."""
 
 
+def add_caveat(transformation: Any, text: str) -> None:
+    """Leave a caveat in the pipeline state of the transformation's pipeline (once)."""
+    pipeline = getattr(transformation, "_pipeline", None)
+    if pipeline is not None:
+        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
+        if text not in caveats:
+            caveats.append(text)
+
+
 class SplBackend(EqualityStrings, SplunkBackend):
     """pySigma's SplunkBackend; field names with ``{}`` stay unquoted."""
 

@@ -11,7 +11,7 @@ written as one eval expression (Search Reference, "where" and "Evaluation functi
   when any value matches;
 * ``|re`` → the same with the rule's regex unanchored and its flags as ``(?ims)``;
 * ``null``/``|exists`` → ``isnull``/``isnotnull``; ``|cidr`` → ``cidrmatch``; numbers compare
-  with ``==``/``<``/``>``.
+  with ``==``/``<``/``>``; ``|fieldref`` → ``lower('f') == lower('g')``.
 
 Every test is guarded by ``isnotnull`` so that a missing field gives false, never null: under NOT
 it then matches, as ``not f: v`` does in Sigma (a null under NOT would stay null and ``where``
@@ -36,6 +36,7 @@ from sigma.types import (
     SigmaCasedString,
     SigmaCIDRExpression,
     SigmaCompareExpression,
+    SigmaFieldReference,
     SigmaNumber,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
@@ -160,9 +161,13 @@ class SplWhereBackend(TextQueryBackend):
         return self._guarded(field, f"{field} {operator} {compare.number.number}")
 
     def convert_condition_field_eq_field(self, cond: Any, state: ConversionState) -> str:
-        raise SigmaFeatureNotSupportedByBackendError(
-            "field reference in a rule that needs Splunk's where command: not supported"
-        )
+        """``f|fieldref: g``: both fields present and equal ignoring case, as Sigma compares values
+        (eval's ``==`` is case-sensitive, so both sides are lower-cased)."""
+        ref: SigmaFieldReference = cond.value
+        if ref.starts_with or ref.ends_with:
+            raise SigmaFeatureNotSupportedByBackendError("field reference with startswith/endswith: not supported")
+        left, right = self.escape_and_quote_field(cond.field), self.escape_and_quote_field(ref.field)
+        return f"(isnotnull({left}) AND isnotnull({right}) AND lower({left}) == lower({right}))"
 
     def convert_condition_val_str(self, cond: Any, state: ConversionState) -> str:
         raise SigmaFeatureNotSupportedByBackendError(

@@ -13,6 +13,7 @@ from sigma.exceptions import (
 from sigma.types import (
     Placeholder,
     SigmaCasedString,
+    SigmaFieldReference,
     SigmaRegularExpression,
     SigmaString,
     SpecialChars,
@@ -22,6 +23,8 @@ from backends.splunk.cells import CELLS
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
 from backends.splunk.spl_backend import CAVEATS_STATE, SplBackend
 from backends.splunk.spl_where_backend import SplWhereBackend, spl_string
+from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
+from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
 from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items
@@ -38,6 +41,7 @@ DEFAULTS: Mapping[str, Any] = {
     "risk_object_type": "user",
     "security_domain": "threat",
     "dispatch_app": "SplunkEnterpriseSecuritySuite",
+    **WINDOWS_DEFAULTS,
 }
 """Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
 SETTING_KINDS: Mapping[str, Any] = {
@@ -46,6 +50,7 @@ SETTING_KINDS: Mapping[str, Any] = {
     "risk_object_type": SPLUNK_TOKEN,
     "security_domain": SPLUNK_TOKEN,
     "dispatch_app": SPLUNK_APP,
+    **WINDOWS_SETTING_KINDS,
 }
 """What each setting is, checked when a profile loads (the values land in searches and conf keys)."""
 
@@ -67,9 +72,11 @@ def _check_placeholders(rule: Any) -> None:
 def needs_where(rule: Any) -> bool:
     """Constructs the search command cannot state exactly: a literal ``*`` (no escape exists),
     Sigma's ``?`` (the search has only ``*``), a regular expression (upstream's ``| regex``/``| rex``
-    forms hold only as a top-level conjunct) and ``|cased`` (search terms ignore case)."""
+    forms hold only as a top-level conjunct), ``|cased`` (search terms ignore case) and ``|fieldref``
+    (the search command compares fields with literals only; upstream's ``| where f=g`` compares case
+    and cannot stand under OR)."""
     for value in _values(rule):
-        if isinstance(value, (SigmaRegularExpression, SigmaCasedString)):
+        if isinstance(value, (SigmaRegularExpression, SigmaCasedString, SigmaFieldReference)):
             return True
         if isinstance(value, SigmaString) and (
             SpecialChars.WILDCARD_SINGLE in value.s or any(isinstance(p, str) and "*" in p for p in value.s)
@@ -124,8 +131,8 @@ def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
 class SplTarget:
     name = NAME
     description = (
-        "Splunk SPL: searches over sourcetype aws:cloudtrail (Splunk Add-on for AWS), "
-        "ES correlation searches in savedsearches.conf"
+        "Splunk SPL: searches over sourcetype aws:cloudtrail (Splunk Add-on for AWS) and XmlWinEventLog "
+        "(Splunk Add-ons for Microsoft Windows and Sysmon), ES correlation searches in savedsearches.conf"
     )
 
     settings = DEFAULTS
@@ -157,10 +164,7 @@ class SplTarget:
         storage = cell.storage.storage(settings)
         if where:
             base = " ".join(
-                [
-                    f"index={spl_string(storage['index'])} sourcetype={spl_string(storage['sourcetype'])}",
-                    *_prefilter(sigma, cell.pipeline.CALCULATED_FIELDS),
-                ]
+                [cell.storage.search_head(sigma.logsource, settings), *_prefilter(sigma, cell.pipeline.CALCULATED_FIELDS)]
             )
             query = f"{base}\n| where {query}"
             if sigma.fields:
@@ -171,11 +175,11 @@ class SplTarget:
             query=query,
             caveats=tuple(dict.fromkeys(caveats)),
             details={
-                **storage,
                 "risk_object_field": settings["risk_object_field"],
                 "risk_object_type": settings["risk_object_type"],
                 "security_domain": settings["security_domain"],
                 "dispatch_app": settings["dispatch_app"],
+                **storage,  # a cell may name its own risk object (Windows: the host)
             },
         )
 

@@ -48,7 +48,7 @@ from sigma.types import (
 )
 
 from backends.splunk.cloudtrail.storage import storage
-from backends.splunk.spl_backend import CAVEATS_STATE
+from backends.splunk.spl_backend import add_caveat
 from compiler.cloudtrail_paths import shape
 from compiler.patterns import detection_items, python_regex_flags
 
@@ -99,14 +99,6 @@ name is not the query mapping's (arrays get their ``{}`` from :func:`splunk_name
 def investigation_fields(names: Sequence[str]) -> list[str]:
     """A rule's ``fields:`` as the add-on's field names."""
     return [INVESTIGATION_FIELDS.get(name) or splunk_name(name) or name for name in names]
-
-
-def _add_caveat(transformation: Any, text: str) -> None:
-    pipeline = getattr(transformation, "_pipeline", None)
-    if pipeline is not None:
-        caveats = pipeline.state.setdefault(CAVEATS_STATE, [])
-        if text not in caveats:
-            caveats.append(text)
 
 
 def matches_filled_value(value: Any) -> bool:
@@ -180,7 +172,7 @@ class JsonNullAsText(DetectionItemTransformation):
         name = detection_item.field
         if name in (None, ERROR_CODE) or not any(isinstance(v, SigmaNull) for v in detection_item.value):
             return None
-        _add_caveat(
+        add_caveat(
             self,
             f"{name}: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives a "
             "field present as JSON null, so the search is wider (under NOT it also leaves out a record holding "
@@ -220,7 +212,7 @@ class AddonErrorCode(DetectionItemTransformation):
             )
         for value in values:
             if matches_filled_value(value):
-                _add_caveat(
+                add_caveat(
                     self,
                     f"errorCode value {str(value)!r} also matches the 'success'/'failure' the add-on "
                     "fills in for calls that had no errorCode, so the search is wider",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from backends.splunk.spl_where_backend import spl_string
+
 SOURCETYPE = "aws:cloudtrail"
 """The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""
 DEFAULT_INDEX = "aws"
@@ -18,3 +20,9 @@ DEFAULT_INDEX = "aws"
 def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The index and sourcetype a search over CloudTrail reads."""
     return {"index": str(settings.get("index") or DEFAULT_INDEX), "sourcetype": SOURCETYPE}
+
+
+def search_head(logsource: Any, settings: Mapping[str, Any]) -> str:
+    """The base search of a where-form rule: the index and sourcetype it reads."""
+    found = storage(settings)
+    return f"index={spl_string(found['index'])} sourcetype={spl_string(found['sourcetype'])}"
