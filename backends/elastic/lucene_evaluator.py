@@ -22,7 +22,8 @@ from luqum.exceptions import ParseError
 from luqum.parser import parser
 
 from backends.elastic.es_regexp import lucene_regexp
-from backends.elastic.es_semantics import Field, any_field, field_names, glob_regex
+from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
+from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
@@ -96,8 +97,9 @@ def _linear_parse(query: str) -> Any:
 class LuceneEvaluator:
     """A compiled query_string query: call it with a document."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, types: FieldTypes = field_spec) -> None:
         self.query = query
+        self.types = types
         self._predicate = self._compile(parse(query), None)
 
     def __call__(self, doc: Any) -> bool:
@@ -167,7 +169,7 @@ class LuceneEvaluator:
             return self._on_fields(name, lambda f: f.exists)
         build = self._builder(node)
         if field is None:
-            return lambda doc: any_field(doc, lambda f, d: build(f)(d))
+            return lambda doc: any_field(doc, lambda f, d: build(f)(d), self.types)
         return self._on_fields(field, build)
 
     def _builder(self, node: lt.Item) -> Callable[[Field], Predicate]:
@@ -207,11 +209,10 @@ class LuceneEvaluator:
             return lambda f: f.range(op, bound)
         raise EvaluationError(f"unsupported term {node}")  # pragma: no cover
 
-    @staticmethod
-    def _on_fields(name: str, build: Callable[[Field], Predicate]) -> Predicate:
+    def _on_fields(self, name: str, build: Callable[[Field], Predicate]) -> Predicate:
         if "*" not in name:
-            return build(Field(name))
-        return lambda doc: any(build(Field(n))(doc) for n in field_names(doc, name))
+            return build(Field(name, self.types))
+        return lambda doc: any(build(Field(n, self.types))(doc) for n in field_names(doc, name))
 
 
 def _bound(node: lt.Item) -> str | None:
@@ -227,6 +228,7 @@ def _unescape_field(name: str) -> str:
     return re.sub(r"\\(.)", r"\1", name)
 
 
-def evaluator(query: str) -> Predicate:
-    """Parse query_string text once; the predicate answers per document."""
-    return LuceneEvaluator(query)
+def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:
+    """Parse query_string text once; the predicate answers per document of a data stream with these
+    field types."""
+    return LuceneEvaluator(query, types)
