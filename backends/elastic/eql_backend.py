@@ -140,7 +140,7 @@ class DetcEqlBackend(EqlBackend):
 
     def _string(self, field: str, value: SigmaString, cased: bool) -> str:
         name = eql_field(field)
-        if field in BOOLEAN_FIELDS:
+        if field in self._booleans():
             return self._boolean(field, name, _plain_text(value), cased)
         try:
             if not cased:
@@ -173,15 +173,25 @@ class DetcEqlBackend(EqlBackend):
     ) -> Any:
         return self._string(cond.field, cond.value, cased=True)
 
+    def _booleans(self) -> frozenset[str]:
+        """Boolean fields: CloudTrail's, and those the cell names (backend option ``boolean_fields``)."""
+        return BOOLEAN_FIELDS | frozenset(self.backend_options.get("boolean_fields", ()))
+
+    def _numeric(self, field: str | None) -> bool:
+        """A number field the cell names (backend option ``numeric_fields``): ``:`` compares strings only."""
+        return field in self.backend_options.get("numeric_fields", ())
+
     def convert_condition_field_eq_val_num(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
-        """Sigma compares a number as its text; the cell's fields hold text (keywords)."""
-        if cond.field in BOOLEAN_FIELDS:
+        """Sigma compares a number as its text; keyword fields hold text, number fields compare with ``==``."""
+        if cond.field in self._booleans():
             raise ElasticUnsupported(f"{cond.field} is a boolean field: it holds only true or false")
+        if self._numeric(cond.field):
+            return f"{eql_field(cond.field)} == {cond.value}"
         return f"{eql_field(cond.field)} : {eql_string(str(cond.value))}"
 
     def convert_condition_field_eq_val_bool(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         text = "true" if cond.value.boolean else "false"
-        if cond.field in BOOLEAN_FIELDS:
+        if cond.field in self._booleans():
             return f"{eql_field(cond.field)} == {text}"
         return f"{eql_field(cond.field)} : {eql_string(text)}"
 
@@ -198,7 +208,7 @@ class DetcEqlBackend(EqlBackend):
         if not super().decide_convert_condition_as_in_expression(cond, state):
             return False
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
-        if args[0].field in BOOLEAN_FIELDS:
+        if args[0].field in self._booleans() or self._numeric(args[0].field):
             return False
         return all(
             isinstance(a.value, SigmaNumber)
@@ -258,18 +268,30 @@ class FlattenedFieldCheck(DetectionItemTransformation):
     """Refuse fields inside the cell's ``flattened`` fields: EQL's verifier rejects that type."""
 
     roots: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    """Field-name patterns the cell maps to (``winlog.event_data.param*``): EQL names one field each."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
         name = detection_item.field
         if name is not None and any(name == r or name.startswith(r + ".") for r in self.roots):
             raise ElasticUnsupported(f"field {name!r}: {FLATTENED_REASON}", source=detection_item.source)
+        if name in self.patterns:
+            raise ElasticUnsupported(
+                f"field {name!r}: a field-name pattern, and EQL has none (each condition names one field)",
+                source=detection_item.source,
+            )
         return None
 
 
-def eql_field_check(flattened_roots: tuple[str, ...]) -> ProcessingPipeline:
+def eql_field_check(flattened_roots: tuple[str, ...], patterns: tuple[str, ...] = ()) -> ProcessingPipeline:
     """Runs after the cell's mapping (priority 20), on the names the data stream stores."""
     return ProcessingPipeline(
         name="detc: fields Elasticsearch EQL can query",
         priority=50,
-        items=[ProcessingItem(identifier="detc_eql_field_check", transformation=FlattenedFieldCheck(tuple(flattened_roots)))],
+        items=[
+            ProcessingItem(
+                identifier="detc_eql_field_check",
+                transformation=FlattenedFieldCheck(tuple(flattened_roots), tuple(patterns)),
+            )
+        ],
     )

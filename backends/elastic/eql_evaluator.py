@@ -34,7 +34,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from backends.elastic.es_regexp import lucene_regexp
-from backends.elastic.es_semantics import Field
+from backends.elastic.es_semantics import Field, FieldTypes
+from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
@@ -201,8 +202,9 @@ def is_field(node: Any) -> bool:
 class EqlEvaluator:
     """A compiled EQL event query: call it with a document."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, types: FieldTypes = field_spec) -> None:
         self.query = query
+        self.types = types
         validate(query)
         self._predicate = self._query(parse(query))
 
@@ -221,7 +223,7 @@ class EqlEvaluator:
         match = self._compile(condition)
         if category == "any":
             return match
-        in_category = Field(EVENT_CATEGORY_FIELD).term(category)
+        in_category = Field(EVENT_CATEGORY_FIELD, self.types).term(category)
         return lambda doc: in_category(doc) and match(doc)
 
     # --- boolean structure -----------------------------------------------------------------------
@@ -262,7 +264,7 @@ class EqlEvaluator:
     def _field(self, node: Any, what: str) -> Field:
         if not is_field(node):
             raise EvaluationError(f"{what}: the left side must be a field (Elasticsearch compares fields to literals)")
-        return _checked(Field(field_name(node)))
+        return _checked(Field(field_name(node), self.types))
 
     def _comparison(self, left: Any, op: Token, right: Any) -> Predicate:
         operator = str(op)
@@ -339,7 +341,7 @@ class EqlEvaluator:
             raise EvaluationError(f"function {name} is not evaluated")
         if not args or not is_field(args[0]):
             raise EvaluationError("cidrMatch takes a field, then CIDR blocks")
-        field = _checked(Field(field_name(args[0])))
+        field = _checked(Field(field_name(args[0]), self.types))
         if field.spec.type != "ip":
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]
@@ -354,6 +356,6 @@ def wildcard_regex_literal(text: str) -> re.Pattern[str]:
     )
 
 
-def evaluator(query: str) -> Predicate:
-    """Parse EQL once; the predicate answers per document."""
-    return EqlEvaluator(query)
+def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:
+    """Parse EQL once; the predicate answers per document of data streams with these field types."""
+    return EqlEvaluator(query, types)
