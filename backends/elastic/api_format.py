@@ -4,8 +4,8 @@ elastic/detection-rules ``detection_rules/rule.py`` (``TOMLRuleContents.to_api_f
 ``_post_dict_conversion``) and ``rule_formatter.py`` (``nested_normalize``), read at
 2678662942 of the search index (detection-rules main, 2026): every string but ``query`` and the
 Markdown fields (``note``, ``setup``) has its lines stripped and joined with single spaces (the
-TOML's hard wrapping undone); for a query rule in a language other than Lucene whose metadata
-names an integration, ``related_integrations`` lists each package/integration the query's
+TOML's hard wrapping undone); for a query or EQL rule in a language other than Lucene whose
+metadata names an integration, ``related_integrations`` lists each package/integration the query's
 ``data_stream.dataset``/``event.dataset`` values name, with ``^<least compatible version>``; and
 ``required_fields`` lists each field the query reads, sorted by name, with its type and whether
 ECS defines it.
@@ -57,8 +57,10 @@ def is_ecs(name: str) -> bool:
     return name in ECS_BASE or name.split(".", 1)[0] in ECS_FIELDSETS
 
 
-def query_fields(query: str) -> tuple[list[str], list[str]]:
-    """The field names a KQL query reads (first use order) and the dataset values it pins."""
+def query_fields(query: str, language: str = "kuery") -> tuple[list[str], list[str]]:
+    """The field names a KQL (or EQL) query reads (first use order) and the dataset values it pins."""
+    if language == "eql":
+        return eql_query_fields(query)
     from backends.elastic.kql_evaluator import KqlLiteral, parse
 
     names: list[str] = []
@@ -80,21 +82,51 @@ def query_fields(query: str) -> tuple[list[str], list[str]]:
     return names, datasets
 
 
-def required_fields(query: str) -> list[dict[str, Any]]:
+def eql_query_fields(query: str) -> tuple[list[str], list[str]]:
+    """The field names an EQL query reads (first use order) and the dataset values its ``:``,
+    ``==``, ``like`` or ``in`` tests on a dataset field name (detection-rules reads both from the
+    query's AST: ``EQLValidator.unique_fields``, the dataset comparisons)."""
+    from backends.elastic.eql_evaluator import field_name, is_field, parse, string_value
+
+    names: list[str] = []
+    datasets: list[str] = []
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Tree):
+            return
+        if is_field(node):
+            name = field_name(node)
+            if name not in names:
+                names.append(name)
+            return
+        subject = node.children[0] if node.children else None
+        if node.data in ("string_predicate", "comparison", "in_set") and is_field(subject) and field_name(subject) in DATASET_FIELDS:
+            datasets.extend(
+                string_value(str(leaf))
+                for leaf in node.scan_values(lambda v: getattr(v, "type", "") in ("DQ_STRING", "RAW_TQ_STRING"))
+            )
+        for child in node.children:
+            walk(child)
+
+    walk(parse(query))
+    return names, datasets
+
+
+def required_fields(query: str, language: str = "kuery") -> list[dict[str, Any]]:
     """Each field the query reads: its name, its type in the data stream and whether ECS defines it."""
-    names, _ = query_fields(query)
+    names, _ = query_fields(query, language)
     return sorted(
         ({"name": n, "type": field_spec(n).type, "ecs": is_ecs(n)} for n in names), key=lambda f: f["name"]
     )
 
 
 def related_integrations(query: str, integrations: list[str], package: str, integration: str,
-                         version: str) -> list[dict[str, Any]]:
+                         version: str, language: str = "kuery") -> list[dict[str, Any]]:
     """The cell's package/integration when the query pins its dataset and the rule's metadata names
     an integration (detection-rules adds none without one)."""
     if not integrations:
         return []
-    _, datasets = query_fields(query)
+    _, datasets = query_fields(query, language)
     wanted = f"{package}.{integration}"
     if wanted not in datasets:
         return []

@@ -243,16 +243,18 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
 def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Compiled) -> dict[str, Any]:
     """One rule object of Kibana's detection rule import (``_import``), imported disabled: the rule
     as detection-rules' ``to_api_format`` renders its TOML (prose unwrapped; for KQL the
-    ``related_integrations`` and ``required_fields`` it derives), plus what an import needs."""
+    ``related_integrations`` and ``required_fields`` it derives for KQL and EQL), plus what an import needs."""
     out = nested_normalize(dict(model))
-    if target == "kql":
+    if target in ("kql", "eql"):
+        language = model["language"]
         storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage
         related = related_integrations(
-            model["query"], list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION
+            model["query"], list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION,
+            language,
         )
         if related:
             out["related_integrations"] = related
-        out["required_fields"] = required_fields(model["query"])
+        out["required_fields"] = required_fields(model["query"], language)
     for entry in out.get("threat", []):
         entry.setdefault("technique", [])
     out["query"] = model["query"].rstrip("\n")

@@ -172,7 +172,7 @@ class _Literal:
             self.value = ""
 
 
-def _field_name(node: Tree) -> str:
+def field_name(node: Tree) -> str:
     """A field's dotted name (backticks removed, ``?`` optional mark dropped)."""
     if node.data == "base_field":
         token = node.children[0].children[0]
@@ -195,7 +195,7 @@ def _checked(field: Field) -> Field:
     return field
 
 
-def _is_field(node: Any) -> bool:
+def is_field(node: Any) -> bool:
     return isinstance(node, Tree) and node.data in ("field", "base_field")
 
 
@@ -262,15 +262,15 @@ class EqlEvaluator:
     # --- comparisons -----------------------------------------------------------------------------
 
     def _field(self, node: Any, what: str) -> Field:
-        if not _is_field(node):
+        if not is_field(node):
             raise EvaluationError(f"{what}: the left side must be a field (Elasticsearch compares fields to literals)")
-        return _checked(Field(_field_name(node), self.types))
+        return _checked(Field(field_name(node), self.types))
 
     def _comparison(self, left: Any, op: Token, right: Any) -> Predicate:
         operator = str(op)
         if operator == "=":
             raise EvaluationError("= is not an EQL operator (use == or :)")
-        if _is_field(right) and not _is_field(left):
+        if is_field(right) and not is_field(left):
             left, right = right, left
             operator = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(operator, operator)
         field = self._field(left, operator)
@@ -339,9 +339,9 @@ class EqlEvaluator:
         args = node.children[1].children if len(node.children) > 1 and node.children[1] is not None else []
         if name != "cidrMatch":
             raise EvaluationError(f"function {name} is not evaluated")
-        if not args or not _is_field(args[0]):
+        if not args or not is_field(args[0]):
             raise EvaluationError("cidrMatch takes a field, then CIDR blocks")
-        field = _checked(Field(_field_name(args[0]), self.types))
+        field = _checked(Field(field_name(args[0]), self.types))
         if field.spec.type != "ip":
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]

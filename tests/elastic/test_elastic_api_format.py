@@ -154,3 +154,35 @@ def test_no_related_integration_without_the_rules_integration_metadata(rule_from
         {"name": "data_stream.dataset", "type": "constant_keyword", "ecs": True},
         {"name": "event.action", "type": "keyword", "ecs": True},
     ]
+
+
+def test_seed_eql_ndjson_equals_the_rendering_of_its_eql_toml_field_by_field() -> None:
+    """The EQL variant is rendered from its own TOML as the KQL one is, with both derived lists
+    (detection-rules derives them for every query language but Lucene)."""
+    toml_text = (ROOT / "output" / "elastic" / "eql" / "aws_kms_imported_key_material_deleted.toml").read_text()
+    rendered = to_api_format(toml_text)
+    lines = [json.loads(x) for x in (ROOT / "output" / "elastic" / "rules.ndjson").read_text().splitlines()]
+    line = next(x for x in lines if x["language"] == "eql")
+    for key, value in rendered.items():
+        want = value.rstrip("\n") if key == "query" else value
+        assert line[key] == want, key
+    assert set(line) - set(rendered) == DETC_ONLY | {"related_integrations", "required_fields"}
+    assert line["related_integrations"] == SEED_RELATED
+    assert line["required_fields"] == SEED_REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("query", "names", "datasets"),
+    [
+        ('any where ?a.b == null and `c-d`.e : "x"', ["a.b", "c-d.e"], []),
+        ('any where data_stream.dataset in ("aws.cloudtrail", "x") and f like~ "y*"', ["data_stream.dataset", "f"],
+         ["aws.cloudtrail", "x"]),
+        ('any where event.dataset : "aws.cloudtrail" or not cidrMatch(source.ip, "10.0.0.0/8")',
+         ["event.dataset", "source.ip"], ["aws.cloudtrail"]),
+    ],
+    ids=["optional-and-quoted", "in-list", "colon-and-function"],
+)
+def test_eql_query_fields(query: str, names: list[str], datasets: list[str]) -> None:
+    from backends.elastic.api_format import eql_query_fields
+
+    assert eql_query_fields(query) == (names, datasets)
