@@ -280,7 +280,7 @@ def test_spl_null_covers_a_field_present_as_json_null(rule_from, condition, expe
     reference = load_registry().get("sigma")
     judge = reference.evaluator(reference.compile(rule, DEFAULT_PROFILE).query)
     record = {"eventSource": "kms.amazonaws.com", "eventName": "DescribeKey"}
-    for value, verdict in zip((None, "aws-cli/2", "absent"), verdicts):
+    for value, verdict in zip((None, "aws-cli/2", "absent"), verdicts, strict=True):
         event = dict(record) if value == "absent" else {**record, "userAgent": value}
         assert matcher(SPL.shape(event, DEFAULT_PROFILE)) is verdict, value
         assert judge(event) is verdict, value
