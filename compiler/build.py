@@ -68,14 +68,9 @@ def parse_check(target: Target, compiled: Compiled, rule: DetcRule) -> None:
         check(compiled.query)
     except Exception as err:
         raise CompileError(
-            f"the compiled query does not parse with the {target.name} grammar: {_first_line(err)}",
+            f"the compiled query does not parse with the {target.name} grammar: {reason_of(err)}",
             path=rule.path, rule_id=rule.id, target=target.name,
         ) from err
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err.args[0]) if err.args else ""
-    return " ".join(text.split()) or type(err).__name__
 
 
 def compile_rule(

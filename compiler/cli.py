@@ -237,7 +237,7 @@ def _build_keys(
 ) -> dict[str, str]:
     """Each requested build's key (profile name to key), computed without importing pySigma;
     empty when the cache is off or a profile is missing (the full path reports that)."""
-    from compiler.cache import build_key
+    from compiler.fingerprint import build_key
 
     if cache.root is None:
         return {}
@@ -289,7 +289,7 @@ class _Tree:
 def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
     """The number of files when the output folder holds exactly what the cached build made
     (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.cache import events_unchanged
+    from compiler.fingerprint import events_unchanged
 
     entry = cache.get_json("build", build_key)
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):

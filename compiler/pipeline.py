@@ -29,17 +29,10 @@ from compiler.build import (
     make_unit,
     plain,
 )
-from compiler.cache import (
-    Cache,
-    encode,
-    environment_fingerprint,
-    events_unchanged,
-    file_digests,
-    key,
-    target_fingerprint,
-)
+from compiler.cache import Cache, encode, key
 from compiler.clients import apply_profile, select_rules
 from compiler.errors import DetcError, RuleLoadError
+from compiler.fingerprint import environment_fingerprint, events_unchanged, file_digests, target_fingerprint
 from compiler.fixtures import load_fixtures
 from compiler.paths import Sources, orphan_errors, read_sources
 from compiler.profile import Profile
@@ -298,7 +291,7 @@ def run_builds(
     from the cache where nothing it depends on changed.
 
     ``root`` is the rules folder, or its files already read. With ``wholes`` (profile name to the
-    build's key, ``cache.build_key``), a successful build also records the digest of every file it
+    build's key, ``fingerprint.build_key``), a successful build also records the digest of every file it
     made, so that the next unchanged build can stop at comparing them."""
     sources = root if isinstance(root, Sources) else read_sources(root)
     # The parent makes no garbage cycles while it gathers and assembles, but it holds a great many

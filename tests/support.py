@@ -19,8 +19,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 SEED_RULE = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
@@ -50,6 +48,8 @@ def in_ci(environ: Mapping[str, str] = os.environ) -> bool:
 
 def require_corpus(environ: Mapping[str, str] = os.environ) -> Path:
     """The corpus folder; skips the calling test when it is absent (fails it under CI)."""
+    import pytest  # here, so that the benchmark can read the setting without the test extra
+
     path = corpus_path(environ)
     if not path.is_dir():
         if in_ci(environ):

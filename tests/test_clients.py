@@ -259,3 +259,17 @@ def test_an_exclusion_field_a_target_cannot_map_is_refused_at_load(tmp_path: Pat
 def test_exclusion_fields_every_target_maps_load(tmp_path: Path, field: str):
     path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": field, "values": ["x"]}]})
     assert load_profile(path, TARGETS).exclusions[0].field == field
+
+
+def test_an_exclusion_one_language_of_a_platform_cannot_query_keeps_the_profile(tmp_path: Path):
+    """requestParameters.* are flattened fields: kql and lucene query them, Elasticsearch EQL cannot.
+    The profile loads; the excluded rule is unsupported on eql, with the reason, never compiled without it."""
+    from compiler.build import compile_one
+    from compiler.errors import UnsupportedFeature
+
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": "requestParameters.keyId", "values": ["k1"]}]})
+    profile = load_profile(path, TARGETS)
+    rule = apply_profile(load_rule(SEED_RULE), profile)
+    assert "aws.cloudtrail.flattened.request_parameters.keyId" in compile_one(REGISTRY.get("kql"), rule, profile).query
+    with pytest.raises(UnsupportedFeature, match="cannot query fields of type flattened"):
+        compile_one(REGISTRY.get("eql"), rule, profile)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.elastic.emit import LUCENE_RULE_NAMESPACE, ElasticEmitter, threat
+from backends.elastic.emit import EQL_RULE_NAMESPACE, LUCENE_RULE_NAMESPACE, ElasticEmitter, threat
+from backends.elastic.eql_evaluator import evaluator as eql_evaluator
 from backends.elastic.toml_writer import check, indented_block, indented_value, literal_block, multiline
 from compiler.build import compile_rules
 from compiler.errors import EmitError
@@ -20,6 +21,7 @@ from tests.support import ROOT, SEED_ELASTIC_TOML, SEED_RULE, case_id
 
 OUTPUT = ROOT / "output" / "elastic"
 SEED_TOML = OUTPUT / "aws_kms_imported_key_material_deleted.toml"
+SEED_EQL_TOML = OUTPUT / "eql" / "aws_kms_imported_key_material_deleted.toml"
 
 
 def _seed():
@@ -28,7 +30,7 @@ def _seed():
 
 def _emit(rules):
     registry = load_registry()
-    targets = [registry.get("kql"), registry.get("lucene")]
+    targets = [registry.get("kql"), registry.get("lucene"), registry.get("eql")]
     results, errors = compile_rules(rules, targets, DEFAULT_PROFILE)
     assert not errors
     return {a.path: a for a in emit(ElasticEmitter(), results, DEFAULT_PROFILE)}
@@ -50,18 +52,22 @@ def test_elastic_committed_toml_is_what_the_emitter_writes() -> None:
     artifacts = _emit([_seed()])
     assert artifacts["elastic/aws_kms_imported_key_material_deleted.toml"].data == SEED_TOML.read_bytes()
     assert artifacts["elastic/rules.ndjson"].data == (OUTPUT / "rules.ndjson").read_bytes()
+    assert artifacts["elastic/eql/aws_kms_imported_key_material_deleted.toml"].data == SEED_EQL_TOML.read_bytes()
 
 
-def test_elastic_ndjson_has_both_languages_with_distinct_ids() -> None:
+def test_elastic_ndjson_has_every_language_with_distinct_ids() -> None:
     lines = (OUTPUT / "rules.ndjson").read_text().splitlines()
     rules = [json.loads(line) for line in lines]
-    assert [r["language"] for r in rules] == ["kuery", "lucene"]
-    kuery, lucene = rules
+    assert [r["language"] for r in rules] == ["kuery", "lucene", "eql"]
+    kuery, lucene, eql = rules
     assert kuery["rule_id"] == "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
     assert lucene["rule_id"] == str(uuid.uuid5(LUCENE_RULE_NAMESPACE, kuery["rule_id"])) != kuery["rule_id"]
     assert lucene["name"] == kuery["name"] + " (Lucene)"
+    assert eql["rule_id"] == str(uuid.uuid5(EQL_RULE_NAMESPACE, kuery["rule_id"])) not in (kuery["rule_id"], lucene["rule_id"])
+    assert eql["name"] == kuery["name"] + " (EQL)"
+    assert [r["type"] for r in rules] == ["query", "query", "eql"]
     for rule in rules:
-        assert rule["type"] == "query" and rule["enabled"] is False
+        assert rule["enabled"] is False
         assert rule["index"] == ["logs-aws.cloudtrail-*"] and rule["from"] == "now-6m" and rule["interval"] == "5m"
         assert rule["risk_score"] == 47 and rule["severity"] == "medium"
         assert rule["threat"][0]["tactic"]["id"] == "TA0040"
@@ -69,6 +75,23 @@ def test_elastic_ndjson_has_both_languages_with_distinct_ids() -> None:
         assert not rule["query"].endswith("\n")
     assert kuery["false_positives"][0].startswith("Encryption or platform teams")  # plain text, no TOML indent
     assert lucene["query"].startswith("data_stream.dataset:aws.cloudtrail AND ")
+    assert eql["query"].startswith('any where data_stream.dataset : "aws.cloudtrail" and ')
+
+
+def test_elastic_eql_toml_has_every_seed_field_and_elastics_parser_accepts_it() -> None:
+    """The EQL variant passes the checks the KQL TOML passes (its own id, name, type and language)."""
+    seed = tomllib.loads(SEED_ELASTIC_TOML.read_text())
+    ours = tomllib.loads(SEED_EQL_TOML.read_text())
+    assert ours["metadata"] == seed["metadata"]
+    assert set(ours["rule"]) == set(seed["rule"])
+    different = {"query", "type", "language", "rule_id", "name"}
+    for key, value in seed["rule"].items():
+        if key not in different:
+            assert ours["rule"][key] == value, key
+    assert (ours["rule"]["type"], ours["rule"]["language"]) == ("eql", "eql")
+    assert ours["rule"]["rule_id"] == str(uuid.uuid5(EQL_RULE_NAMESPACE, seed["rule"]["rule_id"]))
+    assert ours["rule"]["name"] == seed["rule"]["name"] + " (EQL)"
+    eql_evaluator(ours["rule"]["query"])  # eql.parse_query in Elasticsearch syntax, as detection-rules checks
 
 
 def test_elastic_threat_mapping_from_tags(rule_from) -> None:
@@ -101,10 +124,12 @@ def test_elastic_threat_unknown_technique_is_an_error(rule_from) -> None:
 def test_elastic_toml_rule_without_kql_uses_lucene(rule_from) -> None:
     rule = rule_from({"sel": {"eventName|re": "^Delete"}, "condition": "sel"})
     artifacts = _emit([rule])
-    toml = tomllib.loads(next(a for p, a in artifacts.items() if p.endswith(".toml")).data.decode())
+    toml = tomllib.loads(next(a for p, a in artifacts.items() if p.endswith(".toml") and "/eql/" not in p).data.decode())
     assert toml["rule"]["language"] == "lucene"
     lines = artifacts["elastic/rules.ndjson"].data.decode().splitlines()
-    assert [json.loads(line)["language"] for line in lines] == ["lucene"]
+    assert [json.loads(line)["language"] for line in lines] == ["lucene", "eql"]  # the regex holds in both
+    eql_toml = tomllib.loads(next(a for p, a in artifacts.items() if "/eql/" in p).data.decode())
+    assert eql_toml["rule"]["query"] == 'any where data_stream.dataset : "aws.cloudtrail" and event.action regex "Delete.*"\n'
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_lucene_regex_translation_agrees_with_python(regex, inside, outside) -> 
     import re
 
     lucene_regex, _ = sigma_regex_to_lucene(SigmaRegularExpression(regex))
-    from backends.elastic.lucene_evaluator import lucene_regexp
+    from backends.elastic.es_regexp import lucene_regexp
 
     compiled = lucene_regexp(lucene_regex)
     python = re.compile(regex)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backends.elastic.lucene_evaluator import LuceneEvaluator, lucene_regexp
+from backends.elastic.es_regexp import lucene_regexp
+from backends.elastic.lucene_evaluator import LuceneEvaluator
 from compiler.errors import EvaluationError
 from tests.support import case_id
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from compiler import cache as cache_module
+from compiler import fingerprint
 from compiler.cache import Cache
 from compiler.pipeline import SERIAL_BELOW, run_build
 from compiler.profile import DEFAULT_PROFILE
@@ -141,12 +142,12 @@ def test_one_platform_code_change_remakes_that_platform_only(tmp_path: Path, mon
     rules = _many_rules(tmp_path / "rules", 3)
     store = tmp_path / "cache"
     first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
-    real = cache_module.package_fingerprint
+    real = fingerprint.package_fingerprint
 
     def edited(package: str) -> str:
         return real(package) + ("-edited" if package == "backends.splunk" else "")
 
-    monkeypatch.setattr(cache_module, "package_fingerprint", edited)
+    monkeypatch.setattr(fingerprint, "package_fingerprint", edited)
     counted.clear()
     outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
     assert outcome.files == first.files and outcome.stats == {"hits": 0, "misses": 3}

@@ -153,7 +153,7 @@ def test_hostile_target_settings_are_refused_or_contained(tmp_path: Path, settin
 
 @given(target=st.sampled_from(MAPPED), value=VALUES, as_source=st.booleans())
 def test_hostile_field_mappings_are_refused_or_contained(tmp_path: Path, target: str, value: str, as_source: bool):
-    default_source = {"kql": "user.name", "lucene": "user.name", "spl": "userIdentity.arn", "eventbridge": "userAgent"}
+    default_source = {"kql": "user.name", "lucene": "user.name", "eql": "user.name", "spl": "userIdentity.arn", "eventbridge": "userAgent"}
     table = {value: "client_field"} if as_source else {default_source[target]: value}
     _refused_or_contained(tmp_path, {"name": "hostile", "field_mappings": {target: table}})
 

@@ -1,6 +1,6 @@
 """Regenerate ``compiler/data/cloudtrail_paths.json``: the shape of every path seen in real CloudTrail records.
 
-Usage: ``python tools/cloudtrail_paths.py [CORPUS]`` (default ``../shared/corpus``). Reads every
+Usage: ``python tools/cloudtrail_paths.py [CORPUS]`` (default: ``DETC_CORPUS``, see CONTRIBUTING.md). Reads every
 record under ``CORPUS/cloudtrail/`` (JSON arrays, S3 log files ``{"Records": [...]}``, single
 records, NDJSON) and writes, per dotted path (Sigma's field names: no array markers), the
 positions of its segments that hold JSON arrays and the kinds of value found at its end
@@ -15,7 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parents[1] / "compiler" / "data" / "cloudtrail_paths.json"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import corpus_path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "compiler" / "data" / "cloudtrail_paths.json"
 SOURCES = {
     "stratus-red-team": "DataDog/stratus-red-team@7c9a7a5a63dc370260a6528dd0d30476854806c1 docs/detonation-logs/",
     "invictus-ir-sigma-aws": "invictus-ir/Sigma-AWS@f0d55993fb575f747cee13069adeaa999c940b14 CloudTrail/",
@@ -66,7 +70,7 @@ def note(parts: tuple[str, ...], arrays: tuple[int, ...], kind: str, table: dict
 
 
 def main() -> None:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else corpus_path()
     table: dict[str, Any] = {}
     count = 0
     for source in sorted(SOURCES):

@@ -61,7 +61,8 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
-    """Caveats of the Lucene query for a rule (before the pipeline rewrites it)."""
+    """Caveats of the Lucene (and the EQL) query for a rule (before the pipeline rewrites it): both
+    write Sigma regexes in Lucene's dialect."""
     items = _all_items(rule)
     out = _common(items)
     if any(
@@ -122,3 +123,7 @@ def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
         "an event holding a longer value (a padded userAgent or ARN) is seen as lacking the field and "
         "escapes a match on it"
     ]
+
+
+eql_caveats = lucene_caveats
+"""EQL's ``regex`` is Lucene's dialect too, and its case folding is exact: the same caveats."""

@@ -1,4 +1,4 @@
-"""Targets ``kql`` and ``lucene``: Sigma rules as queries on the documents Elastic's integrations store.
+"""Targets ``kql``, ``lucene`` and ``eql``: Sigma rules as queries on the documents Elastic's integrations store.
 
 The language parts (backends, evaluators) are the platform's; what depends on the logsource (field
 mapping, shaper, index) comes from the cell for the rule's logsource family (``backends.elastic.cells``).
@@ -14,9 +14,10 @@ from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from backends.elastic.caveats import ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
+from backends.elastic.caveats import eql_caveats, ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
 from backends.elastic.cells import CELLS
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
+from backends.elastic.eql_backend import DetcEqlBackend, eql_field_check
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
@@ -31,12 +32,12 @@ DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
 """Per-target settings a client profile may override: the index patterns rules search."""
 KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
 """``rule_id_namespace``: the name the Elastic rule ids of a client build are derived from
-(default: the client's name), so two clients' rules never collide in one Kibana; it governs both
-the KQL and the Lucene variant."""
+(default: the client's name), so two clients' rules never collide in one Kibana; it governs every
+variant (KQL, Lucene, EQL)."""
 
 
 class _ElasticTarget:
-    """What both Elastic targets share: the cell lookup, backend reuse, error mapping."""
+    """What the Elastic targets share: the cell lookup, backend reuse, error mapping."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -50,7 +51,8 @@ class _ElasticTarget:
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         raise NotImplementedError
 
-    def extra_pipeline(self) -> ProcessingPipeline | None:
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        """Processing this language adds after the cell's pipeline."""
         return None
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
@@ -74,7 +76,8 @@ class _ElasticTarget:
         if not texts:
             raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
         caveats = (*caveats, *ingest_caveats(rule.sigma), *ignore_above_caveat(sigma))  # sigma: as mapped
-        query = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        condition = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        query = self._query(condition, cell, rule)
         settings = profile.settings(self.name, self.settings)
         return Compiled(
             target=self.name,
@@ -82,6 +85,10 @@ class _ElasticTarget:
             caveats=caveats,
             details={**cell.storage.storage(settings), "language": self.language},
         )
+
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
+        """The query text around the converted condition."""
+        return condition
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Any:
         cell = record_cell(CELLS, record, logsource, target=self.name)
@@ -94,7 +101,7 @@ class _ElasticTarget:
         key = (profile.target_key(self.name), cell.__name__)
         if key not in backends:
             pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
-            extra = self.extra_pipeline()
+            extra = self.extra_pipeline(cell)
             if extra is not None:
                 pipeline = pipeline + extra
             backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
@@ -158,8 +165,45 @@ class LuceneTarget(_ElasticTarget):
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         return DetcLuceneBackend(processing_pipeline=pipeline)
 
-    def extra_pipeline(self) -> ProcessingPipeline | None:
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return lucene_case_folding()
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
         return lucene_caveats(rule)
+
+
+class EqlTarget(_ElasticTarget):
+    name = "eql"
+    description = "Elasticsearch EQL (upstream pySigma EqlBackend, fixed for Sigma semantics) on the same documents"
+    language = "eql"
+    or_token = "or"
+
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
+
+        return eql_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        """The build's check: the grammar of Elastic's eql package (the evaluator adds the
+        package's full Elasticsearch-syntax check)."""
+        from backends.elastic import eql_grammar
+
+        try:
+            eql_grammar.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return DetcEqlBackend(processing_pipeline=pipeline)
+
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        return eql_field_check(getattr(cell.pipeline, "FLATTENED_ROOTS", ()))
+
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
+        """``<category> where <condition>``: the EQL event category the cell gives the rule's
+        logsource (its ``storage.eql_event_category``), else ``any``, which matches every event."""
+        category = getattr(cell.storage, "eql_event_category", None)
+        return f"{category(rule.sigma.logsource) if category else 'any'} where {condition}"
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return eql_caveats(rule)

@@ -82,6 +82,9 @@ CLOUDTRAIL_PREFIX_TO_ECS: dict[str, str] = {
     "serviceEventDetails.": "aws.cloudtrail.flattened.service_event_details.",
 }
 
+FLATTENED_ROOTS: tuple[str, ...] = tuple(p.rstrip(".") for p in CLOUDTRAIL_PREFIX_TO_ECS.values())
+"""The ``flattened`` fields the prefixes map into (a language that cannot query that type refuses them)."""
+
 WHY_NOT_STORED: dict[str, str] = {
     "eventTime": "eventTime is stored as the date @timestamp; Sigma string matching has no faithful date equivalent",
     "sharedEventID": "the ingest pipeline renames 'sharedEventId', a key CloudTrail never writes, so sharedEventID is dropped",

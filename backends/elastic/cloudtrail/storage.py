@@ -29,3 +29,10 @@ packages/aws/changelog.yml) the package is 2.24.1, and its major 2 began with 2.
 def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The index patterns rules search, from the target's settings (a client may name its own)."""
     return {"index": list(settings.get("index") or DEFAULT_INDEX)}
+
+
+def eql_event_category(logsource: Any) -> str:
+    """The EQL event category of CloudTrail rules: ``any``. The ingest pipeline sets
+    ``event.category`` only for some calls (``iam``, ``authentication``, ``configuration`` …, by
+    event name), so no category covers every record a CloudTrail rule may match."""
+    return "any"
