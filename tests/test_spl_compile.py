@@ -284,3 +284,24 @@ def test_spl_null_covers_a_field_present_as_json_null(rule_from, condition, expe
         event = dict(record) if value == "absent" else {**record, "userAgent": value}
         assert matcher(SPL.shape(event, DEFAULT_PROFILE)) is verdict, value
         assert judge(event) is verdict, value
+
+
+def test_spl_a_path_in_two_shapes_is_searched_under_both_names(rule_from):
+    """S3's requestParameters.host is a list in some real records and a string in others."""
+    rule = rule_from({"sel": {"requestParameters.host": "bucket.s3.amazonaws.com"}, "condition": "sel"})
+    query = SPL.compile(rule, DEFAULT_PROFILE).query
+    assert query == (BASE + 'requestParameters.host="bucket.s3.amazonaws.com" OR '
+                     'requestParameters.host{}="bucket.s3.amazonaws.com"')
+    matcher = SPL.evaluator(query)
+    record = {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketAcl"}
+    for host in ("bucket.s3.amazonaws.com", ["bucket.s3.amazonaws.com"]):
+        assert matcher(SPL.shape({**record, "requestParameters": {"host": host}}, DEFAULT_PROFILE)), host
+    assert not matcher(SPL.shape({**record, "requestParameters": {"host": ["other"]}}, DEFAULT_PROFILE))
+    absent = rule_from({"sel": {"eventName": "PutBucketAcl", "requestParameters.host": None}, "condition": "sel"})
+    with pytest.raises(UnsupportedFeature) as info:
+        SPL.compile(absent, DEFAULT_PROFILE)
+    assert str(info.value) == (
+        "spl: requestParameters.host: absence where records hold it in 2 shapes (requestParameters.host, "
+        "requestParameters.host{}): each is its own Splunk field and the test is made on each of them, so absence "
+        "would need all of them absent"
+    )
