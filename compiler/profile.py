@@ -94,17 +94,26 @@ class Profile:
         return ProcessingPipeline(name=f"detc client {self.name}", priority=900, items=items)
 
     def rename_fields(self, target: str, document: Any) -> Any:
-        """Apply the client's field renames to a shaped document (nested or flat dotted keys)."""
+        """The client's field renames applied to a shaped document (nested or flat dotted keys), once
+        and all at the same time, as pySigma's ``FieldMappingTransformation`` renames a rule's fields:
+        with ``{a: b, b: c}`` the value of ``a`` ends under ``b`` and the value of ``b`` under ``c``.
+        The test runner is the one caller; a target's ``shape`` never renames."""
         mapping = self.field_mappings.get(target, {})
         if not mapping or not isinstance(document, dict):
             return document
         doc = _deep_copy(document)
+        moved: list[tuple[str, Any, bool]] = []
         for source, dest in mapping.items():
             if source in doc:  # flat documents (Splunk) keep dotted names as literal keys
-                doc[dest] = doc.pop(source)
+                moved.append((dest, doc.pop(source), True))
                 continue
             found, value = _pop_path(doc, source)
             if found:
+                moved.append((dest, value, False))
+        for dest, value, flat in moved:
+            if flat:
+                doc[dest] = value
+            else:
                 set_path(doc, dest, value)
         return doc
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support import ROOT
 
-TESTS = sorted((ROOT / "tests").glob("test_*.py"))
+TESTS = sorted((ROOT / "tests").rglob("test_*.py"))
 SOURCES = sorted(p for folder in ("compiler", "backends") for p in (ROOT / folder).rglob("*.py"))
 DETC_PACKAGES = ("compiler", "backends")
 

@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 from sigma.rule import SigmaRule
 
-from backends.sigma.evaluator import rule_predicate
+from backends.sigma.sigma_evaluator import rule_predicate
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
 from compiler.regression import load_regression

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.aws.backend import unsupported
+from backends.aws.eventbridge_backend import unsupported
 from backends.aws.formula import (
     Absent,
     And,

@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from backends.aws.backend import EventBridgeBackend, rule_formula, unsupported
 from backends.aws.cells import CELLS
+from backends.aws.eventbridge_backend import EventBridgeBackend, rule_formula, unsupported
 from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
 from compiler.errors import UsageError
@@ -107,16 +107,14 @@ class EventBridgeTarget:
         return document
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.aws import (
-            evaluator as pattern_evaluator,  # a build never evaluates: loaded on demand
-        )
+        from backends.aws import eventbridge_evaluator  # a build never evaluates: loaded on demand
 
-        return pattern_evaluator.evaluator(query)
+        return eventbridge_evaluator.evaluator(query)
 
     def check_syntax(self, query: str) -> None:
-        from backends.aws.evaluator import parse_pattern
+        from backends.aws.eventbridge_evaluator import parse
 
-        parse_pattern(query)
+        parse(query)
 
     def live_client(self) -> Any:
         """A boto3 EventBridge client for ``detc test --live``; refuses clearly without credentials."""

@@ -4,7 +4,7 @@ logsource families it stores (one folder each)."""
 
 from backends.elastic.cells import CELLS
 from backends.elastic.emit import ElasticEmitter
-from backends.elastic.targets import EqlTarget, KqlTarget, LuceneTarget
+from backends.elastic.target import EqlTarget, KqlTarget, LuceneTarget
 
 TARGETS = [KqlTarget(), LuceneTarget(), EqlTarget()]
 EMITTERS = [ElasticEmitter()]

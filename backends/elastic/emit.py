@@ -20,7 +20,7 @@ from typing import Any
 from backends.elastic import toml_writer as tw
 from backends.elastic.api_format import nested_normalize, related_integrations, required_fields
 from backends.elastic.cells import CELLS
-from backends.elastic.targets import KQL_DEFAULTS
+from backends.elastic.target import KQL_DEFAULTS
 from compiler import attack
 from compiler.errors import EmitError
 from compiler.logsources import cell_for

@@ -12,7 +12,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from backends.sigma.evaluator import conditions_predicate, rule_predicate
+from backends.sigma.sigma_evaluator import conditions_predicate, rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.logsources import describe, find, require
 from compiler.profile import Profile

@@ -18,10 +18,10 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import CAVEATS_STATE, SplBackend
 from backends.splunk.cells import CELLS
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
-from backends.splunk.where_backend import SplWhereBackend, spl_string
+from backends.splunk.spl_backend import CAVEATS_STATE, SplBackend
+from backends.splunk.spl_where_backend import SplWhereBackend, spl_string
 from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items
@@ -200,11 +200,11 @@ class SplTarget:
         return document
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
+        from backends.splunk.spl_evaluator import evaluator  # a build never evaluates: loaded on demand
 
-        return compile_search(query)
+        return evaluator(query)
 
     def check_syntax(self, query: str) -> None:
-        from backends.splunk.evaluator import parse
+        from backends.splunk.spl_evaluator import parse
 
         parse(query)

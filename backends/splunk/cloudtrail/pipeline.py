@@ -47,8 +47,8 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import CAVEATS_STATE
 from backends.splunk.cloudtrail.storage import storage
+from backends.splunk.spl_backend import CAVEATS_STATE
 from compiler.cloudtrail_paths import shape
 from compiler.patterns import detection_items, python_regex_flags
 
