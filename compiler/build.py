@@ -42,10 +42,11 @@ def part_digest(part: Any) -> str:
 
 
 def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
-    """Compile, turning every failure into a located detc error (UnsupportedFeature or CompileError)."""
+    """Compile, turning every failure into a located detc error (UnsupportedFeature or CompileError);
+    the query is parsed with its target's grammar (``parse_check``) before anyone can carry it."""
     where = {"path": rule.path, "rule_id": rule.id, "target": target.name}
     try:
-        return target.compile(rule, profile)
+        compiled = target.compile(rule, profile)
     except DetcError as err:
         raise err.located(**where) from None
     except SigmaFeatureNotSupportedByBackendError as err:
@@ -54,6 +55,8 @@ def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
         raise CompileError(reason_of(err), **where) from err
     except Exception as err:  # a bug in a target must still surface as one located line
         raise CompileError(f"internal error: {type(err).__name__}: {err}", **where) from err
+    parse_check(target, compiled, rule)
+    return compiled
 
 
 def parse_check(target: Target, compiled: Compiled, rule: DetcRule) -> None:
@@ -74,8 +77,7 @@ def compile_rule(
     rule: DetcRule, targets: Sequence[Target], profile: Profile, kept: Mapping[str, Compiled | str] | None = None,
 ) -> tuple[RuleResult, list[DetcError]]:
     """A rule compiled for every target (``kept``: what a target made before and still holds, its
-    compilation or why it cannot express the rule, taken as it is); each fresh query is parsed
-    with its target's grammar (``parse_check``) before anything can carry it."""
+    compilation or why it cannot express the rule, taken as it is)."""
     compiled: dict[str, Compiled] = {}
     unsupported: dict[str, str] = {}
     errors: list[DetcError] = []
@@ -88,9 +90,7 @@ def compile_rule(
                 compiled[target.name] = before
             continue
         try:
-            one = compile_one(target, rule, profile)
-            parse_check(target, one, rule)
-            compiled[target.name] = one
+            compiled[target.name] = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
             unsupported[target.name] = err.message
         except DetcError as err:

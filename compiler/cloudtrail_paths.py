@@ -21,12 +21,15 @@ TABLE = Path(__file__).resolve().parent / "data" / "cloudtrail_paths.json"
 
 @dataclass(frozen=True)
 class PathShape:
-    """``arrays``: indexes of the path's segments whose value is a JSON array (the last segment
-    included when the path itself holds an array); ``kinds``: what was found at its end, from
-    ``object``, ``array``, ``scalar`` and ``null``."""
+    """``arrays``: indexes of the path's segments whose value is a JSON array in any record (the last
+    segment included when the path itself holds an array); ``kinds``: what was found at its end, from
+    ``object``, ``array``, ``scalar`` and ``null``; ``leaf_arrays``: each distinct set of array
+    positions under which a value other than an object was found (two when, say, S3's
+    ``requestParameters.host`` is a list in some records and a string in others)."""
 
     arrays: tuple[int, ...]
     kinds: frozenset[str]
+    leaf_arrays: tuple[tuple[int, ...], ...] = ()
 
     @property
     def scalar(self) -> bool:
@@ -43,11 +46,11 @@ DOCUMENTED: dict[str, PathShape] = {
     # command is a list of strings and image and name strings (Amazon ECS API Reference,
     # API_RegisterTaskDefinition.html, API_ContainerDefinition.html).
     "requestParameters.containerDefinitions": PathShape((1,), frozenset({"array", "object"})),
-    "requestParameters.containerDefinitions.command": PathShape((1, 2), frozenset({"array", "scalar"})),
-    "requestParameters.containerDefinitions.image": PathShape((1,), frozenset({"scalar"})),
-    "requestParameters.containerDefinitions.name": PathShape((1,), frozenset({"scalar"})),
+    "requestParameters.containerDefinitions.command": PathShape((1, 2), frozenset({"array", "scalar"}), ((1, 2),)),
+    "requestParameters.containerDefinitions.image": PathShape((1,), frozenset({"scalar"}), ((1,),)),
+    "requestParameters.containerDefinitions.name": PathShape((1,), frozenset({"scalar"}), ((1,),)),
     # GuardDuty UpdateDetector: Enable is a boolean (Amazon GuardDuty API Reference, API_UpdateDetector.html).
-    "requestParameters.enable": PathShape((), frozenset({"scalar"})),
+    "requestParameters.enable": PathShape((), frozenset({"scalar"}), ((),)),
 }
 
 
@@ -64,7 +67,9 @@ def shape(path: str) -> PathShape | None:
     entry = _table().get(path)
     if entry is None:
         return None
-    return PathShape(tuple(entry["arrays"]), frozenset(entry["kinds"]))
+    return PathShape(
+        tuple(entry["arrays"]), frozenset(entry["kinds"]), tuple(tuple(a) for a in entry["leaf_arrays"])
+    )
 
 
 def object_valued(path: str) -> bool:

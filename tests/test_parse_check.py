@@ -77,3 +77,14 @@ def test_every_target_rejects_text_outside_its_grammar(name: str) -> None:
     check = getattr(target, "check_syntax", None) or target.evaluator
     with pytest.raises(EvaluationError):
         check('source.ip: 2001:db8::/32) AND ((' if name != "eventbridge" else '{"detail": [')
+
+
+def test_convert_refuses_it_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(KqlBackend, "cidr_expression", "{field}: {value}")
+    path = write_rule(tmp_path, ["2001:db8::/32"])
+    result = CliRunner().invoke(app, ["convert", str(path), "-t", "kql"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"{path}: {RULE_ID}: kql: the compiled query does not parse with the kql grammar: KQL does not parse at "
+        "line 2, column 24: and source.ip: 2001:db8::/32 ^\n"
+    )

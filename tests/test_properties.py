@@ -123,6 +123,9 @@ def allowed(judged: Judged, name: str, rule_values: list[str], event_value: str,
         differs_in_case_only(v, event_value)
         or v.lower() in event_value.lower() and v not in event_value
         or event_value.lower() in v.lower() and event_value not in v
+        # a |startswith/|endswith value found at the edge only when case is ignored ('A' starts 'aA')
+        or event_value.lower().startswith(v.lower()) and not event_value.startswith(v)
+        or event_value.lower().endswith(v.lower()) and not event_value.endswith(v)
         for v in rule_values
     )
     if near and judged.case_caveat(name):

@@ -3,8 +3,10 @@
 Usage: ``python tools/cloudtrail_paths.py [CORPUS]`` (default: ``DETC_CORPUS``, see CONTRIBUTING.md). Reads every
 record under ``CORPUS/cloudtrail/`` (JSON arrays, S3 log files ``{"Records": [...]}``, single
 records, NDJSON) and writes, per dotted path (Sigma's field names: no array markers), the
-positions of its segments that hold JSON arrays and the kinds of value found at its end
-(``object``, ``array``, ``scalar``, ``null``). The sources and their commits are listed in
+positions of its segments that hold JSON arrays (``arrays``, over every record), the kinds of value
+found at its end (``object``, ``array``, ``scalar``, ``null``) and each distinct set of array positions
+under which a value that is not an object was found (``leaf_arrays``: a path that is an array in
+some records and a plain value in others has two). The sources and their commits are listed in
 ``CORPUS/SOURCES.md``; the table names them in its ``sources`` key.
 """
 
@@ -64,9 +66,11 @@ def walk(node: Any, parts: tuple[str, ...], arrays: tuple[int, ...], table: dict
 
 
 def note(parts: tuple[str, ...], arrays: tuple[int, ...], kind: str, table: dict[str, Any]) -> None:
-    entry = table.setdefault(".".join(parts), {"arrays": set(), "kinds": set()})
+    entry = table.setdefault(".".join(parts), {"arrays": set(), "kinds": set(), "leaf_arrays": set()})
     entry["arrays"].update(arrays)
     entry["kinds"].add(kind)
+    if kind != "object":
+        entry["leaf_arrays"].add(arrays)
 
 
 def main() -> None:
@@ -79,7 +83,11 @@ def main() -> None:
         for record in found:
             walk(record, (), (), table)
     paths = {
-        path: {"arrays": sorted(entry["arrays"]), "kinds": sorted(entry["kinds"])}
+        path: {
+            "arrays": sorted(entry["arrays"]),
+            "kinds": sorted(entry["kinds"]),
+            "leaf_arrays": sorted(list(a) for a in entry["leaf_arrays"]),
+        }
         for path, entry in sorted(table.items())
     }
     data = {"records": count, "sources": SOURCES, "paths": paths}

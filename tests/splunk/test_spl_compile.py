@@ -317,3 +317,24 @@ def test_a_regex_never_touches_upstreams_class_level_state(rule_from):
     with pytest.raises(SigmaFeatureNotSupportedByBackendError, match="detc writes it in the | where form"):
         SplBackend(ProcessingPipeline()).convert_rule(rule_from(detection).fresh_sigma())
     assert SplunkDeferredORRegularExpression.field_counts == before
+
+
+def test_spl_a_path_in_two_shapes_is_searched_under_both_names(rule_from):
+    """S3's requestParameters.host is a list in some real records and a string in others."""
+    rule = rule_from({"sel": {"requestParameters.host": "bucket.s3.amazonaws.com"}, "condition": "sel"})
+    query = SPL.compile(rule, DEFAULT_PROFILE).query
+    assert query == (BASE + 'requestParameters.host="bucket.s3.amazonaws.com" OR '
+                     'requestParameters.host{}="bucket.s3.amazonaws.com"')
+    matcher = SPL.evaluator(query)
+    record = {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketAcl"}
+    for host in ("bucket.s3.amazonaws.com", ["bucket.s3.amazonaws.com"]):
+        assert matcher(SPL.shape({**record, "requestParameters": {"host": host}}, DEFAULT_PROFILE)), host
+    assert not matcher(SPL.shape({**record, "requestParameters": {"host": ["other"]}}, DEFAULT_PROFILE))
+    absent = rule_from({"sel": {"eventName": "PutBucketAcl", "requestParameters.host": None}, "condition": "sel"})
+    with pytest.raises(UnsupportedFeature) as info:
+        SPL.compile(absent, DEFAULT_PROFILE)
+    assert str(info.value) == (
+        "spl: requestParameters.host: absence where records hold it in 2 shapes (requestParameters.host, "
+        "requestParameters.host{}): each is its own Splunk field and the test is made on each of them, so absence "
+        "would need all of them absent"
+    )

@@ -60,17 +60,22 @@ CALCULATED_FIELDS = frozenset({ERROR_CODE, "msg"})
 """Fields the add-on calculates at search time (props.conf ``EVAL-errorCode``, ``EVAL-msg``): a
 where-form search decides them in ``| where``, never in its base search."""
 
-def splunk_name(path: str) -> str | None:
-    """The add-on's JSON-extraction name of a CloudTrail path: ``{}`` after every segment that holds
+def splunk_names(path: str) -> list[str] | None:
+    """The add-on's JSON-extraction names of a CloudTrail path: ``{}`` after every segment that holds
     an array (``resources{}.ARN``, ``requestParameters.ipPermissions.items{}.ipRanges.items{}.cidrIp``),
-    from the shapes real records show (compiler.cloudtrail_paths); None for a path no record shows."""
+    one name for each way real records hold it (S3's ``requestParameters.host`` is a list in some
+    records and a string in others: ``requestParameters.host{}`` and ``requestParameters.host``), from
+    compiler.cloudtrail_paths; None for a path no record shows."""
     known = shape(path)
     if known is None:
         return None
-    parts = path.split(".")
-    for index in known.arrays:
-        parts[index] += "{}"
-    return ".".join(parts)
+    names = []
+    for arrays in known.leaf_arrays or (known.arrays,):
+        parts = path.split(".")
+        for index in arrays:
+            parts[index] += "{}"
+        names.append(".".join(parts))
+    return sorted(set(names))
 
 OBJECT_FIELDS: tuple[str, ...] = (
     "userIdentity",
@@ -93,12 +98,12 @@ INVESTIGATION_FIELDS: Mapping[str, str] = {
     "responseElements": "responseElements.*",
 }
 """A rule's ``fields:`` (raw CloudTrail names) for the ``| table`` of a search, where the add-on's
-name is not the query mapping's (arrays get their ``{}`` from :func:`splunk_name`)."""
+name is not the query mapping's (arrays get their ``{}`` from :func:`splunk_names`)."""
 
 
 def investigation_fields(names: Sequence[str]) -> list[str]:
     """A rule's ``fields:`` as the add-on's field names."""
-    return [INVESTIGATION_FIELDS.get(name) or splunk_name(name) or name for name in names]
+    return [INVESTIGATION_FIELDS.get(name) or ",".join(splunk_names(name) or [name]) for name in names]
 
 
 def matches_filled_value(value: Any) -> bool:
@@ -263,11 +268,24 @@ class ObjectFieldFailure(DetectionItemTransformation):
 @dataclass
 class UnknownPathFailure(DetectionItemTransformation):
     """Refuse a field no CloudTrail record shows: whether it crosses an array decides its Splunk name
-    (``a{}.b`` or ``a.b``), and the wrong name matches nothing, silently."""
+    (``a{}.b`` or ``a.b``), and the wrong name matches nothing, silently. Refuse too a test of absence
+    on a path records hold in several shapes: the test is made on each name, and absence of one is
+    not absence of the field."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
         name = detection_item.field
-        if name is None or name in (ERROR_CODE, CONSOLE_LOGIN) or shape(name) is not None:
+        if name is None or name in (ERROR_CODE, CONSOLE_LOGIN):
+            return None
+        names = splunk_names(name)
+        absent = any(isinstance(v, SigmaNull) or isinstance(v, SigmaExists) and not v.exists
+                     for v in detection_item.value)
+        if names is not None and len(names) > 1 and absent:
+            raise SigmaTransformationError(
+                f"{name}: absence where records hold it in {len(names)} shapes ({', '.join(names)}): each is its "
+                "own Splunk field and the test is made on each of them, so absence would need all of them absent",
+                source=detection_item.source,
+            )
+        if names is not None:
             return None
         raise SigmaTransformationError(
             f"{name}: no CloudTrail record or API reference detc knows shows this path, so whether it "
@@ -280,11 +298,13 @@ class UnknownPathFailure(DetectionItemTransformation):
 class ArrayNames(FieldMappingTransformationBase):
     """Sigma's dotted CloudTrail paths to the add-on's JSON-extraction names (``{}`` on arrays)."""
 
-    def apply_field_name(self, field: str | None) -> str | None:
+    def apply_field_name(self, field: str | None) -> str | list[str] | None:
         if field is None:
             return None
-        name = splunk_name(field)
-        return name if name is not None and name != field else None
+        names = splunk_names(field)
+        if names is None or names == [field]:
+            return None
+        return names[0] if len(names) == 1 else names  # several: pySigma ORs the test over them
 
 
 @dataclass
