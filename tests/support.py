@@ -91,3 +91,13 @@ def case_id(value: object) -> str:
     if isinstance(value, dict) and "condition" in value:
         value = {k: v for k, v in value.items() if k != "condition"}
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+    """A document as its leaf paths (``a.b.c``) and values: how pipeline test pairs are compared."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(leaves(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: node}
