@@ -9,7 +9,9 @@ Each fix is pinned by a test in ``tests/test_eql_backend.py``; upstream 2.1.1 wr
   folded into ``[Kk]`` classes, refused where Lucene cannot say it).
 * a Sigma literal ``*`` or ``?`` (``\\*``) into a ``:`` pattern, where Elasticsearch has no escape
   for them (EQL's optimizer turns every ``*``/``?`` of a ``:`` string into a wildcard:
-  ``Optimizer.ReplaceWildcards``). detc writes such a value as a case-insensitive regex.
+  ``Optimizer.ReplaceWildcards``). detc writes such a value as a case-insensitive regex, as it does
+  a wildcard value holding U+0001 (the unescaped escape character of the LIKE pattern
+  Elasticsearch makes of it, ``StringUtils.toLikePattern``).
 * ``|cased`` with wildcards as ``f == "Delete*"``, a literal asterisk (``==`` has no wildcards,
   EQL syntax reference); detc writes ``like`` (case-sensitive wildcards) or ``regex``.
 * tab, newline and carriage return as a backslash before the raw character, which no EQL parser
@@ -52,7 +54,7 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString
+from sigma.types import SigmaCasedString, SigmaNumber, SigmaString
 
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
@@ -110,6 +112,8 @@ def _colon_pattern(value: SigmaString) -> str | None:
     literal = "".join(p for p in value.s if isinstance(p, str))
     if "*" in literal or "?" in literal or any(not ch.isascii() and ch.lower() != ch.upper() for ch in literal):
         return None
+    if "\x01" in literal and value.contains_special():
+        return None  # U+0001 is the escape of the LIKE pattern Elasticsearch makes of a wildcard value
     try:
         return '"' + sigma_string_pattern(value, _escaped, multi="*", single="?") + '"'
     except UnresolvedPlaceholder as err:
@@ -128,7 +132,6 @@ class DetcEqlBackend(EqlBackend):
     field_exists_expression: ClassVar[str] = "?{field} != null"
     field_not_exists_expression: ClassVar[str] = "?{field} == null"
     field_in_list_expression: ClassVar[str] = "{field} : ({list})"
-    or_in_operator: ClassVar[str] = ":"
 
     def escape_and_quote_field(self, field_name: str) -> str:
         return eql_field(field_name)
@@ -245,7 +248,8 @@ class DetcEqlBackend(EqlBackend):
 
 
 def _safe_pattern(value: Any) -> str | None:
-    if not isinstance(value, SigmaString) or isinstance(value, SigmaBool):
+    """The ``:`` pattern of a list member, or None where the member needs another form."""
+    if not isinstance(value, SigmaString):
         return None
     try:
         return _colon_pattern(value)

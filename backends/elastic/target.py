@@ -37,6 +37,12 @@ KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
 variant (KQL, Lucene, EQL)."""
 
 
+def rule_id_namespace(profile: Profile) -> str:
+    """The client's ``targets.kql.rule_id_namespace`` over its default: derived here only, for the
+    emitter that names every variant's rule."""
+    return str(profile.settings("kql", KQL_DEFAULTS)["rule_id_namespace"])
+
+
 class _ElasticTarget:
     """What the Elastic targets share: the cell lookup, backend reuse, error mapping."""
 
@@ -185,10 +191,10 @@ class EqlTarget(_ElasticTarget):
     def check_syntax(self, query: str) -> None:
         """The build's check: the grammar of Elastic's eql package (the evaluator adds the
         package's full Elasticsearch-syntax check)."""
-        from backends.elastic import eql_grammar
+        from backends.elastic import eql_evaluator
 
         try:
-            eql_grammar.parse(query)
+            eql_evaluator.parse(query)
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
