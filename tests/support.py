@@ -110,3 +110,13 @@ def sigmahq_regression() -> tuple[tuple[Any, tuple[Any, ...]], ...]:
         assert not ruleset.errors, ruleset.errors[:3]
         out.extend((rule, tuple(read_samples(load_regression(rule)))) for rule in ruleset.rules)
     return tuple(out)
+
+
+def leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+    """A document as its leaf paths (``a.b.c``) and values: how pipeline test pairs are compared."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(leaves(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: node}

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Write the support matrix of SigmaHQ's Windows rules on the Elastic targets (kql, lucene).
+"""Write the support matrix of SigmaHQ's Windows rules on the Elastic targets (kql, lucene, eql).
 
 Usage: tools/elastic_windows_support.py SIGMAHQ_ALL OUT.json
 
 Every rule of the corpus whose logsource is ``product: windows`` is compiled for ``kql`` and
-``lucene`` as ``detc build`` does; the file records, per target, the rules that compile, those that are
+``lucene`` and ``eql`` as ``detc build`` does; the file records, per target, the rules that compile, those that are
 unsupported (reasons grouped and counted, quoted values elided as the build report does) and per rule
 its status, so that tests/test_elastic_windows_support.py can check any rule against it. Regenerate it
 deliberately when coverage changes.
@@ -26,7 +26,7 @@ from compiler.profile import DEFAULT_PROFILE  # noqa: E402
 from compiler.rules import load_rules  # noqa: E402
 from compiler.target import load_registry  # noqa: E402
 
-TARGETS = ("kql", "lucene")
+TARGETS = ("kql", "lucene", "eql")
 
 
 def grouped(reason: str) -> str:

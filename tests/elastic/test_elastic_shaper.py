@@ -17,7 +17,7 @@ import yaml
 from backends.elastic.cloudtrail.shaper import shape
 from backends.elastic.index_mapping import FLATTENED_ROOTS, field_spec
 from compiler.errors import ShapeError
-from tests.support import DATA, corpus_ids
+from tests.support import DATA, corpus_ids, leaves
 
 INTEGRATION = "elastic-integration-cloudtrail"
 PIPELINE_COMMIT = "0046748f8cfe9a89cf2f8f7a55be5528ad4b3695"
@@ -29,15 +29,6 @@ EMAIL_SPLIT_NAME = "user.name"
 """Later pipeline versions keep only the local part of an e-mail-shaped user name in user.name."""
 
 Pair = tuple[str, int, dict[str, Any], dict[str, Any]]
-
-
-def _leaves(node: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            out.update(_leaves(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: node}
 
 
 def _pairs(folder: Path) -> list[Pair]:
@@ -77,8 +68,8 @@ def test_the_corpus_is_there(corpus: Path) -> None:
 
 def _assert_shaped_like(pair: Pair, commit: str) -> None:
     name, _, raw, expected = pair
-    shaped = _leaves(shape(raw))
-    want = _leaves(expected)
+    shaped = leaves(shape(raw))
+    want = leaves(expected)
     compared = 0
     for field, value in shaped.items():
         if field.startswith("data_stream."):

@@ -223,3 +223,13 @@ def test_eql_numbers_compare_as_numbers_and_field_patterns_are_refused(compile_r
     with pytest.raises(UnsupportedFeature) as err:
         compile_rule({"service": "application"}, {"sel": {"Data|contains": "x"}, "condition": "sel"}, "eql")
     assert err.value.message.startswith("field 'winlog.event_data.param*': a field-name pattern, and EQL has none")
+
+
+def test_a_client_names_its_own_windows_indices(rule_from) -> None:
+    from compiler.profile import Profile
+
+    profile = Profile(name="client", target_settings={"kql": {"windows_index": ["client-winlogbeat-*"]}})
+    rule = rule_from({"sel": {"Image|endswith": "\\x.exe"}, "condition": "sel"},
+                     logsource={"product": "windows", "category": "file_event"})
+    assert compile_one(REGISTRY.get("kql"), rule, profile).details["index"] == ["client-winlogbeat-*"]
+    assert compile_one(REGISTRY.get("lucene"), rule, profile).details["index"][0] == "logs-windows.sysmon_operational-*"

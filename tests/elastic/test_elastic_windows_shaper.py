@@ -18,7 +18,7 @@ import pytest
 
 from backends.elastic.windows.evtx import to_winlog
 from backends.elastic.windows.shaper import data_stream, ingest, shape, sysmon_hashes, sysmon_registry
-from tests.support import PLACEHOLDER, corpus_path
+from tests.support import PLACEHOLDER, corpus_path, leaves
 
 CORPUS = corpus_path()
 PACKAGES = CORPUS / "elastic-integration-windows" / "packages"
@@ -54,15 +54,6 @@ PAIRS = [
     "windows/data_stream/powershell_operational/_dev/test/pipeline/test-events.json",
     "windows/data_stream/powershell/_dev/test/pipeline/test-events.json",
 ]
-
-
-def leaves(doc: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(doc, dict):
-        out: dict[str, Any] = {}
-        for key, value in doc.items():
-            out.update(leaves(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: doc}
 
 
 def _skipped(path: str, extra: tuple[str, ...]) -> bool:

@@ -1,4 +1,4 @@
-"""SigmaHQ's Windows rules on kql and lucene: the committed support matrix, checked on a sample.
+"""SigmaHQ's Windows rules on kql, lucene and eql: the committed support matrix, checked on a sample.
 
 ``tests/data/sigmahq_windows_elastic_support.json`` (written by ``tools/elastic_windows_support.py``)
 holds, for each of SigmaHQ's 2,872 Windows rules, whether each Elastic target compiles it or the reason
@@ -23,7 +23,7 @@ from tests.support import DATA, corpus_path
 
 MATRIX = json.loads((DATA / "sigmahq_windows_elastic_support.json").read_text(encoding="utf-8"))
 SIGMAHQ_ALL = corpus_path() / "sigmahq-all"
-TARGETS = ("kql", "lucene")
+TARGETS = ("kql", "lucene", "eql")
 
 
 def _grouped(reason: str) -> str:
@@ -52,6 +52,7 @@ def test_summary_is_the_tally_of_the_rules() -> None:
         assert summary["reasons"] == dict(reasons) and summary["unsupported"] == sum(reasons.values())
         assert summary["error"] == 0
     assert MATRIX["targets"]["lucene"]["ok"] >= 2_570 and MATRIX["targets"]["kql"]["ok"] >= 2_480
+    assert MATRIX["targets"]["eql"]["ok"] >= 2_550
 
 
 @pytest.mark.usefixtures("corpus")

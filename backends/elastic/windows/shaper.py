@@ -398,30 +398,27 @@ def _sysmon(doc: dict[str, Any]) -> None:
         data["TargetProcessGUID"] = data.pop("TargetProcessGuid")
     for name in SYSMON_REMOVED:
         data.pop(name, None)
-    winlog.pop("time_created", None)
-    winlog.pop("level", None)
-    for key in [k for k, v in data.items() if v is None or v in ("", "-")]:
+    for key in [k for k, v in data.items() if v == "-"]:
         del data[key]
-    if "event_data" in winlog and not data:
-        del winlog["event_data"]
+    _drop_consumed(winlog, data)
+
+
+def _convert(doc: dict[str, Any], data: Mapping[str, Any], name: str, target: str, to: Any) -> None:
+    """The ``convert`` processor (``ignore_failure``): the converted value when it converts."""
+    value = data.get(name)
+    if value is None or value == "":
+        return
+    converted = to(value)
+    if converted is not None:
+        _put(doc, target, converted)
 
 
 def _convert_long(doc: dict[str, Any], data: Mapping[str, Any], name: str, target: str) -> None:
-    value = data.get(name)
-    if value is None or value == "":
-        return
-    number = _to_long(value)
-    if number is not None:
-        _put(doc, target, number)
+    _convert(doc, data, name, target, _to_long)
 
 
 def _convert_ip(doc: dict[str, Any], data: Mapping[str, Any], name: str, target: str) -> None:
-    value = data.get(name)
-    if value is None or value == "":
-        return
-    address = _to_ip(value)
-    if address is not None:
-        _put(doc, target, address)
+    _convert(doc, data, name, target, _to_ip)
 
 
 # --- system.security -------------------------------------------------------------------------------
@@ -530,20 +527,10 @@ def _powershell_operational(doc: dict[str, Any]) -> None:
     winlog = doc["winlog"]
     data: dict[str, Any] = winlog.get("event_data") or {}
     if winlog.get("event_id") == "4103" and isinstance(data.get("ContextInfo"), str):
-        for line in data["ContextInfo"].split("\n"):
-            if "=" in line:
-                key, value = line.split("=", 1)
-                data[key.strip(" \n\t")] = value.strip(" \n\t")
+        data.update(_key_values(data["ContextInfo"], "\n", " \n\t"))
     data = {re.sub(r"\s", "", k): v for k, v in data.items()}
     if data:
         winlog["event_data"] = data
-    if winlog.get("level") not in (None, ""):
-        _put(doc, "log.level", winlog["level"])
-    _timestamp(doc)
-    for name, target in (
-        ("HostID", "process.entity_id"), ("HostApplication", "process.command_line"), ("HostName", "process.title"),
-    ):
-        _rename(doc, data, name, target)
     identifier = _get(doc, "winlog.user.identifier")
     if identifier not in (None, ""):
         _put(doc, "user.id", identifier)
@@ -557,34 +544,35 @@ def _powershell_operational(doc: dict[str, Any]) -> None:
                 del doc["user"][part]
             if _get(doc, f"source.user.{part}") not in (None, ""):
                 _put(doc, f"user.{part}", doc["source"]["user"][part])
-    for name, target in (
-        ("ShellID", "powershell.id"), ("EngineVersion", "powershell.engine.version"),
-        ("PipelineID", "powershell.pipeline_id"), ("RunspaceID", "powershell.runspace_id"),
-        ("RunspaceId", "powershell.runspace_id"), ("HostVersion", "powershell.process.executable_version"),
-        ("CommandLine", "powershell.command.value"), ("CommandPath", "powershell.command.path"),
-        ("CommandName", "powershell.command.name"), ("CommandType", "powershell.command.type"),
-        ("ScriptBlockId", "powershell.file.script_block_id"),
-        ("ScriptBlockText", "powershell.file.script_block_text"),
-    ):
-        _rename(doc, data, name, target)
-    for name, target in (("MessageNumber", "powershell.sequence"), ("MessageTotal", "powershell.total"),
-                         ("SequenceNumber", "event.sequence")):
-        _convert_long(doc, data, name, target)
     if data.get("Path") not in (None, ""):
         data["ScriptName"] = data.pop("Path")
-    script = data.get("ScriptName")
-    if isinstance(script, str) and len(script) > 1:
-        _file_parts(doc, script)
-    _rename(doc, data, "ScriptName", "file.path")
-    for name in ("SequenceNumber", "User", "ConnectedUser", "ContextInfo", "Severity", "MessageTotal",
-                 "MessageNumber", "Payload"):
-        data.pop(name, None)
-    winlog.pop("time_created", None)
-    winlog.pop("level", None)
-    for key in [k for k, v in data.items() if v is None or v == ""]:
-        del data[key]
-    if "event_data" in winlog and not data:
-        del winlog["event_data"]
+    _powershell(
+        doc, data,
+        renames=(
+            ("HostID", "process.entity_id"), ("HostApplication", "process.command_line"), ("HostName", "process.title"),
+            ("ShellID", "powershell.id"), ("EngineVersion", "powershell.engine.version"),
+            ("PipelineID", "powershell.pipeline_id"), ("RunspaceID", "powershell.runspace_id"),
+            ("RunspaceId", "powershell.runspace_id"), ("HostVersion", "powershell.process.executable_version"),
+            ("CommandLine", "powershell.command.value"), ("CommandPath", "powershell.command.path"),
+            ("CommandName", "powershell.command.name"), ("CommandType", "powershell.command.type"),
+            ("ScriptBlockId", "powershell.file.script_block_id"),
+            ("ScriptBlockText", "powershell.file.script_block_text"),
+        ),
+        numbers=(("MessageNumber", "powershell.sequence"), ("MessageTotal", "powershell.total"),
+                 ("SequenceNumber", "event.sequence")),
+        removed=("SequenceNumber", "User", "ConnectedUser", "ContextInfo", "Severity", "MessageTotal",
+                 "MessageNumber", "Payload"),
+    )
+
+
+def _key_values(text: str, separator: str, trim: str) -> dict[str, str]:
+    """The ``kv`` processor: ``key=value`` pairs split on ``separator``, keys and values trimmed."""
+    out: dict[str, str] = {}
+    for pair in text.split(separator):
+        if "=" in pair:
+            key, value = pair.split("=", 1)
+            out[key.strip(trim)] = value.strip(trim)
+    return out
 
 
 _CLASSIC_KEY = re.compile(r"(^|(^[\n]?))?\t([^\s\W]+)=", re.MULTILINE)
@@ -594,42 +582,57 @@ def _powershell_classic(doc: dict[str, Any]) -> None:
     winlog = doc["winlog"]
     data: dict[str, Any] = winlog.get("event_data") or {}
     if winlog.get("event_id") == "800" and isinstance(data.get("param2"), str):
-        for pair in data["param2"].split("\n\t"):
-            if "=" in pair:
-                key, value = pair.split("=", 1)
-                data[key.strip("\n\t")] = value.strip("\n\t")
+        data.update(_key_values(data["param2"], "\n\t", "\n\t"))
     elif isinstance(data.get("param3"), str):
         text = data["param3"]
         matches = list(_CLASSIC_KEY.finditer(text))
         for i, match in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
             data[match.group(3).strip()] = text[match.end():end].strip()
+    _split_user(doc, data.get("UserId"))
+    _powershell(
+        doc, data,
+        renames=(
+            ("HostId", "process.entity_id"), ("HostApplication", "process.command_line"), ("HostName", "process.title"),
+            ("NewEngineState", "powershell.engine.new_state"),
+            ("PreviousEngineState", "powershell.engine.previous_state"),
+            ("NewProviderState", "powershell.provider.new_state"), ("ProviderName", "powershell.provider.name"),
+            ("EngineVersion", "powershell.engine.version"), ("PipelineId", "powershell.pipeline_id"),
+            ("RunspaceId", "powershell.runspace_id"), ("HostVersion", "powershell.process.executable_version"),
+            ("CommandLine", "powershell.command.value"), ("CommandPath", "powershell.command.path"),
+            ("CommandName", "powershell.command.name"), ("CommandType", "powershell.command.type"),
+        ),
+        numbers=(("DetailTotal", "powershell.total"), ("DetailSequence", "powershell.sequence"),
+                 ("SequenceNumber", "event.sequence")),
+        removed=("param1", "param2", "param3", "SequenceNumber", "DetailTotal", "DetailSequence", "UserId"),
+    )
+
+
+def _powershell(
+    doc: dict[str, Any], data: dict[str, Any], *, renames: tuple[tuple[str, str], ...],
+    numbers: tuple[tuple[str, str], ...], removed: tuple[str, ...],
+) -> None:
+    """What both PowerShell pipelines do alike: level and time, their renames and number conversions,
+    the script path's file fields, then the removal of what they consumed."""
+    winlog = doc["winlog"]
     if winlog.get("level") not in (None, ""):
         _put(doc, "log.level", winlog["level"])
     _timestamp(doc)
-    for name, target in (
-        ("HostId", "process.entity_id"), ("HostApplication", "process.command_line"), ("HostName", "process.title"),
-    ):
+    for name, target in renames:
         _rename(doc, data, name, target)
-    _split_user(doc, data.get("UserId"))
-    for name, target in (
-        ("NewEngineState", "powershell.engine.new_state"), ("PreviousEngineState", "powershell.engine.previous_state"),
-        ("NewProviderState", "powershell.provider.new_state"), ("ProviderName", "powershell.provider.name"),
-        ("EngineVersion", "powershell.engine.version"), ("PipelineId", "powershell.pipeline_id"),
-        ("RunspaceId", "powershell.runspace_id"), ("HostVersion", "powershell.process.executable_version"),
-        ("CommandLine", "powershell.command.value"), ("CommandPath", "powershell.command.path"),
-        ("CommandName", "powershell.command.name"), ("CommandType", "powershell.command.type"),
-    ):
-        _rename(doc, data, name, target)
-    for name, target in (("DetailTotal", "powershell.total"), ("DetailSequence", "powershell.sequence"),
-                         ("SequenceNumber", "event.sequence")):
+    for name, target in numbers:
         _convert_long(doc, data, name, target)
     script = data.get("ScriptName")
     if isinstance(script, str) and len(script) > 1:
         _file_parts(doc, script)
     _rename(doc, data, "ScriptName", "file.path")
-    for name in ("param1", "param2", "param3", "SequenceNumber", "DetailTotal", "DetailSequence", "UserId"):
+    for name in removed:
         data.pop(name, None)
+    _drop_consumed(winlog, data)
+
+
+def _drop_consumed(winlog: dict[str, Any], data: dict[str, Any]) -> None:
+    """The pipelines' last steps: time and level removed, empty values dropped, an empty event_data gone."""
     winlog.pop("time_created", None)
     winlog.pop("level", None)
     for key in [k for k, v in data.items() if v is None or v == ""]:
