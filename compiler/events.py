@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from compiler.errors import RuleLoadError
 
@@ -62,6 +62,15 @@ def read_events(path: Path, kind: str | None = None, *, shown: str | None = None
         raise RuleLoadError(f"{shown} is not {kind.upper()}: {err}") from err
 
 
+class EvtxRecord(TypedDict):
+    """One record as ``PyEvtxParser.records_json()`` yields it (its stub says only ``Any | None``)."""
+
+    event_record_id: int
+    timestamp: str
+    data: str
+    """The record rendered as evtx_dump JSON text."""
+
+
 def _evtx(path: Path) -> list[Any]:
     try:
         from evtx import PyEvtxParser
@@ -69,6 +78,6 @@ def _evtx(path: Path) -> list[Any]:
         raise RuleLoadError("reading EVTX needs the 'evtx' package: pip install evtx") from err
     try:
         parser = PyEvtxParser(str(path))
-        return [json.loads(record["data"]) for record in parser.records_json()]
+        return [json.loads(cast(EvtxRecord, record)["data"]) for record in parser.records_json()]
     except (OSError, RuntimeError, ValueError) as err:
         raise RuleLoadError(f"cannot read EVTX {path}: {err}") from err

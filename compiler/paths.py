@@ -106,15 +106,21 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
     unreadable: list[tuple[str, str]] = []
     for one, shown in zip(found, display_paths([f.path for f in found], [f.symlink for f in found]), strict=True):
         name = str(one.path)
-        tests = tests_files.get(name[: -len(".yml")] + TESTS_SUFFIX)
+        tests_file = tests_files.get(name[: -len(".yml")] + TESTS_SUFFIX)
+        raw: bytes | None
+        tests_sha: str | None
         try:
             if record is None:
-                raw: bytes | None = one.path.read_bytes()
-                sha = hashlib.sha256(raw).hexdigest()
-                tests_sha = hashlib.sha256(tests.path.read_bytes()).hexdigest() if tests else None
+                raw = content = one.path.read_bytes()
+                sha = hashlib.sha256(content).hexdigest()
+                tests_sha = hashlib.sha256(tests_file.path.read_bytes()).hexdigest() if tests_file else None
             else:
                 sha, raw = record.sha_of(name, name, one.stat)
-                tests_sha = record.sha_of(str(tests.path), str(tests.path), tests.stat)[0] if tests else None
+                tests_sha = (
+                    record.sha_of(str(tests_file.path), str(tests_file.path), tests_file.stat)[0]
+                    if tests_file
+                    else None
+                )
         except OSError as err:
             unreadable.append((shown, f"cannot read: {err.strerror}"))
             continue
