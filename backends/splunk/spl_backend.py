@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sigma.backends.splunk import SplunkBackend
-from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
+from sigma.backends.splunk.splunk import SplunkBackend, SplunkDeferredORRegularExpression
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
@@ -39,4 +38,4 @@ class SplBackend(EqualityStrings, SplunkBackend):
     @staticmethod
     def reset_deferred_state() -> None:
         """Clear upstream's class-level counter of OR-ed regex fields left by a failed conversion."""
-        SplunkDeferredORRegularExpression.reset()
+        SplunkDeferredORRegularExpression.reset()  # type: ignore[no-untyped-call]  # upstream's reset() is unannotated
