@@ -12,7 +12,7 @@ import functools
 import importlib.util
 from pathlib import Path
 
-from lark import Lark, Tree
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from compiler.errors import EvaluationError
@@ -32,7 +32,7 @@ def parser() -> Lark:
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", start=["piped_query", "field_parts"], cache=True)
 
 
-def parse(query: str, start: str = "piped_query") -> Tree:
+def parse(query: str, start: str = "piped_query") -> Tree[Token]:
     """The parse tree of EQL text; text the grammar rejects is an EvaluationError with its place."""
     try:
         return parser().parse(query if query.endswith("\n") else query + "\n", start=start)

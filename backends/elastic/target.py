@@ -138,7 +138,7 @@ class KqlTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return KqlBackend(processing_pipeline=pipeline)
+        return KqlBackend(pipeline)  # positional: upstream's __new__ types **kwargs as dicts
 
     def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
         return kql_caveats(rule)
@@ -163,7 +163,7 @@ class LuceneTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return DetcLuceneBackend(processing_pipeline=pipeline)
+        return DetcLuceneBackend(pipeline)  # positional: upstream's __new__ types **kwargs as dicts
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return lucene_case_folding()
@@ -194,7 +194,7 @@ class EqlTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return DetcEqlBackend(processing_pipeline=pipeline)
+        return DetcEqlBackend(pipeline)  # positional: upstream's __new__ types **kwargs as dicts
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return eql_field_check(getattr(cell.pipeline, "FLATTENED_ROOTS", ()))
