@@ -103,6 +103,7 @@ class EqualityStrings:
     def convert_condition_field_eq_val_str(self, cond: Any, state: Any) -> Any:
         backend: Any = self
         if "{regex}" in backend.eq_expression or any(getattr(backend, t, None) is not None for t in _VALUE_TEMPLATES):
+            # the mixin's next class in the MRO is the pySigma backend, which mypy cannot see from here
             return super().convert_condition_field_eq_val_str(cond, state)  # type: ignore[misc]
         return backend.eq_expression.format(
             field=backend.escape_and_quote_field(cond.field), value=backend.convert_value_str(cond.value, state), backend=self

@@ -108,7 +108,8 @@ class EventBridgeBackend(Backend):
         return Lit(self._path(cond), test)
 
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
-        return self.convert_condition_or(cond, state)  # type: ignore[arg-type]  # in-expressions are off
+        # in-expressions are off: only an OR comes here
+        return self.convert_condition_or(cond, state)  # type: ignore[arg-type]
 
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Formula:
         return Or(tuple(self.convert_condition(a, state) for a in cond.args))

@@ -195,6 +195,7 @@ class DetcEqlBackend(EqlBackend):
     def decide_convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> bool:
         if not super().decide_convert_condition_as_in_expression(cond, state):
             return False
+        # upstream's decision above admits only field conditions as the arguments
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
         if args[0].field in BOOLEAN_FIELDS:
             return False
@@ -205,6 +206,7 @@ class DetcEqlBackend(EqlBackend):
         )
 
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
+        # called only where decide_convert_condition_as_in_expression said yes: field conditions only
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
         values = [
             eql_string(str(a.value)) if isinstance(a.value, SigmaNumber) else _colon_pattern(condition_value(a, SigmaString))

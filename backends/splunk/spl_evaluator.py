@@ -419,7 +419,8 @@ class _Eval(_Dispatch):
         if key not in self.FUNCTIONS:
             raise _error(f"unsupported eval function {name}()")
         args = [self.compile(c) for c in subtree(node.children[1]).children] if len(node.children) > 1 else []
-        return getattr(self, f"f_{key}")(args)  # type: ignore[no-any-return]
+        function: Callable[[Sequence[EvalFn]], EvalFn] = getattr(self, f"f_{key}")  # one f_<name> per FUNCTIONS entry
+        return function(args)
 
     @staticmethod
     def _arity(name: str, args: Sequence[EvalFn], *counts: int) -> None:
