@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 DATA = Path(__file__).with_name("data") / "attack.json"
 _TECHNIQUE_TAG = re.compile(r"^t\d{4}(\.\d{3})?$")
@@ -55,9 +55,33 @@ class UnknownAttackTag(ValueError):
     """A tactic or technique tag the bundled ATT&CK data does not know."""
 
 
+class _TacticEntry(TypedDict):
+    id: str
+    name: str
+    reference: str
+    retired_after: NotRequired[str]
+
+
+class _TechniqueEntry(TypedDict):
+    name: str
+    reference: str
+    tactics: list[str]
+    retired_after: NotRequired[str]
+
+
+class _AttackData(TypedDict):
+    """The parts of ``data/attack.json`` read here (as tools/gen_attack_data.py writes it)."""
+
+    attack_version: str
+    tactics: dict[str, _TacticEntry]
+    """By shortname."""
+    techniques: dict[str, _TechniqueEntry]
+    """By technique id."""
+
+
 @lru_cache(maxsize=1)
-def _data() -> dict[str, Any]:
-    return json.loads(DATA.read_text(encoding="utf-8"))
+def _data() -> _AttackData:
+    return cast(_AttackData, json.loads(DATA.read_text(encoding="utf-8")))
 
 
 def version() -> str:

@@ -370,8 +370,8 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
             console.print(f"{name}: unsupported rules", markup=False)
             for item in row["unsupported_rules"]:
                 console.print(f"  {shown(item['path'])}: {item['id']}: {item['reason']}", markup=False)
-    for err in errors:
-        console.print(f"error: {err}", markup=False)
+    for error in errors:
+        console.print(f"error: {error}", markup=False)
     if report_json:
         report_json.write_bytes(dumps(data))
 
@@ -468,8 +468,8 @@ def package_cmd(
     except DetcError as err:
         _fail(err)
     if result.errors:
-        for err in result.errors:
-            typer.echo(str(err), err=True)
+        for error in result.errors:
+            typer.echo(str(error), err=True)
         raise typer.Exit(2)
     archive, manifest = make_package(result, profile)
     try:

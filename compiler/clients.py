@@ -16,9 +16,9 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
-from compiler.paths import CLIENTS_DIR
+from compiler.paths import CLIENTS_DIR, display_path
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
-from compiler.rules import DetcRule, Schedule, display_path, load_rule, parse_meta
+from compiler.rules import DetcRule, Schedule, load_rule, parse_meta
 from compiler.settings import SIGMA_FIELD
 from compiler.yamlio import load_yaml
 

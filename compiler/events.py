@@ -13,7 +13,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from compiler.errors import RuleLoadError
 from compiler.yamlio import MAX_BYTES, MAX_DEPTH, check_plain
@@ -102,6 +102,15 @@ def _read_regular(path: Path, shown: str) -> bytes:
     return raw
 
 
+class EvtxRecord(TypedDict):
+    """One record as ``PyEvtxParser.records_json()`` yields it (its stub says only ``Any | None``)."""
+
+    event_record_id: int
+    timestamp: str
+    data: str
+    """The record rendered as evtx_dump JSON text."""
+
+
 def _evtx(path: Path) -> list[Any]:
     try:
         from evtx import PyEvtxParser
@@ -109,6 +118,6 @@ def _evtx(path: Path) -> list[Any]:
         raise RuleLoadError("reading EVTX needs the 'evtx' package: pip install evtx") from err
     try:
         parser = PyEvtxParser(str(path))
-        return [json.loads(record["data"]) for record in parser.records_json()]
+        return [json.loads(cast(EvtxRecord, record)["data"]) for record in parser.records_json()]
     except (OSError, RuntimeError, ValueError) as err:
         raise RuleLoadError(f"cannot read EVTX {path}: {err}") from err

@@ -51,7 +51,7 @@ class FileRecord:
             if self.entries.pop(rel, None) is not None:
                 self.changed = True
             return
-        entry = [stat.st_size, stat.st_mtime_ns, sha]
+        entry: list[int | str] = [stat.st_size, stat.st_mtime_ns, sha]
         if self.entries.get(rel) != entry:
             self.entries[rel] = entry
             self.changed = True

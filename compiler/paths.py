@@ -137,10 +137,12 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
         name = str(one.path)
         base = name[: len(name) - len(one.path.name)] + rule_base(one.path.name)
         tests = tests_files.get(base + TESTS_SUFFIX) or tests_files.get(base + TESTS_SUFFIXES[1])
+        raw: bytes | None
+        tests_sha: str | None
         try:
             if record is None:
-                raw: bytes | None = one.path.read_bytes()
-                sha = hashlib.sha256(raw).hexdigest()
+                raw = content = one.path.read_bytes()
+                sha = hashlib.sha256(content).hexdigest()
                 tests_sha = hashlib.sha256(tests.path.read_bytes()).hexdigest() if tests else None
             else:
                 sha, raw = record.sha_of(name, name, one.stat)

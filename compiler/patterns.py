@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
+    SigmaType,
     SpecialChars,
 )
+
+_Value = TypeVar("_Value", bound=SigmaType)
+
+
+def condition_value(cond: ConditionFieldEqualsValueExpression, kind: type[_Value]) -> _Value:
+    """A field condition's value as the type pySigma's backend dispatched on: it picks the
+    ``convert_condition_field_eq_val_*`` method by ``isinstance`` of the value (``_str`` for a
+    ``SigmaString``, ``_num`` for a ``SigmaNumber``, ...), so in that method this only reads the value
+    with its type. A value of another type there is a bug in the dispatch: TypeError."""
+    value = cond.value
+    if not isinstance(value, kind):
+        raise TypeError(f"{type(value).__name__} where pySigma dispatches a {kind.__name__}")
+    return value
 
 
 class UnresolvedPlaceholder(ValueError):
@@ -88,6 +103,7 @@ class EqualityStrings:
     def convert_condition_field_eq_val_str(self, cond: Any, state: Any) -> Any:
         backend: Any = self
         if "{regex}" in backend.eq_expression or any(getattr(backend, t, None) is not None for t in _VALUE_TEMPLATES):
+            # the mixin's next class in the MRO is the pySigma backend, which mypy cannot see from here
             return super().convert_condition_field_eq_val_str(cond, state)  # type: ignore[misc]
         return backend.eq_expression.format(
             field=backend.escape_and_quote_field(cond.field), value=backend.convert_value_str(cond.value, state), backend=self

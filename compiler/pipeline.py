@@ -295,7 +295,7 @@ def make_entries(
 
 def run_build(
     root: Path | Sources, registry: Registry, targets: Sequence[Target], profile: Profile, *,
-    jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
+    jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress | None] | None = None,
     whole: str = "",
 ) -> Outcome:
     """One profile's build: ``run_builds`` of one."""
@@ -307,7 +307,7 @@ def run_build(
 
 def run_builds(
     root: Path | Sources, registry: Registry, targets: Sequence[Target], profiles: Sequence[Profile], *,
-    jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress] | None = None,
+    jobs: int = 1, cache: Cache | None = None, progress: Callable[[int], Progress | None] | None = None,
     wholes: dict[str, str] | None = None,
 ) -> list[Outcome]:
     """Whole builds in memory, one per profile, each rule parsed once for all of them and taken
@@ -331,7 +331,7 @@ def run_builds(
 
 def _run_builds(
     sources: Sources, plans: Sequence[Plan], jobs: int, cache: Cache,
-    progress: Callable[[int], Progress] | None, wholes: dict[str, str],
+    progress: Callable[[int], Progress | None] | None, wholes: dict[str, str],
 ) -> list[Outcome]:
     unreadable = [RuleLoadError(reason, path=shown) for shown, reason in sources.unreadable]
     count = len(sources.rules)
@@ -367,8 +367,8 @@ def _run_builds(
     made: list[dict[int, RuleUnit]] = [{} for _ in plans]  # units made as entries arrive, while workers go on
     for position, new, errs in make_entries(pending, plans, cache, jobs=jobs, progress=step):
         i = pending[position].index
-        for j, err in errs:
-            (shared[i] if j is None else problems[j]).append(err)
+        for which, problem in errs:  # which profile's problem; None: the rule's, in every profile
+            (shared[i] if which is None else problems[which]).append(problem)
         for j, entry in new.items():
             entries[j][i] = entry
             if entry["selected"]:

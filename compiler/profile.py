@@ -85,7 +85,10 @@ class Profile:
         from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
         from sigma.processing.transformations import FieldMappingTransformation
 
-        mapping = dict(self.field_mappings.get(target, {}))
+        # pySigma's mapping type: a None key maps fields without a name, a list value maps to several
+        mapping: dict[str | None, str | list[str]] = {
+            name: new for name, new in self.field_mappings.get(target, {}).items()
+        }
         items = (
             [ProcessingItem(FieldMappingTransformation(mapping), identifier=f"detc_client_{self.name}_fields")]
             if mapping

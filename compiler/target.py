@@ -162,6 +162,11 @@ class LiveTarget(Protocol):
         ...
 
 
+class LiveCapableTarget(Target, LiveTarget, Protocol):
+    """A ``Target`` that is also a ``LiveTarget`` (what ``isinstance(target, LiveTarget)`` narrows a
+    target to): the type ``compiler.testing.LiveTwin`` wraps."""
+
+
 @runtime_checkable
 class Emitter(Protocol):
     name: str

@@ -17,7 +17,7 @@ from compiler.logsources import find
 from compiler.profile import Profile
 from compiler.regression import RegressionInfo
 from compiler.rules import DetcRule
-from compiler.target import LiveTarget, Target
+from compiler.target import LiveCapableTarget, LiveTarget, Target
 
 Status = Literal["pass", "fail", "waived", "unsupported"]
 Actual = Literal["match", "no_match", "unsupported", "error"]
@@ -217,10 +217,11 @@ def _run_sample(
 class LiveTwin:
     """A target judged by its platform itself (``detc test --live``) instead of detc's evaluator."""
 
-    def __init__(self, target: LiveTarget) -> None:
+    def __init__(self, target: LiveCapableTarget) -> None:
         self.inner = target
         self.name = f"{target.name}:live"
         self.description = f"{target.description} (verdicts from the live platform)"
+        self.settings = target.settings
         self.client = target.live_client()
 
     def compile(self, rule: DetcRule, profile: Profile) -> Any:
@@ -235,17 +236,18 @@ class LiveTwin:
 
 def live_targets(targets: Sequence[Target]) -> list[Target]:
     """Live twins of the targets that can ask their platform for a verdict."""
-    return [LiveTwin(t) for t in targets if isinstance(t, LiveTarget)]  # type: ignore[misc]
+    return [LiveTwin(t) for t in targets if isinstance(t, LiveTarget)]
 
 
 def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
     by_status = Counter(r.status for r in results)
-    per_target: dict[str, dict[str, int]] = {}
+    per_target: dict[str, Counter[Status]] = {}
     for r in results:
-        per_target.setdefault(r.target, Counter())[r.status] += 1  # type: ignore[index]
+        per_target.setdefault(r.target, Counter())[r.status] += 1
+    statuses: tuple[Status, ...] = ("pass", "fail", "waived", "unsupported")
     return {
         "total": len(results),
-        **{s: by_status.get(s, 0) for s in ("pass", "fail", "waived", "unsupported")},
+        **{s: by_status.get(s, 0) for s in statuses},
         "targets": {t: dict(sorted(c.items())) for t, c in sorted(per_target.items())},
     }
 
@@ -275,7 +277,8 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
             elif r.status == "unsupported":
                 ET.SubElement(case, "skipped", message=f"unsupported: {r.message}")
     ET.indent(suites)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
+    body: bytes = ET.tostring(suites, encoding="utf-8")  # an encoding other than "unicode": bytes
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"
 
 
 def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:

@@ -18,7 +18,8 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 def dump_yaml(data: Any, **options: Any) -> str:
     """YAML text of plain data with the safe dumper (libyaml's, like the loader)."""
-    return yaml.dump(data, Dumper=_Dumper, **options)
+    text: str = yaml.dump(data, Dumper=_Dumper, **options)  # no stream given: the text itself
+    return text
 
 
 def read_yaml_text(text: str) -> Any:

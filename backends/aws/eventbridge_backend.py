@@ -46,6 +46,7 @@ from backends.aws.formula import (
     Wildcard,
 )
 from compiler.errors import UnsupportedFeature
+from compiler.patterns import condition_value
 
 TARGET = "eventbridge"
 
@@ -107,42 +108,43 @@ class EventBridgeBackend(Backend):
         return Lit(self._path(cond), test)
 
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
-        return self.convert_condition_or(cond, state)  # type: ignore[arg-type]  # in-expressions are off
+        # in-expressions are off: only an OR comes here
+        return self.convert_condition_or(cond, state)  # type: ignore[arg-type]
 
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Formula:
-        return Or(tuple(self.convert_condition(a, state) for a in cond.args))  # type: ignore[arg-type]
+        return Or(tuple(self.convert_condition(a, state) for a in cond.args))
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Formula:
-        return And(tuple(self.convert_condition(a, state) for a in cond.args))  # type: ignore[arg-type]
+        return And(tuple(self.convert_condition(a, state) for a in cond.args))
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Formula:
-        return Not(self.convert_condition(cond.args[0], state))  # type: ignore[arg-type]
+        return Not(self.convert_condition(cond.args[0], state))
 
     def convert_condition_field_eq_val_str(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Formula:
         # Sigma strings match case-insensitively (Sigma specification, "String values").
-        return self._lit(cond, string_test(cond.value, ignore_case=True))
+        return self._lit(cond, string_test(condition_value(cond, SigmaString), ignore_case=True))
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Formula:
-        return self._lit(cond, string_test(cond.value, ignore_case=False))
+        return self._lit(cond, string_test(condition_value(cond, SigmaString), ignore_case=False))
 
     def convert_condition_field_eq_val_num(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Formula:
-        value: SigmaNumber = cond.value
+        value = condition_value(cond, SigmaNumber)
         return self._lit(cond, Equals(value.number))
 
     def convert_condition_field_eq_val_bool(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Formula:
-        value: SigmaBool = cond.value
+        value = condition_value(cond, SigmaBool)
         return self._lit(cond, Equals(value.boolean))
 
     def convert_condition_field_eq_val_cidr(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Formula:
-        value: SigmaCIDRExpression = cond.value
+        value = condition_value(cond, SigmaCIDRExpression)
         return self._lit(cond, Cidr(str(value.network)))
 
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Formula:
-        value: SigmaCompareExpression = cond.value
+        value = condition_value(cond, SigmaCompareExpression)
         number = value.number.number
         if value.op == CompareOperators.NEQ:
             return Or((self._lit(cond, Numeric((("<", number),))), self._lit(cond, Numeric(((">", number),)))))

@@ -243,7 +243,7 @@ def _numeric(arg: Any) -> ValueTest:
     if len(pairs) > 2 or (len(pairs) == 2 and (pairs[0][0] not in (">", ">=") or pairs[1][0] not in ("<", "<="))):
         # A range is one lower bound followed by one upper bound; "=" stands alone.
         raise PatternError(f"Bad numeric range operator: {pairs[-1][0]}")
-    checks = {
+    checks: dict[str, Callable[[Any, Any], bool]] = {
         "=": lambda a, b: a == b,
         "<": lambda a, b: a < b,
         "<=": lambda a, b: a <= b,

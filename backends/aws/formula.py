@@ -117,10 +117,11 @@ def disjuncts(f: Formula) -> tuple[Formula, ...]:
 def pinned_values(f: Formula, path: Path) -> tuple[Scalar, ...] | None:
     """Values a field must equal for the formula to hold, if a top-level AND term pins it to a list."""
     for term in conjuncts(f):
-        alternatives = disjuncts(term)
-        if all(
-            isinstance(a, Lit) and a.path == path and not a.negated and isinstance(a.test, Equals)
-            for a in alternatives
-        ):
-            return tuple(a.test.value for a in alternatives)  # type: ignore[union-attr]
+        values: list[Scalar] = []
+        for a in disjuncts(term):
+            if not (isinstance(a, Lit) and a.path == path and not a.negated and isinstance(a.test, Equals)):
+                break
+            values.append(a.test.value)
+        else:
+            return tuple(values)
     return None

@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,7 +347,7 @@ def render_alt(alt: Alt) -> Any:
         return {"exists": alt.args[0]}
     if alt.kind == "pos":
         (first, *_rest) = alt.args if alt.args else (None,)
-        return {
+        renderers: dict[str, Callable[[], Any]] = {
             "exact": lambda: first,
             "exact-ci": lambda: {"equals-ignore-case": first},
             "prefix": lambda: {"prefix": first},
@@ -357,7 +357,8 @@ def render_alt(alt: Alt) -> Any:
             "wildcard": lambda: {"wildcard": first},
             "numeric": lambda: {"numeric": list(alt.args)},
             "cidr": lambda: {"cidr": first},
-        }[alt.op]()
+        }
+        return renderers[alt.op]()
     values: Any = list(alt.args) if len(alt.args) > 1 else alt.args[0]
     if alt.op == "exact":
         kinds = {type(v) is str for v in alt.args}

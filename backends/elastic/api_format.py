@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lark import Tree
+from lark import Token, Tree
 
 from backends.elastic.index_mapping import field_spec
+from compiler.parse_tree import subtree, token
 
 MARKDOWN_FIELDS = frozenset({"note", "setup"})
 """BaseRuleData fields typed ``definitions.Markdown``: their whitespace is kept."""
@@ -66,15 +67,15 @@ def query_fields(query: str, language: str = "kuery") -> tuple[list[str], list[s
     names: list[str] = []
     datasets: list[str] = []
 
-    def walk(node: Any, field: str | None) -> None:
+    def walk(node: Tree[Token] | Token, field: str | None) -> None:
         if not isinstance(node, Tree):
             return
         if node.data in ("field_query", "range_query"):
-            field = KqlLiteral(node.children[0].children[0]).text
+            field = KqlLiteral(token(subtree(node.children[0]).children[0])).text
             if field not in names:
                 names.append(field)
         if node.data == "value" and field in DATASET_FIELDS:
-            datasets.append(KqlLiteral(node.children[0]).text)
+            datasets.append(KqlLiteral(token(node.children[0])).text)
         for child in node.children:
             walk(child, field)
 
@@ -100,7 +101,7 @@ def eql_query_fields(query: str) -> tuple[list[str], list[str]]:
                 names.append(name)
             return
         subject = node.children[0] if node.children else None
-        if node.data in ("string_predicate", "comparison", "in_set") and is_field(subject) and field_name(subject) in DATASET_FIELDS:
+        if node.data in ("string_predicate", "comparison", "in_set") and isinstance(subject, Tree) and is_field(subject) and field_name(subject) in DATASET_FIELDS:
             datasets.extend(
                 string_value(str(leaf))
                 for leaf in node.scan_values(lambda v: getattr(v, "type", "") in ("DQ_STRING", "RAW_TQ_STRING"))

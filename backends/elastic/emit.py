@@ -244,7 +244,7 @@ def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Co
     """One rule object of Kibana's detection rule import (``_import``), imported disabled: the rule
     as detection-rules' ``to_api_format`` renders its TOML (prose unwrapped; for KQL the
     ``related_integrations`` and ``required_fields`` it derives for KQL and EQL), plus what an import needs."""
-    out = nested_normalize(dict(model))
+    out: dict[str, Any] = nested_normalize(dict(model))  # a dict normalizes to a dict
     if target in ("kql", "eql"):
         language = model["language"]
         storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage

@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sigma.backends.elasticsearch import EqlBackend
+from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -54,11 +54,11 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaCasedString, SigmaNumber, SigmaString
+from sigma.types import SigmaBool, SigmaCasedString, SigmaNull, SigmaNumber, SigmaRegularExpression, SigmaString
 
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
-from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
+from compiler.patterns import UnresolvedPlaceholder, condition_value, sigma_string_pattern
 
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"aws.cloudtrail.read_only"})
 """Fields the data stream maps as ``boolean``: ``:`` compares strings only, so these take ``==``
@@ -124,7 +124,8 @@ class DetcEqlBackend(EqlBackend):
     """Upstream EqlBackend with Sigma's semantics; queries are the condition alone (the target
     puts the event category in front)."""
 
-    precedence: ClassVar[tuple[type[ConditionItem], type[ConditionItem], type[ConditionItem]]] = (
+    # upstream annotates its precedence tuple as condition instances; it holds their classes, as here
+    precedence: ClassVar[tuple[type[ConditionItem], type[ConditionItem], type[ConditionItem]]] = (  # type: ignore[assignment]
         ConditionNOT,
         ConditionAND,
         ConditionOR,
@@ -166,12 +167,12 @@ class DetcEqlBackend(EqlBackend):
         raise ElasticUnsupported(f"{field} is a boolean field: it holds only true or false")
 
     def convert_condition_field_eq_val_str(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
-        return self._string(cond.field, cond.value, cased=False)
+        return self._string(cond.field, condition_value(cond, SigmaString), cased=False)
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        return self._string(cond.field, cond.value, cased=True)
+        return self._string(cond.field, condition_value(cond, SigmaString), cased=True)
 
     def _booleans(self) -> frozenset[str]:
         """Boolean fields: CloudTrail's, and those the cell names (backend option ``boolean_fields``)."""
@@ -190,14 +191,14 @@ class DetcEqlBackend(EqlBackend):
         return f"{eql_field(cond.field)} : {eql_string(str(cond.value))}"
 
     def convert_condition_field_eq_val_bool(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
-        text = "true" if cond.value.boolean else "false"
+        text = "true" if condition_value(cond, SigmaBool).boolean else "false"
         if cond.field in self._booleans():
             return f"{eql_field(cond.field)} == {text}"
         return f"{eql_field(cond.field)} : {eql_string(text)}"
 
     def convert_condition_field_eq_val_re(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         try:
-            regex, _ascii_classes = sigma_regex_to_lucene(cond.value)
+            regex, _ascii_classes = sigma_regex_to_lucene(condition_value(cond, SigmaRegularExpression))
         except LuceneRegexError as err:
             raise ElasticUnsupported(f"{cond.field}: {err}") from err
         return f"{eql_field(cond.field)} regex {eql_string(regex)}"
@@ -207,6 +208,7 @@ class DetcEqlBackend(EqlBackend):
     def decide_convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> bool:
         if not super().decide_convert_condition_as_in_expression(cond, state):
             return False
+        # upstream's decision above admits only field conditions as the arguments
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
         if args[0].field in self._booleans() or self._numeric(args[0].field):
             return False
@@ -217,9 +219,11 @@ class DetcEqlBackend(EqlBackend):
         )
 
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
+        # called only where decide_convert_condition_as_in_expression said yes: field conditions only
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
         values = [
-            eql_string(str(a.value)) if isinstance(a.value, SigmaNumber) else _colon_pattern(a.value) for a in args
+            eql_string(str(a.value)) if isinstance(a.value, SigmaNumber) else _colon_pattern(condition_value(a, SigmaString))
+            for a in args
         ]
         return self.field_in_list_expression.format(field=eql_field(args[0].field), list=", ".join(map(str, values)))
 
@@ -227,8 +231,8 @@ class DetcEqlBackend(EqlBackend):
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:
         inner = cond.args[0]
-        if self._is_field_null_condition(inner):  # upstream writes the field unquoted here
-            return f"?{eql_field(inner.field)} != null"  # type: ignore[union-attr]
+        if isinstance(inner, ConditionFieldEqualsValueExpression) and isinstance(inner.value, SigmaNull):
+            return f"?{eql_field(inner.field)} != null"  # upstream writes the field unquoted here
         return super(EqlBackend, self).convert_condition_not(cond, state)
 
     def convert_condition_field_eq_field(self, cond: Any, state: ConversionState) -> Any:

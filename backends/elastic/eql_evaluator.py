@@ -37,6 +37,7 @@ from backends.elastic.es_regexp import lucene_regexp
 from backends.elastic.es_semantics import Field, FieldTypes
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
+from compiler.parse_tree import subtree, token
 
 Predicate = Callable[[Any], bool]
 EVENT_CATEGORY_FIELD = "event.category"
@@ -68,7 +69,7 @@ def parser() -> Lark:
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", start=["piped_query", "field_parts"], cache=True)
 
 
-def parse(query: str, start: str = "piped_query") -> Tree:
+def parse(query: str, start: str = "piped_query") -> Tree[Token]:
     """The parse tree of EQL text by the package's grammar (the build's syntax check); text the
     grammar rejects is an EvaluationError with its place."""
     try:
@@ -150,17 +151,20 @@ def wildcard_regex(pattern: str, fold_ascii: bool) -> re.Pattern[str]:
 class _Literal:
     """A literal of the query: its kind (string, number, boolean, null) and value."""
 
-    def __init__(self, node: Tree) -> None:
+    kind: str
+    value: str
+
+    def __init__(self, node: Tree[Token]) -> None:
         if node.data == "value":  # a signed number
-            sign, inner = node.children
-            literal = _Literal(inner)
+            sign, signed = node.children
+            literal = _Literal(subtree(signed))
             if literal.kind != "number":
                 raise EvaluationError("a sign before a non-number")
             self.kind, self.value = "number", ("-" if str(sign) == "-" else "") + literal.value
             return
         if node.data != "literal":
             raise EvaluationError(f"expected a literal, found {node.data}")
-        inner = node.children[0]
+        inner = subtree(node.children[0])
         self.kind = inner.data
         if self.kind == "string":
             self.value = string_value(str(inner.children[0]))
@@ -172,18 +176,18 @@ class _Literal:
             self.value = ""
 
 
-def field_name(node: Tree) -> str:
+def field_name(node: Tree[Token]) -> str:
     """A field's dotted name (backticks removed, ``?`` optional mark dropped)."""
     if node.data == "base_field":
-        token = node.children[0].children[0]
-        return str(token).strip("`")
+        name = subtree(node.children[0]).children[0]
+        return str(name).strip("`")
     text = str(node.children[0]).lstrip("?")
     parts = []
     for part in parse(text, start="field_parts").children:
-        token = part.children[0]
-        if isinstance(token, Tree):  # array_index
+        piece = subtree(part).children[0]
+        if isinstance(piece, Tree):  # array_index
             raise EvaluationError(f"array index in field {text}: not evaluated")
-        parts.append(str(token).strip("`"))
+        parts.append(str(piece).strip("`"))
     return ".".join(parts)
 
 
@@ -211,7 +215,7 @@ class EqlEvaluator:
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)
 
-    def _query(self, tree: Tree) -> Predicate:
+    def _query(self, tree: Tree[Token]) -> Predicate:
         base, pipes = tree.children if len(tree.children) == 2 else (tree.children[0], None)
         if pipes is not None:
             raise EvaluationError("EQL pipes are not evaluated")
@@ -247,7 +251,7 @@ class EqlEvaluator:
             return lambda doc: constant
         if kind == "comparison":
             left, op, right = node.children
-            return self._comparison(left, op, right)
+            return self._comparison(left, token(op), right)
         if kind in ("in_set", "not_in_set"):
             subject, op, values = (c for c in node.children if c is not None)
             found = self._in_set(subject, str(op), values)
@@ -319,7 +323,7 @@ class EqlEvaluator:
         checks = [field.pattern(r) for r in regexes]
         return checks[0] if len(checks) == 1 else (lambda doc: any(c(doc) for c in checks))
 
-    def _in_set(self, subject: Any, op: str, values: Tree) -> Predicate:
+    def _in_set(self, subject: Any, op: str, values: Tree[Token]) -> Predicate:
         field = self._field(subject, op)
         literals = [_Literal(v) for v in values.children if isinstance(v, Tree)]
         checks = []
@@ -334,14 +338,14 @@ class EqlEvaluator:
                 checks.append(self._term(field, literal))
         return lambda doc: any(c(doc) for c in checks)
 
-    def _function(self, node: Tree) -> Predicate:
+    def _function(self, node: Tree[Token]) -> Predicate:
         name = str(node.children[0])
-        args = node.children[1].children if len(node.children) > 1 and node.children[1] is not None else []
+        args = subtree(node.children[1]).children if len(node.children) > 1 and node.children[1] is not None else []
         if name != "cidrMatch":
             raise EvaluationError(f"function {name} is not evaluated")
         if not args or not is_field(args[0]):
             raise EvaluationError("cidrMatch takes a field, then CIDR blocks")
-        field = _checked(Field(field_name(args[0]), self.types))
+        field = _checked(Field(field_name(subtree(args[0])), self.types))
         if field.spec.type != "ip":
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]

@@ -244,7 +244,7 @@ def _as_bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     return None
 
 

@@ -10,7 +10,7 @@ expressions, and on keyword fields it matches case-sensitively (Kibana issues 55
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 from sigma.conditions import (
     ConditionAND,
@@ -23,12 +23,15 @@ from sigma.conversion.base import TextQueryBackend
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import (
+    CompareOperators,
     Placeholder,
     SigmaCompareExpression,
     SigmaNull,
     SigmaString,
     SpecialChars,
 )
+
+from compiler.patterns import condition_value
 
 _SPECIAL = set('\\():<>"*{}')
 _WHITESPACE_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
@@ -101,7 +104,7 @@ class KqlBackend(TextQueryBackend):
     """Quoted: an IPv6 block holds ``:``, which ends an unquoted kuery literal (grammar.peggy,
     SpecialCharacter); a quoted value on an ip field is the same term query, CIDR included."""
     compare_op_expression: ClassVar[str] = "{field} {operator} {value}"
-    compare_operators: ClassVar[dict[SigmaCompareExpression.CompareOperators, str]] = {
+    compare_operators: ClassVar[dict[CompareOperators, str]] = {
         SigmaCompareExpression.CompareOperators.LT: "<",
         SigmaCompareExpression.CompareOperators.LTE: "<=",
         SigmaCompareExpression.CompareOperators.GT: ">",
@@ -161,14 +164,14 @@ class KqlBackend(TextQueryBackend):
         in the value (upstream's dispatcher picks the same template, after building and compiling a
         regex of the value that KQL never uses)."""
         return self.eq_expression.format(
-            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(cond.value, state)
+            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(condition_value(cond, SigmaString), state)
         )
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
         return self.case_sensitive_match_expression.format(
-            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(cond.value, state)
+            field=self.escape_and_quote_field(cond.field), value=self.convert_value_str(condition_value(cond, SigmaString), state)
         )
 
     def convert_condition_group(self, cond: Any, state: ConversionState) -> Any:
@@ -180,7 +183,7 @@ class KqlBackend(TextQueryBackend):
     def convert_condition_val_str(self, cond: Any, state: ConversionState) -> Any:
         """A Sigma keyword is free text found anywhere in a value: ``*text*`` over all fields."""
         wrapped = SigmaString()
-        wrapped.s = (SpecialChars.WILDCARD_MULTI, *cond.value.s, SpecialChars.WILDCARD_MULTI)
+        wrapped.s = [SpecialChars.WILDCARD_MULTI, *cond.value.s, SpecialChars.WILDCARD_MULTI]
         return self.convert_value_str(wrapped, state)
 
     def convert_condition_field_eq_val_re(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
@@ -190,7 +193,7 @@ class KqlBackend(TextQueryBackend):
         raise SigmaFeatureNotSupportedByBackendError("field reference: KQL compares fields to literals only")
 
     @staticmethod
-    def _is_null(cond: ConditionItem | Any) -> bool:
+    def _is_null(cond: ConditionItem | Any) -> TypeGuard[ConditionFieldEqualsValueExpression]:
         return isinstance(cond, ConditionFieldEqualsValueExpression) and isinstance(cond.value, SigmaNull)
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:

@@ -20,6 +20,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
+from compiler.parse_tree import subtree, token
 
 Predicate = Callable[[Any], bool]
 
@@ -130,7 +131,7 @@ def _unquoted_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
-def parse(query: str) -> Tree:
+def parse(query: str) -> Tree[Token]:
     """The query's syntax tree; text kuery's grammar rejects is an EvaluationError."""
     try:
         return _parser().parse(query)
@@ -154,7 +155,7 @@ class KqlEvaluator:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def _compile(self, node: Tree | Token) -> Predicate:
+    def _compile(self, node: Tree[Token] | Token) -> Predicate:
         if isinstance(node, Token):  # pragma: no cover - the grammar wraps every token
             raise EvaluationError(f"unexpected token {node!r}")
         kind = node.data
@@ -171,18 +172,18 @@ class KqlEvaluator:
             return lambda doc: not sub(doc)
         if kind == "field_query":
             field, values = node.children
-            return self._values(_field_pattern(field), values)
+            return self._values(_field_pattern(subtree(field)), subtree(values))
         if kind == "range_query":
-            field, op, literal = node.children
-            return self._range(_field_pattern(field), str(op), KqlLiteral(literal.children[0]))
+            field, op, bound = node.children
+            return self._range(_field_pattern(subtree(field)), str(op), KqlLiteral(token(subtree(bound).children[0])))
         if kind == "free_text_query":
-            literal = KqlLiteral(node.children[0].children[0])
+            literal = KqlLiteral(token(subtree(node.children[0]).children[0]))
             return lambda doc: any_field(doc, lambda f, d: self._is(f, literal)(d), self.types)
         if kind == "nested_query":
             raise EvaluationError("nested query: no field of this data stream has the nested type")
         raise EvaluationError(f"unsupported KQL construct {kind}")  # pragma: no cover
 
-    def _values(self, field: KqlLiteral, node: Tree) -> Predicate:
+    def _values(self, field: KqlLiteral, node: Tree[Token]) -> Predicate:
         kind = node.data
         if kind == "or_list":
             subs = [self._values(field, c) for c in node.children if isinstance(c, Tree)]
@@ -191,10 +192,10 @@ class KqlEvaluator:
             subs = [self._values(field, c) for c in node.children if isinstance(c, Tree)]
             return lambda doc: all(p(doc) for p in subs)
         if kind == "not_list":
-            sub = self._values(field, node.children[-1])
+            sub = self._values(field, subtree(node.children[-1]))
             return lambda doc: not sub(doc)
         if kind == "value":
-            literal = KqlLiteral(node.children[0])
+            literal = KqlLiteral(token(node.children[0]))
             return self._on_fields(field, lambda f: self._is(f, literal))
         raise EvaluationError(f"unsupported KQL value construct {kind}")  # pragma: no cover
 
@@ -225,8 +226,8 @@ class KqlEvaluator:
         return self._on_fields(field, lambda f: f.range(names[op], literal.text))
 
 
-def _field_pattern(node: Tree) -> KqlLiteral:
-    return KqlLiteral(node.children[0])
+def _field_pattern(node: Tree[Token]) -> KqlLiteral:
+    return KqlLiteral(token(node.children[0]))
 
 
 def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:

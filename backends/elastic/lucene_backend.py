@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from sigma.backends.elasticsearch import LuceneBackend
+from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import ValueTransformation
 from sigma.types import (
@@ -84,7 +84,7 @@ class LuceneCaseFolding(ValueTransformation):
             if isinstance(val, SigmaString):
                 if field is None:  # a keyword is free text: contained anywhere in a value
                     wrapped = SigmaString()
-                    wrapped.s = (SpecialChars.WILDCARD_MULTI, *val.s, SpecialChars.WILDCARD_MULTI)
+                    wrapped.s = [SpecialChars.WILDCARD_MULTI, *val.s, SpecialChars.WILDCARD_MULTI]
                     val = wrapped
                 text = "".join(p for p in val.s if isinstance(p, str))
                 if not has_letters(text) and not _needs_regex(text):

@@ -117,18 +117,18 @@ class LuceneEvaluator:
         return [(conj, node)]
 
     def _boolean(self, node: lt.Item, field: str | None) -> Predicate:
-        clauses: list[list[Any]] = []  # [occur, predicate]
+        clauses: list[tuple[str, Predicate]] = []  # (occur, predicate)
         for conj, item in self._flatten(node, None):
             mod = None
             while isinstance(item, (lt.Not, lt.Prohibit, lt.Plus)):
                 mod = "req" if isinstance(item, lt.Plus) else "not"
                 item = item.children[0]
             if conj == "AND" and clauses and clauses[-1][0] != MUST_NOT:
-                clauses[-1][0] = MUST
+                clauses[-1] = (MUST, clauses[-1][1])
             prohibited = mod == "not"
             required = mod == "req" or (conj == "AND" and not prohibited)
             occur = MUST_NOT if prohibited else MUST if required else SHOULD
-            clauses.append([occur, self._compile(item, field)])
+            clauses.append((occur, self._compile(item, field)))
         if len(clauses) == 1 and clauses[0][0] in (SHOULD, MUST):
             return clauses[0][1]
         must = [p for o, p in clauses if o == MUST]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-from re import _constants as c  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as c
+from re import _parser as sre_parse
 from typing import Any
 
 from sigma.types import SigmaRegularExpression, SigmaString
@@ -157,8 +157,8 @@ class _Writer:
                     members.append(f"{_class_char(swap(lo))}-{_class_char(swap(hi))}")
             elif op is c.CATEGORY:
                 self.used_ascii_classes = True
-                neg, chars = _CATEGORY[av]
-                (negated_sets if neg else members).append(chars)
+                neg, category = _CATEGORY[av]
+                (negated_sets if neg else members).append(category)
             else:
                 raise LuceneRegexError(f"character class item {op}")
         if negate:

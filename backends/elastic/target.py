@@ -149,7 +149,7 @@ class KqlTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
-        return KqlBackend(processing_pipeline=pipeline, **options)
+        return KqlBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts
 
 
 class LuceneTarget(_ElasticTarget):
@@ -171,7 +171,7 @@ class LuceneTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
-        return DetcLuceneBackend(processing_pipeline=pipeline, **options)
+        return DetcLuceneBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return lucene_case_folding()
@@ -199,7 +199,7 @@ class EqlTarget(_ElasticTarget):
             raise err.located(target=self.name) from None
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
-        return DetcEqlBackend(processing_pipeline=pipeline, **options)
+        return DetcEqlBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return eql_field_check(

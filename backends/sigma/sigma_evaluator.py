@@ -266,7 +266,7 @@ def _keyword_predicate(node: ConditionValueExpression) -> Predicate:
     if isinstance(value, SigmaString):
         # A keyword is free text: it may stand anywhere inside any string value of the event.
         inner = SigmaString()
-        inner.s = (SpecialChars.WILDCARD_MULTI, *value.s, SpecialChars.WILDCARD_MULTI)
+        inner.s = [SpecialChars.WILDCARD_MULTI, *value.s, SpecialChars.WILDCARD_MULTI]
         if isinstance(value, SigmaCasedString):
             inner = SigmaCasedString.from_sigma_string(inner)
         match = value_matcher(inner)

@@ -15,6 +15,7 @@ import datetime
 import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from backends.splunk.conf import join_conf, stanza_text
 from compiler import __version__
@@ -61,7 +62,7 @@ def app_files(name: str, version: str, label: str, savedsearches: bytes) -> dict
         f"access = read : [ * ], write : [ {', '.join(WRITERS)} ]\n"
         "export = system\n"
     ).encode("utf-8")
-    manifest = {
+    manifest: dict[str, Any] = {  # JSON: app.manifest's schema 2.0.0
         "schemaVersion": "2.0.0",
         "info": {
             "title": label,

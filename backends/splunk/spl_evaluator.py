@@ -58,6 +58,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from compiler.errors import EvaluationError
+from compiler.parse_tree import subtree, token
 
 Event = dict[str, tuple[str, ...]]
 Stage = Callable[[Event], Union[Event, None]]
@@ -219,7 +220,7 @@ class _Dispatch:
 
     kind = "syntax"
 
-    def compile(self, node: Tree | Token) -> Any:
+    def compile(self, node: Tree[Token] | Token) -> Any:
         if isinstance(node, Token):
             raise _error(f"unexpected token {node!r}")
         method = getattr(self, node.data, None)
@@ -233,24 +234,24 @@ class _Search(_Dispatch):
 
     kind = "search"
 
-    def s_and(self, node: Tree) -> Predicate:
+    def s_and(self, node: Tree[Token]) -> Predicate:
         parts = [self.compile(c) for c in node.children if not isinstance(c, Token)]
         return lambda e: all(p(e) for p in parts)
 
-    def s_or_op(self, node: Tree) -> Predicate:
+    def s_or_op(self, node: Tree[Token]) -> Predicate:
         left, _, right = node.children
         a, b = self.compile(left), self.compile(right)
         return lambda e: a(e) or b(e)
 
-    def s_negation(self, node: Tree) -> Predicate:
+    def s_negation(self, node: Tree[Token]) -> Predicate:
         inner = self.compile(node.children[1])
         # NOT inverts the whole clause, so events lacking the field match NOT f=v.
         return lambda e: not inner(e)
 
-    def s_compare(self, node: Tree) -> Predicate:
+    def s_compare(self, node: Tree[Token]) -> Predicate:
         field_tok, op_tok, value_node = node.children
         name, op = str(field_tok).strip(), str(op_tok)
-        value_tok = value_node.children[0]
+        value_tok = token(subtree(value_node).children[0])
         if op == "=":
             test = _value_test(value_tok)
             return lambda e: any(test(v) for v in _values(e, name))
@@ -261,22 +262,22 @@ class _Search(_Dispatch):
         ordering = _ordering(op, _literal(value_tok))
         return lambda e: any(ordering(v) for v in _values(e, name))
 
-    def s_in(self, node: Tree) -> Predicate:
+    def s_in(self, node: Tree[Token]) -> Predicate:
         name = str(node.children[0]).strip()
-        tests = [_value_test(c.children[0]) for c in node.children[2:]]
+        tests = [_value_test(token(subtree(c).children[0])) for c in node.children[2:]]
         return lambda e: any(t(v) for v in _values(e, name) for t in tests)
 
-    def s_phrase(self, node: Tree) -> Predicate:
+    def s_phrase(self, node: Tree[Token]) -> Predicate:
         return _term_predicate(unquote(str(node.children[0])), whole_term=False)
 
-    def s_word(self, node: Tree) -> Predicate:
+    def s_word(self, node: Tree[Token]) -> Predicate:
         text = str(node.children[0])
         if text == "*":
             return lambda e: True
         return _term_predicate(text, whole_term=False)
 
-    def s_term(self, node: Tree) -> Predicate:
-        return _term_predicate(_literal(node.children[0]), whole_term=True)
+    def s_term(self, node: Tree[Token]) -> Predicate:
+        return _term_predicate(_literal(token(node.children[0])), whole_term=True)
 
 
 # ---- eval expressions (where, eval) -------------------------------------------------------
@@ -338,15 +339,15 @@ class _Eval(_Dispatch):
          "coalesce", "len", "in", "true", "false", "null", "tostring"}
     )
 
-    def e_string(self, node: Tree) -> EvalFn:
+    def e_string(self, node: Tree[Token]) -> EvalFn:
         text = unquote(str(node.children[0]))
         return lambda e: text
 
-    def e_number(self, node: Tree) -> EvalFn:
+    def e_number(self, node: Tree[Token]) -> EvalFn:
         number = float(str(node.children[0]))
         return lambda e: number
 
-    def e_field(self, node: Tree) -> EvalFn:
+    def e_field(self, node: Tree[Token]) -> EvalFn:
         raw = str(node.children[0])
         name = raw[1:-1].replace("\\'", "'") if raw.startswith("'") else raw
 
@@ -358,15 +359,15 @@ class _Eval(_Dispatch):
 
         return get
 
-    def e_or_op(self, node: Tree) -> EvalFn:
+    def e_or_op(self, node: Tree[Token]) -> EvalFn:
         a, b = self.compile(node.children[0]), self.compile(node.children[2])
         return lambda e: _truth(a(e)) or _truth(b(e))
 
-    def e_and_op(self, node: Tree) -> EvalFn:
+    def e_and_op(self, node: Tree[Token]) -> EvalFn:
         a, b = self.compile(node.children[0]), self.compile(node.children[2])
         return lambda e: _truth(a(e)) and _truth(b(e))
 
-    def e_negation(self, node: Tree) -> EvalFn:
+    def e_negation(self, node: Tree[Token]) -> EvalFn:
         inner = self.compile(node.children[1])
 
         def negate(e: Event) -> Value:
@@ -375,7 +376,7 @@ class _Eval(_Dispatch):
 
         return negate
 
-    def e_compare(self, node: Tree) -> EvalFn:
+    def e_compare(self, node: Tree[Token]) -> EvalFn:
         a, op, b = self.compile(node.children[0]), str(node.children[1]), self.compile(node.children[2])
 
         def compare(e: Event) -> Value:
@@ -386,7 +387,7 @@ class _Eval(_Dispatch):
 
         return compare
 
-    def e_like_op(self, node: Tree) -> EvalFn:
+    def e_like_op(self, node: Tree[Token]) -> EvalFn:
         return self._like(self.compile(node.children[0]), self.compile(node.children[2]))
 
     @staticmethod
@@ -410,15 +411,16 @@ class _Eval(_Dispatch):
     def _like(cls, subject: EvalFn, pattern: EvalFn) -> EvalFn:
         return cls._any_value(subject, pattern, lambda p: _like_regex(p).fullmatch)
 
-    def e_call(self, node: Tree) -> EvalFn:
+    def e_call(self, node: Tree[Token]) -> EvalFn:
         name = str(node.children[0])[:-1]
         key = name.lower()
         if name != key and key in self.FUNCTIONS:
             raise _error(f"eval function names are lower case: {name}()")
         if key not in self.FUNCTIONS:
             raise _error(f"unsupported eval function {name}()")
-        args = [self.compile(c) for c in node.children[1].children] if len(node.children) > 1 else []
-        return getattr(self, f"f_{key}")(args)  # type: ignore[no-any-return]
+        args = [self.compile(c) for c in subtree(node.children[1]).children] if len(node.children) > 1 else []
+        function: Callable[[Sequence[EvalFn]], EvalFn] = getattr(self, f"f_{key}")  # one f_<name> per FUNCTIONS entry
+        return function(args)
 
     @staticmethod
     def _arity(name: str, args: Sequence[EvalFn], *counts: int) -> None:
@@ -541,8 +543,8 @@ class _Pipeline:
         self.search = _Search()
         self.eval = _Eval()
 
-    def compile(self, tree: Tree) -> Stage:
-        base, *commands = tree.children
+    def compile(self, tree: Tree[Token]) -> Stage:
+        base, *commands = (subtree(child) for child in tree.children)
         stages: list[Stage] = []
         if base.children:
             stages.append(self._filter(self.search.compile(base.children[0])))
@@ -564,10 +566,10 @@ class _Pipeline:
     def _filter(predicate: Predicate) -> Stage:
         return lambda e: e if predicate(e) else None
 
-    def c_search(self, node: Tree) -> Stage:
+    def c_search(self, node: Tree[Token]) -> Stage:
         return self._filter(self.search.compile(node.children[0]))
 
-    def c_regex(self, node: Tree) -> Stage:
+    def c_regex(self, node: Tree[Token]) -> Stage:
         if len(node.children) == 2:
             spec = str(node.children[0])
             negate = "!=" in spec
@@ -584,12 +586,14 @@ class _Pipeline:
             return self._filter(lambda e: not matches(e))
         return self._filter(matches)
 
-    def c_where(self, node: Tree) -> Stage:
+    def c_where(self, node: Tree[Token]) -> Stage:
         expr = self.eval.compile(node.children[0])
         return self._filter(lambda e: _truth(expr(e)))
 
-    def c_eval(self, node: Tree) -> Stage:
-        assignments = [(str(a.children[0]), self.eval.compile(a.children[1])) for a in node.children]
+    def c_eval(self, node: Tree[Token]) -> Stage:
+        assignments = [
+            (str(a.children[0]), self.eval.compile(a.children[1])) for a in (subtree(child) for child in node.children)
+        ]
 
         def evaluate(e: Event) -> Event:
             out = dict(e)
@@ -607,7 +611,7 @@ class _Pipeline:
 
         return evaluate
 
-    def c_rex(self, node: Tree) -> Stage:
+    def c_rex(self, node: Tree[Token]) -> Stage:
         if len(node.children) == 2:
             name = str(node.children[0]).split("=", 1)[1].strip()
             pattern = node.children[1]
@@ -630,15 +634,15 @@ class _Pipeline:
 
         return extract
 
-    def c_table(self, node: Tree) -> Stage:
-        keep = _field_selector([str(t) for t in node.children[0].children if isinstance(t, Token)])
+    def c_table(self, node: Tree[Token]) -> Stage:
+        keep = _field_selector([str(t) for t in subtree(node.children[0]).children if isinstance(t, Token)])
         return lambda e: {k: v for k, v in e.items() if keep(k)}
 
-    def c_fields(self, node: Tree) -> Stage:
+    def c_fields(self, node: Tree[Token]) -> Stage:
         sign = "+"
         if isinstance(node.children[0], Token) and node.children[0].type == "FIELDS_SIGN":
             sign = str(node.children[0])
-        names = [str(t) for t in node.children[-1].children if isinstance(t, Token)]
+        names = [str(t) for t in subtree(node.children[-1]).children if isinstance(t, Token)]
         selected = _field_selector(names)
         if sign == "-":
             return lambda e: {k: v for k, v in e.items() if not selected(k)}
@@ -663,7 +667,7 @@ def _as_event(document: Mapping[str, Any]) -> Event:
     return event
 
 
-def parse(query: str) -> Tree:
+def parse(query: str) -> Tree[Token]:
     """Parse SPL text; any text outside the grammar is an EvaluationError with line and column."""
     try:
         return _parser().parse(query)

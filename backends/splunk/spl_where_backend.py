@@ -95,7 +95,7 @@ class SplWhereBackend(TextQueryBackend):
         ConditionOR,
     )
     group_expression: ClassVar[str] = "({expr})"
-    token_separator: ClassVar[str] = " "
+    token_separator: str = " "  # an instance variable upstream (TextQueryBackend)
     or_token: ClassVar[str] = "OR"
     and_token: ClassVar[str] = "AND"
     not_token: ClassVar[str] = "NOT"

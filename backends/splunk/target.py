@@ -103,9 +103,12 @@ def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
         if not node.field or not SplBackend.field_quote_pattern.match(node.field):
             return None
         value = node.value
-        if type(value) is not SigmaString or value.contains_special():
+        if type(value) is not SigmaString:
             return None
-        text = "".join(value.s)  # literal parts only (to_plain() would write a literal '?' as '\\?')
+        parts = [part for part in value.s if isinstance(part, str)]
+        if len(parts) != len(value.s):  # a wildcard (or an unresolved placeholder)
+            return None
+        text = "".join(parts)  # literal parts only (to_plain() would write a literal '?' as '\\?')
         if not text or "*" in text or text != text.strip() or not text.isprintable():
             return None
         return node.field, f"{node.field}={spl_string(text)}"
@@ -186,7 +189,7 @@ class SplTarget:
     def _backend_for(self, profile: Profile, cell: Any, where: bool) -> SplBackend | SplWhereBackend:
         """One backend per profile, cell and form, reused for every rule (pySigma resets pipeline
         state per rule, as sigma-cli relies on when it converts a collection with one backend)."""
-        backends: dict[tuple[str, str, bool], Any] = self.__dict__.setdefault("_backends", {})
+        backends: dict[tuple[str, str, bool], SplBackend | SplWhereBackend] = self.__dict__.setdefault("_backends", {})
         key = (profile.target_key(NAME), cell.__name__, where)
         if key not in backends:
             pipeline = cell.pipeline.processing_pipeline(self.deployment(profile), where=where) + profile.mapping_pipeline(

@@ -163,7 +163,9 @@ def investigation_fields(names: Sequence[str]) -> list[str]:
 
 def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
     """CloudTrail → ECS as stored by the Elastic AWS integration, with the data stream filter."""
-    mapping = dict(CLOUDTRAIL_TO_ECS)
+    # pySigma's mapping type: a None key maps fields without a name, a list value maps to several
+    mapping: dict[str | None, str | list[str]] = {name: ecs for name, ecs in CLOUDTRAIL_TO_ECS.items()}
+    prefixes: dict[str | None, str | list[str]] = {raw: ecs for raw, ecs in CLOUDTRAIL_PREFIX_TO_ECS.items()}
     return ProcessingPipeline(
         name="detc: AWS CloudTrail to Elastic ECS",
         priority=20,
@@ -178,7 +180,7 @@ def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
             ),
             ProcessingItem(
                 identifier="detc_ecs_flattened_mapping",
-                transformation=FieldPrefixMappingTransformation(CLOUDTRAIL_PREFIX_TO_ECS),
+                transformation=FieldPrefixMappingTransformation(prefixes),
             ),
             ProcessingItem(
                 identifier="detc_ecs_data_stream",

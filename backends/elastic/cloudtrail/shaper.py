@@ -143,7 +143,7 @@ def shape(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) 
 # --- the painless "drop null/empty values" script, keeping Java HashMap sizes for toString order --
 
 
-class _JMap(dict):  # type: ignore[type-arg]
+class _JMap(dict[str, Any]):
     """A JSON object as the json processor builds it: a HashMap whose capacity its first size fixed."""
 
     def __init__(self, items: Mapping[str, Any], built_size: int) -> None:
@@ -213,7 +213,9 @@ def _java_double(x: float) -> str:
         return text if "." in text else text + ".0"
     sign, digits, exponent = Decimal(repr(x)).normalize().as_tuple()
     text = "".join(map(str, digits))
-    exp = exponent + len(text) - 1  # type: ignore[operator]
+    if not isinstance(exponent, int):  # pragma: no cover - only NaN and infinities have a letter here
+        raise ValueError(f"not a finite double: {x!r}")
+    exp = exponent + len(text) - 1
     return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{exp}"
 
 

@@ -440,7 +440,7 @@ def _access_list_value(value: SigmaType, name: str) -> Converted:
         body = text[2:] if text.startswith("%%") else None
         if body and "%" not in body:
             prefix = SigmaString()
-            prefix.s = (body, SpecialChars.WILDCARD_MULTI)
+            prefix.s = [body, SpecialChars.WILDCARD_MULTI]
             return [prefix]
         if "%" not in text:
             return [value]
@@ -489,14 +489,14 @@ def _user_detection(item: SigmaDetectionItem, prefix: str) -> SigmaDetection:
         text_parts = [p for p in parts if isinstance(p, str)]
         if len(backslashes) == 1 and "".join(text_parts).count("\\") == 1:
             i = backslashes[0]
-            left, right = parts[i].split("\\")  # type: ignore[union-attr]
+            left, right = str(parts[i]).split("\\")  # a text part: backslashes lists only those
             domain = SigmaString()
-            domain.s = tuple(p for p in (*parts[:i], left) if p != "")
+            domain.s = [p for p in (*parts[:i], left) if p != ""]
             name = SigmaString()
-            name.s = tuple(p for p in (right, *parts[i + 1:]) if p != "")
+            name.s = [p for p in (right, *parts[i + 1:]) if p != ""]
             pieces: list[SigmaDetection | SigmaDetectionItem] = []
             for part, sub in (("domain", domain), ("name", name)):
-                if sub.s == (SpecialChars.WILDCARD_MULTI,):
+                if sub.s == [SpecialChars.WILDCARD_MULTI]:
                     continue
                 if not sub.s:
                     raise ElasticUnsupported("User: an empty domain or name is not stored")
@@ -534,7 +534,7 @@ def _hash_detection(item: SigmaDetectionItem, root: str) -> SigmaDetection:
     fewer hex digits than the algorithm has, a digest starting with them)."""
     alternatives: list[SigmaDetection | SigmaDetectionItem] = []
     for value in item.value:
-        parts = value.s if isinstance(value, SigmaString) else ()
+        parts = value.s if isinstance(value, SigmaString) else []
         text = None
         if len(parts) in (2, 3) and parts[0] == SpecialChars.WILDCARD_MULTI and isinstance(parts[1], str):
             if len(parts) == 2 or parts[2] == SpecialChars.WILDCARD_MULTI:
@@ -551,7 +551,7 @@ def _hash_detection(item: SigmaDetectionItem, root: str) -> SigmaDetection:
         if len(digest) < HASH_LENGTHS[algorithm]:
             if len(parts) == 2:
                 raise ElasticUnsupported(f"Hashes: {_show(value)} ends with a partial digest")
-            stored.s = (digest, SpecialChars.WILDCARD_MULTI)
+            stored.s = [digest, SpecialChars.WILDCARD_MULTI]
         alternatives.append(_item(target, [stored], item))
     linking = ConditionAND if item.value_linking is ConditionAND else ConditionOR
     return SigmaDetection(alternatives, item_linking=linking)
@@ -775,7 +775,8 @@ class WindowsRule(PreprocessingTransformation):
         for i, part in enumerate(parts(rule)):
             prefix = f"p{i}_"
             resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
-            resolve.processing_item = self.processing_item
+            item = self.processing_item  # a rule's pipeline step: a ProcessingItem (typed as its base upstream)
+            resolve.processing_item = item if isinstance(item, ProcessingItem) else None
             for name, detection in original.detections.items():
                 copied = copy.deepcopy(detection)
                 resolve.apply_detection(copied)

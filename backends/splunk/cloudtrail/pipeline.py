@@ -34,10 +34,10 @@ from sigma.processing.transformations import (
 )
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
+    FieldMappingTransformationBase,
     PreprocessingTransformation,
     StringValueTransformation,
 )
-from sigma.processing.transformations.fields import FieldMappingTransformationBase
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
     SigmaExists,

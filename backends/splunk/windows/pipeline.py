@@ -36,7 +36,7 @@ from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR, SigmaCondition
 from sigma.exceptions import SigmaTransformationError
-from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition, RuleProcessingCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
 from sigma.processing.transformations.base import (
@@ -97,7 +97,9 @@ class VariantFields(DetectionItemTransformation):
         """``f|fieldref: g`` per kind of event (each compares its own two names), ORed."""
         if len(item.value) != 1:
             raise SigmaTransformationError(f"{item.field}: a field reference among other values")
-        ref: SigmaFieldReference = item.value[0]
+        ref = item.value[0]
+        if not isinstance(ref, SigmaFieldReference):
+            raise SigmaTransformationError(f"{item.field}: a field reference among other values")
         left, right = self.alternatives.get(item.field or ""), self.alternatives.get(ref.field)
         if not left and not right:
             return None
@@ -109,9 +111,9 @@ class VariantFields(DetectionItemTransformation):
             self._copy(item, name, [SigmaFieldReference(other, ref.starts_with, ref.ends_with)])
             for name, other in zip(left, right, strict=True)
         ]
-        return SigmaDetection(copies, item_linking=ConditionOR)
+        return SigmaDetection(list[SigmaDetectionItem | SigmaDetection](copies), item_linking=ConditionOR)
 
-    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | None:
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
         if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
             return self._field_reference(detection_item)
         names = self.alternatives.get(detection_item.field or "")
@@ -274,8 +276,8 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         items.append(
             ProcessingItem(
                 identifier="spl_windows_classic_header",
-                transformation=FieldMappingTransformation(dict(classic.HEADER)),
-                rule_conditions=header_only,
+                transformation=FieldMappingTransformation(_mapping(classic.HEADER)),
+                rule_conditions=_conditions(header_only),
                 rule_condition_linking=any,
             )
         )
@@ -285,13 +287,13 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
             ProcessingItem(
                 identifier="spl_windows_defender_names",
                 transformation=FieldMappingTransformation(
-                    {n.replace(" ", ""): clean_key(n) for n in DEFENDER_NAMES}
+                    _mapping({n.replace(" ", ""): clean_key(n) for n in DEFENDER_NAMES})
                 ),
-                rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
+                rule_conditions=_conditions([LogsourceCondition(product="windows", service="windefend")]),
             ),
             ProcessingItem(
                 identifier="spl_windows_event_fields",
-                transformation=FieldMappingTransformation(dict(EVENT_FIELDS)),
+                transformation=FieldMappingTransformation(_mapping(EVENT_FIELDS)),
             ),
         ]
     )
@@ -301,3 +303,13 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         )
     return ProcessingPipeline(name=f"detc spl: Windows via the Splunk Add-ons ({rendering} rendering)", priority=20,
                               items=items)
+
+
+def _mapping(names: Mapping[str, str]) -> dict[str | None, str | list[str]]:
+    """A field mapping typed as pySigma's FieldMappingTransformation declares it."""
+    return {k: v for k, v in names.items()}
+
+
+def _conditions(conditions: list[LogsourceCondition]) -> list[RuleProcessingCondition]:
+    """Rule conditions typed as pySigma's ProcessingItem declares them."""
+    return list[RuleProcessingCondition](conditions)

@@ -186,6 +186,7 @@ def _classic(event: Mapping[str, Any], channel: str, index: str) -> Document:
     labels = classic_fields(event_id, channel, data) if isinstance(data, Mapping) else {}
     lines = []
     for name, label in labels.items():
+        assert isinstance(data, Mapping)  # labels are only found in a mapping
         value = data[name].get(TEXT) if isinstance(data[name], Mapping) else data[name]
         _add(fields, label, value)
         if value is not None:

@@ -92,7 +92,7 @@ def _value(value: Any) -> SigmaString | SigmaNumber:
     if isinstance(value, int) and not isinstance(value, bool):
         return SigmaNumber(value)
     plain = SigmaString()
-    plain.s = (str(value),)  # literal: channel names are never patterns
+    plain.s = [str(value)]  # literal: channel names are never patterns
     return plain
 
 
@@ -112,13 +112,16 @@ def selection(logsource: Any, settings: Mapping[str, Any]) -> SigmaDetection:
     deployed = rendering_of(settings)
     renderings = [variant_rendering(v, deployed) for v in kinds]
     uniform = len(set(renderings)) == 1
-    head = [SigmaDetectionItem("index", [], [_value(str(settings["windows_index"]))])]
+    head: list[SigmaDetectionItem | SigmaDetection] = [SigmaDetectionItem("index", [], [_value(str(settings["windows_index"]))])]
     if uniform:
         head.append(SigmaDetectionItem("sourcetype", [], [_value(sourcetype(renderings[0]))]))
     parts = [_items(v, r, not uniform) for v, r in zip(kinds, renderings, strict=True)]
     if len(parts) == 1:
         return SigmaDetection([*head, *parts[0]], item_linking=ConditionAND)
-    either = SigmaDetection([SigmaDetection(p, item_linking=ConditionAND) for p in parts], item_linking=ConditionOR)
+    either = SigmaDetection(
+        [SigmaDetection(list[SigmaDetectionItem | SigmaDetection](p), item_linking=ConditionAND) for p in parts],
+        item_linking=ConditionOR,
+    )
     return SigmaDetection([*head, either], item_linking=ConditionAND)
 
 
