@@ -15,6 +15,8 @@ from typing import Any
 
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
+    SigmaExists,
+    SigmaNull,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
@@ -72,6 +74,28 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     for detection in rule.detection.detections.values():
         visit(detection)
     return out
+
+
+def tests_text(rule: SigmaRule, text: str) -> bool:
+    """Whether the rule has a ``null`` or ``exists`` test, or a string or regex value that ``text``
+    satisfies (case ignored): what decides whether a platform that stores ``text`` in place of a
+    JSON null or an empty string must say so on the artifact."""
+    for item in detection_items(rule):
+        for value in item.value:
+            if isinstance(value, (SigmaNull, SigmaExists)):
+                return True
+            try:
+                if isinstance(value, SigmaString) and re.fullmatch(
+                    sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL
+                ):
+                    return True
+            except UnresolvedPlaceholder:
+                continue
+            if isinstance(value, SigmaRegularExpression) and re.search(
+                value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE
+            ):
+                return True
+    return False
 
 
 _VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")

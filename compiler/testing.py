@@ -6,7 +6,7 @@ import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +34,10 @@ class CaseResult:
     query: str = ""
     message: str = ""
     client: str = ""
+    origin: str = ""
+    """``generated`` for a generated case; empty for a fixture case."""
+    difference: str = ""
+    """For a generated case the target gets wrong: ``stated`` (a limit its artifact states) or ``silent``."""
 
     @property
     def label(self) -> str:
@@ -52,13 +56,26 @@ class CaseResult:
             out["message"] = self.message
         if self.client:
             out["client"] = self.client
+        if self.origin:
+            out["origin"] = self.origin
+        if self.difference:
+            out["difference"] = self.difference
         return out
 
 
 def run_rule(
-    rule: DetcRule, fixtures: FixtureFile, targets: Sequence[Target], profile: Profile
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    generated: Sequence[Case] = (),
 ) -> list[CaseResult]:
+    """Every case on every target: the fixture cases (judged against their ``expect`` and
+    waivers), then the ``generated`` ones, whose expected verdict is the reference's: a target that
+    disagrees fails unless its artifact states the limit that explains it (``compiler.allowances``)."""
     out: list[CaseResult] = []
+    cases = [(c, "") for c in (fixtures.cases if fixtures else ())] + [(c, "generated") for c in generated]
+    conditions = None
     for target in targets:
         base = {
             "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
@@ -69,15 +86,15 @@ def run_rule(
         except UnsupportedFeature as err:
             out.extend(
                 CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
-                           status="unsupported", message=err.message)
-                for c in fixtures.cases
+                           status="unsupported", message=err.message, origin=origin)
+                for c, origin in cases
             )
             continue
         except DetcError as err:
             out.extend(
                 CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
-                           message=str(err))
-                for c in fixtures.cases
+                           message=str(err), origin=origin)
+                for c, origin in cases
             )
             continue
         try:
@@ -86,9 +103,10 @@ def run_rule(
         except Exception as err:  # an unparsable query fails every case, never passes one
             matcher = None
             compile_error = f"evaluator rejected the query: {err}"
-        for case in fixtures.cases:
+        for case, origin in cases:
             actual: Actual
             message = compile_error
+            difference = ""
             if matcher is None:
                 actual = "error"
             else:
@@ -108,9 +126,21 @@ def run_rule(
                 )
             else:
                 status = "pass" if actual == case.expect else "fail"
+            if origin and status == "fail" and actual in ("match", "no_match"):
+                if conditions is None:
+                    from compiler.conditions import Conditions
+
+                    conditions = Conditions(rule.conditions)
+                from compiler.allowances import stated_difference
+
+                stated = stated_difference(compiled.caveats, conditions, case.event, actual == "match")
+                if stated:
+                    status, difference, message = "waived", "stated", f"stated difference: {stated}"
+                else:
+                    difference = "silent"
             out.append(
-                CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
-                           status=status, query=compiled.query, message=message)
+                CaseResult(**base, case=case.name, expected=case.expect, actual=actual, status=status,
+                           query=compiled.query, message=message, origin=origin, difference=difference)
             )
     return out
 
@@ -144,15 +174,74 @@ def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
     per_target: dict[str, dict[str, int]] = {}
     for r in results:
         per_target.setdefault(r.target, Counter())[r.status] += 1  # type: ignore[index]
-    return {
+    out: dict[str, Any] = {
         "total": len(results),
         **{s: by_status.get(s, 0) for s in ("pass", "fail", "waived", "unsupported")},
         "targets": {t: dict(sorted(c.items())) for t, c in sorted(per_target.items())},
     }
+    generated = [r for r in results if r.origin == "generated"]
+    if generated:
+        differences: dict[str, dict[str, int]] = {}
+        for r in generated:
+            if r.difference:
+                differences.setdefault(r.target, {"stated": 0, "silent": 0})[r.difference] += 1
+        out["generated"] = {
+            "total": len(generated),
+            "stated_differences": sum(r.difference == "stated" for r in generated),
+            "silent_differences": sum(r.difference == "silent" for r in generated),
+            "targets": dict(sorted(differences.items())),
+        }
+    return out
 
 
-def to_json(results: Sequence[CaseResult]) -> bytes:
-    return dumps({"results": [r.as_json() for r in results], "summary": summary(results)})
+def to_json(results: Sequence[CaseResult], coverage: Sequence[Mapping[str, Any]] | None = None) -> bytes:
+    data: dict[str, Any] = {"results": [r.as_json() for r in results], "summary": summary(results)}
+    if coverage is not None:
+        data["coverage"] = coverage_summary(coverage)
+    return dumps(data)
+
+
+def rule_coverage(rule: DetcRule, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Fixture coverage of one rule: the condition leaves that some case takes from match to no
+    match (the rule does not match the case's event, and would if that leaf alone went the other
+    way), over all its leaves."""
+    from compiler.conditions import Conditions
+
+    conditions = Conditions(rule.conditions)
+    covered: set[int] = set()
+    for event in events:
+        covered.update(conditions.flips_to_no_match(event))
+        if len(covered) == len(conditions.leaves):
+            break
+    return {
+        "rule": rule.id,
+        "path": rule.path,
+        "leaves": len(conditions.leaves),
+        "covered": len(covered),
+        "uncovered": [leaf.describe() for leaf in conditions.leaves if leaf.index not in covered],
+    }
+
+
+def coverage_summary(per_rule: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    leaves = sum(r["leaves"] for r in per_rule)
+    covered = sum(r["covered"] for r in per_rule)
+    return {
+        "leaves": leaves,
+        "covered": covered,
+        "share": round(covered / leaves, 4) if leaves else 1.0,
+        "rules": list(per_rule),
+    }
+
+
+def generated_cases(rule: DetcRule, budget: int) -> tuple[Case, ...] | None:
+    """The generated cases of a rule (None when detc cannot build records of its logsource)."""
+    from compiler.generate import generate
+    from compiler.rawforms import raw_form
+
+    form = raw_form(rule)
+    if form is None:
+        return None
+    return tuple(Case(name=g.name, expect=g.expect, event=g.event) for g in generate(rule, form, budget))  # type: ignore[arg-type]
 
 
 def to_junit(results: Sequence[CaseResult]) -> bytes:

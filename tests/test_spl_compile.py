@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backends.splunk.target import SplTarget
+from backends.splunk.target import JSON_NULL, SplTarget
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import load_rule
@@ -32,7 +32,7 @@ def query(rule_from, detection: dict, profile: Profile = DEFAULT_PROFILE, **extr
 def test_seed_search_is_exact():
     compiled = SPL.compile(load_rule(SEED_RULE), DEFAULT_PROFILE)
     assert compiled.query == SEED_SEARCH
-    assert compiled.caveats == ()
+    assert compiled.caveats == (JSON_NULL,)  # errorCode: null
     assert compiled.details["index"] == "aws"
 
 

@@ -6,7 +6,7 @@ from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
 
 from backends.elastic.lucene_regex import has_letters
-from compiler.patterns import detection_items
+from compiler.patterns import detection_items, tests_text
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -29,6 +29,11 @@ ASCII_CLASSES = (
     r"regex classes: \d, \w and \s are translated to their ASCII sets ([0-9], [A-Za-z0-9_], whitespace); "
     "Python's Unicode classes are wider."
 )
+EMPTY_VALUES = (
+    "empty values: the integration's ingest pipeline drops empty strings (and nulls) before indexing "
+    "(its script removing null and empty values), so a field holding \"\" is absent in Elastic, "
+    "where Sigma sees an empty string."
+)
 _WHOLE_OBJECTS = {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails"}
 
 
@@ -36,9 +41,11 @@ def _all_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     return detection_items(rule)
 
 
-def _common(items: list[SigmaDetectionItem]) -> list[str]:
+def _common(items: list[SigmaDetectionItem], rule: SigmaRule) -> list[str]:
     fields = {i.field for i in items}
     out = []
+    if tests_text(rule, ""):
+        out.append(EMPTY_VALUES)
     if "userIdentity.userName" in fields:
         out.append(USER_NAME)
     if fields & _WHOLE_OBJECTS:
@@ -56,13 +63,13 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
         for i in items
         for v in i.value
     )
-    return tuple(([KQL_CASE] if folded else []) + _common(items))
+    return tuple(([KQL_CASE] if folded else []) + _common(items, rule))
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     """Caveats of the Lucene query for a rule (before the pipeline rewrites it)."""
     items = _all_items(rule)
-    out = _common(items)
+    out = _common(items, rule)
     if any(
         isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S"))
         for i in items

@@ -13,6 +13,7 @@ from sigma.exceptions import (
 from sigma.types import (
     Placeholder,
     SigmaCasedString,
+    SigmaCompareExpression,
     SigmaRegularExpression,
     SigmaString,
     SpecialChars,
@@ -29,7 +30,7 @@ from backends.splunk.pipeline import (
 from backends.splunk.shaper import shape_record
 from backends.splunk.where_backend import SplWhereBackend, spl_string
 from compiler.errors import CompileError, UnsupportedFeature
-from compiler.patterns import detection_items
+from compiler.patterns import detection_items, tests_text
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
@@ -151,6 +152,12 @@ def _refuse_negated_filled_error_code(rule: Any) -> None:
             )
 
 
+JSON_NULL = (
+    "JSON null: the add-on's JSON extraction gives a field present as JSON null the text value null, "
+    "so Splunk finds that field present (and holding the text null), where Sigma treats it as absent."
+)
+
+
 class SplTarget:
     name = NAME
     description = (
@@ -193,6 +200,10 @@ class SplTarget:
             if sigma.fields:
                 query += " | table " + ",".join(sigma.fields)
         caveats = list(backend.last_processing_pipeline.state.get(CAVEATS_STATE, []))
+        if tests_text(rule.sigma, "null") or any(
+            isinstance(v, SigmaCompareExpression) for i in detection_items(rule.sigma) for v in i.value
+        ):  # "null" > 5 holds in a where clause: text compares as text
+            caveats.append(JSON_NULL)
         return Compiled(
             target=NAME,
             query=query,

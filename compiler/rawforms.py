@@ -1,0 +1,162 @@
+"""What the event generator needs of a logsource: a base record and a way to set a field in it.
+
+The generator (``compiler.generate``) writes events through these two callables only, so that it
+knows nothing of any one logsource's raw form. ``ABSENT`` as a value removes the field.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.rules import DetcRule
+
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
+"""A value for ``set_field`` that removes the field from the record."""
+
+
+@dataclass(frozen=True)
+class RawForm:
+    """A logsource's raw record, as the generator builds it."""
+
+    name: str
+    base_record: Callable[[], dict[str, Any]]
+    """A fresh, realistic record of the logsource (the generator changes only what a rule tests)."""
+    set_field: Callable[[dict[str, Any], str, Any], None]
+    """Set a Sigma field in a record, in place (``ABSENT`` removes it); raises ``NotInThisSource``
+    for a value no record of the logsource holds there (the generator then proposes something else)."""
+
+
+class NotInThisSource(ValueError):
+    """A record of this logsource never holds that value in that field."""
+
+
+# AWS's documented CloudTrail record for IAM CreateUser: awsdocs/aws-cloudtrail-user-guide @
+# 56f54d99dfee0c3faf3d4a2b87bb572ad9edf58a, doc_source/cloudtrail-log-file-examples.md (CC BY-SA 4.0,
+# samples MIT-0), with the envelope fields every current record carries (eventID, eventType,
+# recipientAccountId, readOnly, managementEvent, eventCategory) as the CloudTrail record contents
+# page documents them.
+_CLOUDTRAIL_BASE: dict[str, Any] = {
+    "eventVersion": "1.08",
+    "userIdentity": {
+        "type": "IAMUser",
+        "principalId": "EX_PRINCIPAL_ID",
+        "arn": "arn:aws:iam::123456789012:user/Alice",
+        "accountId": "123456789012",
+        "accessKeyId": "EXAMPLE_KEY_ID",
+        "userName": "Alice",
+    },
+    "eventTime": "2014-03-24T21:11:59Z",
+    "eventSource": "iam.amazonaws.com",
+    "eventName": "CreateUser",
+    "awsRegion": "us-east-2",
+    "sourceIPAddress": "127.0.0.1",
+    "userAgent": "aws-cli/1.3.2 Python/2.7.5 Windows/7",
+    "requestParameters": {"userName": "Bob"},
+    "responseElements": {
+        "user": {
+            "createDate": "Mar 24, 2014 9:11:59 PM",
+            "userName": "Bob",
+            "arn": "arn:aws:iam::123456789012:user/Bob",
+            "path": "/",
+            "userId": "EXAMPLEUSERID",
+        }
+    },
+    "requestID": "6b6cf3e2-0e0b-4d7b-8a4f-2f3c5e7b9a10",
+    "eventID": "3f8a1e42-5c1d-4f0e-9b7a-1d2c3b4a5e6f",
+    "readOnly": False,
+    "eventType": "AwsApiCall",
+    "managementEvent": True,
+    "recipientAccountId": "123456789012",
+    "eventCategory": "Management",
+}
+
+
+def _cloudtrail_base() -> dict[str, Any]:
+    return copy.deepcopy(_CLOUDTRAIL_BASE)
+
+
+def set_dotted(record: dict[str, Any], path: str, value: Any, arrays: Collection[str] = ()) -> None:
+    """Set a dotted path in a JSON record, in place: objects are made on the way, ``ABSENT``
+    removes the leaf (and the objects it leaves empty). A step named in ``arrays`` is a JSON array:
+    the path goes on in its first element (made if needed)."""
+    _set(record, path.split("."), value, "", arrays)
+
+
+def _set(node: dict[str, Any], parts: list[str], value: Any, prefix: str, arrays: Collection[str]) -> None:
+    key = parts[0]
+    if len(parts) == 1:
+        _put(node, key, value)
+        return
+    path = prefix + key
+    child = node.get(key)
+    if path in arrays:
+        if not (isinstance(child, list) and child and isinstance(child[0], dict)):
+            if value is ABSENT:
+                return
+            child = [{}]
+            node[key] = child
+        inner = child[0]
+    else:
+        if not isinstance(child, dict):
+            if value is ABSENT:
+                return
+            child = {}
+            node[key] = child
+        inner = child
+    _set(inner, parts[1:], value, path + ".", arrays)
+    if value is ABSENT and not inner:
+        del node[key]
+
+
+def _put(node: dict[str, Any], key: str, value: Any) -> None:
+    if value is ABSENT:
+        node.pop(key, None)
+    else:
+        node[key] = copy.deepcopy(value)
+
+
+_CLOUDTRAIL_ALWAYS = ("eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "eventID", "eventType")
+"""Fields every CloudTrail record carries, as a string ("Optional: False", CloudTrail record contents:
+https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+Removing one, nulling it or making it an array makes something that is not a CloudTrail record
+(EventBridge, for one, derives the event's ``source`` from ``eventSource``)."""
+
+
+_CLOUDTRAIL_ARRAYS = frozenset({
+    "resources",
+    "requestParameters.containerDefinitions",
+    "requestParameters.containerDefinitions.command",
+    "requestParameters.layers",
+    "requestParameters.instancesSet.items",
+    "responseElements.instancesSet.items",
+    "requestParameters.ipPermissions.items",
+    "requestParameters.ipPermissions.items.ipRanges.items",
+})
+"""Paths CloudTrail holds as JSON arrays, among those rules test: ``resources`` (record contents),
+ECS RegisterTaskDefinition's ``containerDefinitions`` and their ``command``, Lambda's ``Layers``, and
+EC2's ``*.items`` lists (the AWS API references; the Splunk Add-on for AWS names the EC2 ones with
+``{}`` in its props.conf). Every other path holds a single value: a value there is never an array."""
+
+
+def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
+    if field in _CLOUDTRAIL_ALWAYS and not isinstance(value, str):
+        raise NotInThisSource(f"every CloudTrail record has {field} as a string")
+    if isinstance(value, list) and field not in _CLOUDTRAIL_ARRAYS:
+        raise NotInThisSource(f"CloudTrail holds {field} as a single value, not an array")
+    if field in _CLOUDTRAIL_ARRAYS and value is not ABSENT and value is not None and not isinstance(value, list):
+        value = [value]
+    set_dotted(record, field, value, _CLOUDTRAIL_ARRAYS)
+
+
+CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)
+
+_FORMS: Mapping[tuple[str, str], RawForm] = {("aws", "cloudtrail"): CLOUDTRAIL}
+
+
+def raw_form(rule: DetcRule) -> RawForm | None:
+    """The raw form of a rule's logsource, or None when detc cannot build its records yet."""
+    logsource = rule.sigma.logsource
+    return _FORMS.get((str(logsource.product or ""), str(logsource.service or "")))

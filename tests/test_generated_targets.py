@@ -1,0 +1,113 @@
+"""Differences between targets and the reference that generated events found, and how each is now
+stated on the artifact (with the allowance that reads the statement) or no longer possible."""
+
+from __future__ import annotations
+
+import pytest
+
+from backends.elastic.caveats import EMPTY_VALUES
+from backends.splunk.target import JSON_NULL
+from compiler.allowances import stated_difference
+from compiler.build import compile_one
+from compiler.conditions import Conditions
+from compiler.profile import DEFAULT_PROFILE
+from compiler.rawforms import ABSENT, CLOUDTRAIL, NotInThisSource
+from compiler.target import load_registry
+
+REGISTRY = load_registry()
+
+
+def verdict(name: str, rule, record) -> tuple[bool, tuple[str, ...]]:
+    target = REGISTRY.get(name)
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    return bool(target.evaluator(compiled.query)(target.shape(record, DEFAULT_PROFILE))), compiled.caveats
+
+
+def record(**fields):
+    out = CLOUDTRAIL.base_record()
+    for field, value in fields.items():
+        CLOUDTRAIL.set_field(out, field.replace("__", "."), value)
+    return out
+
+
+def test_splunk_reads_a_json_null_as_text_and_says_so(rule_from):
+    rule = rule_from({"sel": {"eventName": "DeleteBucket", "errorCode": None}, "condition": "sel"})
+    event = record(eventName="DeleteBucket", errorCode=None)
+    reference = bool(REGISTRY.get("sigma").evaluator(compile_one(REGISTRY.get("sigma"), rule, DEFAULT_PROFILE).query)(event))
+    got, caveats = verdict("spl", rule, event)
+    assert (reference, got) == (True, False)
+    assert JSON_NULL in caveats
+    assert stated_difference(caveats, Conditions(rule.conditions), event, got) == (
+        "JSON null read as the text null (stated in the artifact's caveats)"
+    )
+    # the statement excuses nothing else: the same verdict on a record without the null is a bug
+    plain = record(eventName="DeleteBucket")
+    assert stated_difference(caveats, Conditions(rule.conditions), plain, False) is None
+
+
+@pytest.mark.parametrize(
+    ("detection", "stated"),
+    [
+        ({"eventName": "X", "errorCode": None}, True),
+        ({"eventName": "X", "userIdentity.type|exists": True}, True),
+        ({"eventName": "X", "userAgent|contains": "ul"}, True),  # the text null fits it
+        ({"eventName": "X", "userAgent|contains": "aws-cli"}, False),
+    ],
+    ids=["null", "exists", "pattern-the-text-null-fits", "no-null-test"],
+)
+def test_splunk_states_the_json_null_limit_only_where_it_can_matter(rule_from, detection, stated):
+    _, caveats = verdict("spl", rule_from({"sel": detection, "condition": "sel"}), record())
+    assert (JSON_NULL in caveats) is stated
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene"], ids=["kql", "lucene"])
+def test_elastic_drops_empty_strings_and_says_so(rule_from, name):
+    rule = rule_from({"sel": {"eventName": "UpdateFunctionConfiguration", "requestParameters.layers": "*"}, "condition": "sel"})
+    event = record(eventName="UpdateFunctionConfiguration", requestParameters__layers="")
+    got, caveats = verdict(name, rule, event)
+    assert got is False  # the ingest pipeline removed the empty value; Sigma's * matches ""
+    assert EMPTY_VALUES in caveats
+    assert stated_difference(caveats, Conditions(rule.conditions), event, got) == (
+        "empty strings dropped (stated in the artifact's caveats)"
+    )
+
+
+def test_elastic_says_nothing_of_empty_values_where_they_cannot_matter(rule_from):
+    _, caveats = verdict("kql", rule_from({"sel": {"eventName": "DeleteKey"}, "condition": "sel"}), record())
+    assert EMPTY_VALUES not in caveats
+
+
+def test_eventbridge_star_is_exists_and_its_null_caveat_covers_it(rule_from):
+    rule = rule_from({"sel": {"eventName": "ModifyDBInstance", "responseElements.x": "*"}, "condition": "sel"})
+    event = record(eventName="ModifyDBInstance", responseElements__x=None)
+    got, caveats = verdict("eventbridge", rule, event)
+    assert got is True  # exists:true holds for JSON null on EventBridge; Sigma's * does not match null
+    assert stated_difference(caveats, Conditions(rule.conditions), event, got) == (
+        "exists on a JSON null (stated in the artifact's caveats)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("eventSource", ABSENT), ("eventName", None), ("eventName", ["DeleteKey"]), ("userAgent", ["x", "y"])],
+    ids=["eventSource-removed", "eventName-null", "eventName-array", "userAgent-array"],
+)
+def test_cloudtrail_raw_form_refuses_what_no_record_holds(field, value):
+    with pytest.raises(NotInThisSource):
+        CLOUDTRAIL.set_field(CLOUDTRAIL.base_record(), field, value)
+
+
+def test_cloudtrail_raw_form_writes_array_paths_as_arrays():
+    out = record(requestParameters__containerDefinitions__command="curl $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    assert out["requestParameters"]["containerDefinitions"] == [{"command": ["curl $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]}]
+    CLOUDTRAIL.set_field(out, "requestParameters.containerDefinitions.command", ABSENT)
+    assert "containerDefinitions" not in out["requestParameters"]
+
+
+def test_splunk_states_the_json_null_limit_for_numeric_comparisons(rule_from):
+    """``'f' > 5`` in a where clause holds for the text null (text compares as text)."""
+    rule = rule_from({"sel": {"eventName": "X", "requestParameters.count|gt": 5}, "condition": "sel"})
+    event = record(eventName="X", requestParameters__count=None)
+    got, caveats = verdict("spl", rule, event)
+    assert got is True and JSON_NULL in caveats
+    assert stated_difference(caveats, Conditions(rule.conditions), event, got) is not None
