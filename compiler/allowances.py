@@ -30,8 +30,8 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.sigma.evaluator import field_values
 from compiler.conditions import Conditions, Leaf
+from compiler.logsources import dotted_values
 
 Record = Mapping[str, Any]
 _MAX_FLIPPABLE = 10
@@ -42,7 +42,7 @@ def _scalars(record: Record, field: str | None) -> list[Any]:
     if field is None:
         return []
     out: list[Any] = []
-    stack = list(field_values(record, field))
+    stack = list(dotted_values(record, field))
     while stack:
         value = stack.pop(0)
         if isinstance(value, list):
@@ -126,7 +126,7 @@ _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
     (
         lambda c: c.startswith("whole-object text:"),
         "whole objects matched as text (stated in the artifact's caveats)",
-        lambda leaf, rec: any(isinstance(v, (dict, list)) for v in field_values(rec, leaf.field or "")),
+        lambda leaf, rec: any(isinstance(v, (dict, list)) for v in dotted_values(rec, leaf.field or "")),
     ),
     (
         lambda c: c.startswith("regex classes:"),

@@ -173,13 +173,25 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
         raise UsageError(f"no client profiles in {clients_dir}")
     if not names:
         return [DEFAULT_PROFILE]
-    return [load_profile(client_path(n, clients_dir), registry.settings()) for n in names]
+    return [load_profile(client_path(n, clients_dir), registry.settings(), registry) for n in names]
 
 
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:
     from compiler.clients import apply_profile, select_rules
 
     return [apply_profile(r, profile) for r in select_rules(rules, profile)]
+
+
+def _guard_outputs(output: Path, names: Sequence[str], rules: Path, clients_dir: Path) -> None:
+    """Refuse, before anything is compiled, an output folder that is not detc's to replace."""
+    from compiler.guard import check_output
+
+    protected = [("the rules folder", rules), ("the clients folder", clients_dir)]
+    if any(name != DEFAULT_PROFILE.name for name in names):
+        check_output(output, protected=protected, contents=False)
+    for name in names:
+        root, preserved = _output_for(output, name)
+        check_output(root, protected=protected, preserved=preserved)
 
 
 def _output_for(output: Path, profile_name: str) -> tuple[Path, tuple[str, ...]]:
@@ -323,6 +335,9 @@ def build(
 
     inputs = FileRecord(cache, rules if rules.is_dir() else rules.parent)
     try:
+        if not check:
+            wanted = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(client or []))
+            _guard_outputs(output, wanted or [DEFAULT_PROFILE.name], rules, clients_dir)
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
         keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
         counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
@@ -547,9 +562,13 @@ def package_cmd(
     """Write a reproducible NAME.tar.gz of a client's artifacts and its NAME.package.json manifest."""
     from compiler.build import build as run_build
     from compiler.build import sha256
+    from compiler.guard import check_output
     from compiler.package import package as make_package
 
     try:
+        check_output(
+            output, protected=[("the rules folder", rules), ("the clients folder", clients_dir)], owned="package"
+        )
         registry = _registry()
         loaded = _load(rules)
         (profile,) = _profiles(registry, [client], False, clients_dir)

@@ -6,19 +6,24 @@ import copy
 import dataclasses
 import fnmatch
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from compiler.errors import RuleLoadError, UsageError
+from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
 from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
-from compiler.rules import DetcRule, Schedule, display_path, parse_meta
+from compiler.rules import DetcRule, Schedule, display_path, load_rule, parse_meta
+from compiler.settings import SIGMA_FIELD
 from compiler.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from compiler.target import Registry
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _TOP = {"name", "description", "targets", "field_mappings", "schedule", "select", "overrides", "exclusions"}
@@ -65,8 +70,11 @@ def _selector(value: Any, where: str, path: str) -> Selector:
     )
 
 
-def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, Any], shown: str) -> None:
-    """Every key a known setting of the target, every value of its default's type."""
+def _check_settings(
+    target: str, block: Mapping[str, Any], known: Mapping[str, Any], kinds: Mapping[str, Any], shown: str
+) -> None:
+    """Every key a known setting of the target, every value of its default's type and of the kind
+    the target declares for it (a pattern for what the value becomes: index, field, app name ...)."""
     for key, value in block.items():
         where = f"targets.{target}.{key}"
         if key not in known:
@@ -84,11 +92,30 @@ def _check_settings(target: str, block: Mapping[str, Any], known: Mapping[str, A
             ok, kind = isinstance(value, str), "a string"
         if not ok:
             raise ProfileError(f"{where} must be {kind}", path=shown)
+        if isinstance(default, bool):
+            continue
+        checker = kinds.get(key)
+        if checker is None:
+            if isinstance(default, (str, list, tuple)):  # a target must say what its text settings are
+                raise ProfileError(f"{where}: the target declares no pattern for this setting", path=shown)
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            problem = checker.problem(item)
+            if problem:
+                raise ProfileError(f"{where}: {problem}", path=shown)
 
 
-def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> Profile:
+def load_profile(
+    path: Path, known_targets: Mapping[str, Mapping[str, Any]], registry: Registry | None = None,
+) -> Profile:
     """Read and validate one client profile; every bad key is a one-line error. ``known_targets``
-    maps each registered target to its settings and their defaults (``Registry.settings()``)."""
+    maps each registered target to its settings and their defaults (``Registry.settings()``); the
+    registry (the installed one when not given) says what each setting and field name may be."""
+    if registry is None:
+        from compiler.target import load_registry
+
+        registry = load_registry()
+    setting_kinds, field_kinds = registry.setting_kinds(), registry.field_kinds()
     shown = display_path(path)
     try:
         raw = path.read_bytes()
@@ -118,11 +145,16 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
                 raise ProfileError(f"{where}: unknown target {target!r}", path=shown)
             block_value = _mapping(value, f"{where}.{target}", shown)
             if where == "targets":
-                _check_settings(target, block_value, known_targets[target], shown)
+                _check_settings(target, block_value, known_targets[target], setting_kinds.get(target, {}), shown)
     for target, table in mappings.items():
         for source, dest in table.items():
             if not isinstance(dest, str) or not dest or not source:
                 raise ProfileError(f"field_mappings.{target}.{source} must name one field", path=shown)
+            field_kind = field_kinds.get(target, SIGMA_FIELD)
+            for value in (source, dest):
+                problem = field_kind.problem(value)
+                if problem:
+                    raise ProfileError(f"field_mappings.{target}: {problem}", path=shown)
     schedule = _mapping(data.get("schedule"), "schedule", shown)
     if schedule:
         # The same validation rules use, so a client cannot schedule what a rule could not.
@@ -160,6 +192,9 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
         fld = block.get("field")
         if not isinstance(fld, str) or not fld or "|" in fld:
             raise ProfileError(f"{where}.field must be a plain field name", path=shown)
+        problem = SIGMA_FIELD.problem(fld)
+        if problem:
+            raise ProfileError(f"{where}.field: {problem}", path=shown)
         values = block.get("values")
         if isinstance(values, str):
             values = [values]
@@ -177,7 +212,7 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
                 reason=reason,
             )
         )
-    return Profile(
+    profile = Profile(
         name=name,
         description=description,
         target_settings={k: dict(v) for k, v in settings.items()},
@@ -189,6 +224,48 @@ def load_profile(path: Path, known_targets: Mapping[str, Mapping[str, Any]]) -> 
         exclusions=tuple(exclusions),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+    for i, exclusion in enumerate(profile.exclusions):
+        _check_exclusion_field(f"exclusions[{i}].field", exclusion.field, profile, registry, shown)
+    return profile
+
+
+PROBE_LOGSOURCES: tuple[Mapping[str, str], ...] = ({"product": "aws", "service": "cloudtrail"},)
+"""The logsources an exclusion field is probed on: those with a cell on the platforms."""
+_PROBE_ID = "00000000-0000-4000-8000-00000000d37c"
+
+
+def probe_rule(field: str, logsource: Mapping[str, str]) -> DetcRule:
+    """A one-test rule, ``field: x`` on a logsource: compiled by a target, it tells whether the
+    target's field mapping for that logsource knows the field."""
+    data = {
+        "title": "detc field probe", "id": _PROBE_ID, "status": "test", "description": "field probe",
+        "author": "detc", "date": "2026-01-01", "level": "low", "logsource": dict(logsource),
+        "detection": {"probe": {field: "x"}, "condition": "probe"},
+    }
+    return load_rule(Path("/nonexistent/detc-field-probe.yml"), "field probe", json.dumps(data).encode("utf-8"))
+
+
+def _check_exclusion_field(where: str, field: str, profile: Profile, registry: Registry, shown: str) -> None:
+    """An exclusion on a field that a target cannot map would make every rule unsupported there, or
+    the exclusion silently void: each target compiles a probe rule on the field through its real
+    pipeline (the client's field mappings included); one that cannot express it refuses the profile."""
+    from compiler.build import compile_one
+
+    for target in registry.targets.values():
+        reasons = []
+        for logsource in PROBE_LOGSOURCES:
+            try:
+                compile_one(target, probe_rule(field, logsource), profile)
+                break
+            except UnsupportedFeature as err:
+                reasons.append(err.message)
+            except DetcError as err:
+                reasons.append(err.message)
+        else:
+            raise ProfileError(
+                f"{where}: {target.name} cannot map {field!r} ({reasons[0] if reasons else 'no logsource'})",
+                path=shown,
+            )
 
 
 def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:

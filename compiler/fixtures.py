@@ -1,4 +1,4 @@
-"""Fixture cases: raw CloudTrail records with the verdict each rule must give."""
+"""Fixture cases: raw records of the rule's logsource with the verdict each rule must give."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class FixtureFile:
     rule_id: str
     cases: tuple[Case, ...]
     event_files: tuple[str, ...] = ()
-    """The ``event_file``\ s the cases were read from (resolved paths): inputs of the build's checks."""
+    """The ``event_file`` entries the cases were read from (resolved paths): inputs of the build's checks."""
 
 
 def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> Case:

@@ -49,8 +49,9 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.sigma.evaluator import conditions_predicate, field_values
+from backends.sigma.evaluator import conditions_predicate, logsource_predicate
 from compiler.conditions import Conditions, Leaf
+from compiler.logsources import dotted_values, require
 from compiler.errors import UnsupportedFeature
 from compiler.rawforms import ABSENT, NotInThisSource, RawForm
 from compiler.rules import DetcRule
@@ -347,7 +348,7 @@ def _canonical(event: Any) -> bytes:
 
 
 def _first(record: Any, field: str) -> Any:
-    values = field_values(record, field)
+    values = dotted_values(record, field)
     return values[0] if values else ABSENT
 
 
@@ -358,7 +359,7 @@ class Generator:
         self.rule = rule
         self.form = form
         self.conditions = Conditions(rule.conditions)
-        self.reference = conditions_predicate(rule.conditions)
+        self.reference = logsource_predicate(require(rule.sigma.logsource), conditions_predicate(rule.conditions))
         fields = [leaf.field for leaf in self.conditions.leaves if leaf.field is not None]
         fields += [leaf.value.field for leaf in self.conditions.leaves if isinstance(leaf.value, SigmaFieldReference)]
         self.fields = list(dict.fromkeys(fields))

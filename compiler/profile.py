@@ -16,7 +16,7 @@ class Exclusion:
     """Field/value pairs that must never alert, for some rules or all of them."""
 
     field: str
-    """A raw CloudTrail field name, as rules use."""
+    """A Sigma field name of the rule's logsource, as rules use (set through the logsource layer in generated cases)."""
     values: tuple[str, ...]
     """Literal values: wildcards and backslashes in them mean themselves."""
     rules: tuple[str, ...] | None = None

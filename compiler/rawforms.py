@@ -153,10 +153,14 @@ def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
 
 CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)
 
-_FORMS: Mapping[tuple[str, str], RawForm] = {("aws", "cloudtrail"): CLOUDTRAIL}
+_FORMS: Mapping[str, RawForm] = {"cloudtrail": CLOUDTRAIL}
+"""Raw forms by logsource family (``compiler.logsources``)."""
 
 
 def raw_form(rule: DetcRule) -> RawForm | None:
-    """The raw form of a rule's logsource, or None when detc cannot build its records yet."""
-    logsource = rule.sigma.logsource
-    return _FORMS.get((str(logsource.product or ""), str(logsource.service or "")))
+    """The raw form of a rule's logsource (as ``compiler.logsources`` finds it), or None when detc
+    cannot build records of it yet."""
+    from compiler.logsources import find
+
+    source = find(rule.sigma.logsource)
+    return _FORMS.get(source.family.name) if source is not None else None

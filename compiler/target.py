@@ -1,9 +1,14 @@
 """The contract every target implements, and the registry that finds targets by name.
 
-A target bundles a pySigma backend and pipeline (``compile``), a shaper that turns a raw
-CloudTrail record into the document the platform stores (``shape``) and an evaluator that
-parses the compiled query text and runs it on such a document (``evaluator``). Emitters
-write a platform's artifacts from the compiled results of one or more targets.
+A target bundles a pySigma backend (``compile``), a shaper that turns a raw record into the
+document the platform stores (``shape``) and an evaluator that parses the compiled query text and
+runs it on such a document (``evaluator``). Emitters write a platform's artifacts from the compiled
+results of one or more targets.
+
+What depends on the logsource is not the target's: the platform package lists one *cell* per
+logsource family it supports (``CELLS``: family name → ``backends/<platform>/<family>/`` with
+``pipeline.py``, ``shaper.py``, ``storage.py``), and a target looks its cell up with
+``compiler.logsources.cell_for`` (a rule without a cell: one ``unsupported`` reason, from there).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from compiler.errors import UsageError
 
 if TYPE_CHECKING:
     from compiler.errors import DetcError
+    from compiler.logsources import Logsource
     from compiler.profile import Profile
     from compiler.rules import DetcRule
 
@@ -109,14 +115,19 @@ class Target(Protocol):
     description: str
     settings: Mapping[str, Any]
     """Per-deployment settings a client profile may override (``targets.<name>.<key>``), with their
-    defaults; the default's type is the type a profile must give."""
+    defaults; the default's type is the type a profile must give. A target also declares
+    ``setting_kinds`` (setting to a ``compiler.settings`` kind: what the value may be, checked when a
+    profile loads; every text setting needs one) and ``field_kind`` (what a field name of its
+    documents may be, for client ``field_mappings``)."""
 
     def compile(self, rule: "DetcRule", profile: "Profile") -> Compiled:
-        """Compile a rule; raise UnsupportedFeature naming the construct the target lacks."""
+        """Compile a rule with the cell of its logsource; raise UnsupportedFeature naming the
+        construct (or the logsource) the target lacks."""
         ...
 
-    def shape(self, record: Mapping[str, Any], profile: "Profile") -> Any:
-        """Turn a raw CloudTrail record into the document this platform stores."""
+    def shape(self, record: Mapping[str, Any], profile: "Profile", logsource: "Logsource | None" = None) -> Any:
+        """Turn a raw record of ``logsource`` (the rule's; None: the family that recognises the
+        record) into the document this platform stores, with the cell of that family."""
         ...
 
     def evaluator(self, query: str) -> Matcher:
@@ -169,6 +180,18 @@ class Registry:
     def settings(self) -> dict[str, Mapping[str, Any]]:
         """Each target's settings and their defaults, for validating client profiles."""
         return {name: dict(getattr(target, "settings", {})) for name, target in self.targets.items()}
+
+    def setting_kinds(self) -> dict[str, Mapping[str, Any]]:
+        """Each target's ``setting_kinds``: what each text or number setting may be
+        (``compiler.settings``), checked when a profile loads."""
+        return {name: dict(getattr(target, "setting_kinds", {})) for name, target in self.targets.items()}
+
+    def field_kinds(self) -> dict[str, Any]:
+        """Each target's ``field_kind``: what a field name of its documents may be (client
+        ``field_mappings``); a raw Sigma field name where the target declares none."""
+        from compiler.settings import SIGMA_FIELD
+
+        return {name: getattr(target, "field_kind", SIGMA_FIELD) for name, target in self.targets.items()}
 
     def select(self, names: Sequence[str] | None) -> list[Target]:
         if not names:

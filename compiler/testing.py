@@ -13,6 +13,7 @@ from typing import Any, Literal
 from compiler.build import compile_one, dumps
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
+from compiler.logsources import find
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Target
@@ -76,6 +77,7 @@ def run_rule(
     out: list[CaseResult] = []
     cases = [(c, "") for c in (fixtures.cases if fixtures else ())] + [(c, "generated") for c in generated]
     conditions = None
+    logsource = find(rule.sigma.logsource)
     for target in targets:
         base = {
             "rule_id": rule.id, "rule_path": rule.path, "title": rule.title, "target": target.name,
@@ -111,7 +113,7 @@ def run_rule(
                 actual = "error"
             else:
                 try:
-                    doc = profile.rename_fields(target.name, target.shape(case.event, profile))
+                    doc = profile.rename_fields(target.name, target.shape(case.event, profile, logsource))
                     actual = "match" if matcher(doc) else "no_match"
                 except Exception as err:
                     actual, message = "error", f"{type(err).__name__}: {err}"
@@ -157,8 +159,8 @@ class LiveTarget:
     def compile(self, rule: DetcRule, profile: Profile) -> Any:
         return self.inner.compile(rule, profile)
 
-    def shape(self, record: Any, profile: Profile) -> Any:
-        return self.inner.shape(record, profile)
+    def shape(self, record: Any, profile: Profile, logsource: Any = None) -> Any:
+        return self.inner.shape(record, profile, logsource)
 
     def evaluator(self, query: str) -> Any:
         return self.inner.live_evaluator(query, self.client)
@@ -268,23 +270,11 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="utf-8") + b"\n"
 
 
-def _set_path(event: Any, path: str, value: str) -> Any:
-    """A copy of a raw record with a dotted field set (objects created on the way)."""
-    out = json.loads(json.dumps(event))
-    node = out
-    parts = path.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-    return out
-
-
 def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> tuple[Case, ...]:
     """For each client exclusion value: the first matching fixture with that value set must not match."""
     base = next((c for c in fixtures.cases if c.expect == "match"), None)
-    if base is None:
+    source = find(rule.sigma.logsource)
+    if base is None or source is None:
         return ()
     made = []
     for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
@@ -293,7 +283,7 @@ def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> 
                 Case(
                     name=f"client {profile.name} exclusion {i}: {exclusion.field}={value!r} on {base.name!r}",
                     expect="no_match",
-                    event=_set_path(base.event, exclusion.field, value),
+                    event=source.set_field(base.event, exclusion.field, value),
                     waive=base.waive,
                 )
             )

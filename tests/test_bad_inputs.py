@@ -37,7 +37,7 @@ def test_bad_input_is_refused_cleanly(name: str, command: str, tmp_path: Path, m
     (work / "expected.txt").unlink()
     out = tmp_path / "out"
     out.mkdir()
-    (out / "manifest.json").write_text('{"previous": "build"}\n')
+    (out / "manifest.json").write_text('{\n  "detc_version": "0.0.0",\n  "previous": "build"\n}\n')
     before = snapshot(out)
     monkeypatch.chdir(work)
     args = [command, "--rules", "."] + (["--output", str(out)] if command == "build" else [])

@@ -232,3 +232,29 @@ def test_elastic_rule_ids_are_namespaced_per_client(tmp_path: Path):
 def test_elastic_rule_id_namespace_setting_decides_the_ids(tmp_path: Path):
     named = {"targets": {"kql": {"rule_id_namespace": "shared-tenant"}}}
     assert _elastic_ids("a", tmp_path, named) == _elastic_ids("b", tmp_path, named) != _elastic_ids("a", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("userIdentity.Arn", "exclusions[0].field: kql cannot map 'userIdentity.Arn' (field 'userIdentity.Arn': "
+         "Elastic's AWS CloudTrail ingest pipeline does not store it"),
+        ("useridentity.arn", "exclusions[0].field: kql cannot map 'useridentity.arn'"),
+        ("requestParameters", "exclusions[0].field: spl cannot map 'requestParameters'"),
+    ],
+    ids=["wrong-case-leaf", "wrong-case-root", "whole-object"],
+)
+def test_an_exclusion_field_a_target_cannot_map_is_refused_at_load(tmp_path: Path, field: str, message: str):
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": field, "values": ["x"]}]})
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, TARGETS)
+    assert str(info.value).startswith(f"{path}: {message}") or f": {message}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "field", ["userIdentity.arn", "requestParameters.keyId", "sourceIPAddress", "userAgent", "errorCode"],
+    ids=["arn", "request-parameter", "address", "agent", "error-code"],
+)
+def test_exclusion_fields_every_target_maps_load(tmp_path: Path, field: str):
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": field, "values": ["x"]}]})
+    assert load_profile(path, TARGETS).exclusions[0].field == field

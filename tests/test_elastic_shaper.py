@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from backends.elastic.index_mapping import FLATTENED_ROOTS, field_spec
-from backends.elastic.shaper import _hashmap_order, _java_text, shape
+from backends.elastic.cloudtrail.shaper import _hashmap_order, _java_text, shape
 from compiler.errors import ShapeError
 
 from conftest import CORPUS

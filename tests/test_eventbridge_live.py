@@ -18,7 +18,7 @@ from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
 
 from backends.aws.live import aws_matches
-from backends.aws.shaper import shape
+from backends.aws.cloudtrail.shaper import shape
 from compiler.errors import EvaluationError
 
 RECORD = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.aws.shaper import shape
+from backends.aws.cloudtrail.shaper import shape
 from compiler.errors import ShapeError
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"

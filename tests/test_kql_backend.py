@@ -116,7 +116,7 @@ def test_kql_unsupported(rule_from, detection, reason) -> None:
 
 def test_kql_unsupported_logsource(rule_from) -> None:
     rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource={"product": "windows", "category": "process_creation"})
-    with pytest.raises(UnsupportedFeature, match="only aws/cloudtrail"):
+    with pytest.raises(UnsupportedFeature, match="logsource windows/process_creation: "):
         compile_one(TARGET, rule, DEFAULT_PROFILE)
 
 

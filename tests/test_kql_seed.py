@@ -11,6 +11,7 @@ import yaml
 
 from backends.elastic.targets import KqlTarget
 from compiler.build import compile_one
+from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rule
 
@@ -79,14 +80,16 @@ def test_kql_seed_equivalence_on_every_fixture() -> None:
 
 
 def test_kql_seed_equivalence_on_every_shaped_record() -> None:
-    compiled = compile_one(TARGET, load_rule(SEED_RULE), DEFAULT_PROFILE).query
+    seed = load_rule(SEED_RULE)
+    compiled = compile_one(TARGET, seed, DEFAULT_PROFILE).query
     ours = TARGET.evaluator(compiled)
     elastic = TARGET.evaluator(seed_query())
+    cloudtrail = find(seed.sigma.logsource)  # some corpus files are whole log files ({"Records": [...]})
     without_outcome = TARGET.evaluator(seed_query().replace('    and event.outcome: "success"\n', ""))
     verdicts = {True: 0, False: 0}
     message_only = 0
     for name, record in RECORDS:
-        doc = TARGET.shape(record, DEFAULT_PROFILE)
+        doc = TARGET.shape(record, DEFAULT_PROFILE, cloudtrail)
         if "errorMessage" in record and "errorCode" not in record:
             # ConsoleLogin failures carry an errorMessage and no errorCode. The pipeline calls that a
             # failure; Sigma's "errorCode: null" holds. Only the outcome clause may differ.

@@ -87,7 +87,7 @@ def test_array_paths_get_braces_and_stay_unquoted(rule_from):
 
 
 def test_fields_become_a_table_with_add_on_names_and_the_risk_object(rule_from):
-    q = query(rule_from, {"sel": {"eventName": "X"}, "condition": "sel"}, fields=["event.action", "resources.ARN"])
+    q = query(rule_from, {"sel": {"eventName": "X"}, "condition": "sel"}, fields=["eventName", "resources.ARN"])
     assert q.endswith("| table eventName,resources{}.ARN,userIdentity.arn")
     assert "| table" not in query(rule_from, {"sel": {"eventName": "X"}, "condition": "sel"})
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backends.splunk.shaper import shape_record
+from backends.splunk.cloudtrail.shaper import shape
 from compiler.errors import ShapeError
 from tests.conftest import SEED_TESTS
 
@@ -19,7 +19,7 @@ SEED_EVENT = yaml.safe_load(SEED_TESTS.read_text())["cases"][0]["event"]
 
 
 def test_nested_objects_become_dotted_names():
-    shaped = shape_record(SEED_EVENT, index="aws")
+    shaped = shape(SEED_EVENT, {"index": "aws"})
     assert shaped["userIdentity.type"] == ("IAMUser",)
     assert shaped["requestParameters.keyId"] == ("1234abcd-12ab-34cd-56ef-1234567890ab",)
     assert shaped["tlsDetails.tlsVersion"] == ("TLSv1.2",)
@@ -40,7 +40,7 @@ def test_arrays_get_braces_and_collect_values():
             "nothing": {},
         },
     }
-    shaped = shape_record(record, index="aws")
+    shaped = shape(record, {"index": "aws"})
     assert shaped["resources{}.ARN"] == ("arn:a", "arn:b")
     assert shaped["resources{}.type"] == ("AWS::EC2::Instance", "AWS::EC2::Instance")
     assert shaped["requestParameters.layers{}"] == ("l1", "l2")
@@ -51,7 +51,7 @@ def test_arrays_get_braces_and_collect_values():
 
 def test_every_value_is_a_string():
     record = {"readOnly": False, "managementEvent": True, "n": 7, "f": 0.5, "gone": None, "eventName": "X"}
-    shaped = shape_record(record, index="aws")
+    shaped = shape(record, {"index": "aws"})
     assert shaped["readOnly"] == ("false",)
     assert shaped["managementEvent"] == ("true",)
     assert shaped["n"] == ("7",)
@@ -60,7 +60,7 @@ def test_every_value_is_a_string():
 
 
 def test_default_fields_and_raw():
-    shaped = shape_record(SEED_EVENT, index="client_aws")
+    shaped = shape(SEED_EVENT, {"index": "client_aws"})
     assert shaped["index"] == ("client_aws",)
     assert shaped["sourcetype"] == ("aws:cloudtrail",)
     assert json.loads(shaped["_raw"][0]) == SEED_EVENT
@@ -80,7 +80,7 @@ def test_default_fields_and_raw():
 )
 def test_add_on_error_code(extra: dict[str, Any], error_code: str, msg: str):
     record = {"eventName": "ConsoleLogin", **extra}
-    shaped = shape_record(record, index="aws")
+    shaped = shape(record, {"index": "aws"})
     assert shaped["errorCode"] == (error_code,)
     assert shaped["msg"] == (msg,)
 
@@ -92,7 +92,7 @@ def test_add_on_error_code(extra: dict[str, Any], error_code: str, msg: str):
 )
 def test_bad_records_are_shape_errors(record: Any):
     with pytest.raises(ShapeError):
-        shape_record(record, index="aws")
+        shape(record, {"index": "aws"})
 
 
 JSON_LEAF = st.one_of(
@@ -109,7 +109,7 @@ JSON_VALUE = st.recursive(
 @settings(max_examples=40, deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=10), JSON_VALUE, max_size=5))
 def test_any_json_record_shapes_to_string_values(record: dict[str, Any]):
-    shaped = shape_record(record, index="aws")
+    shaped = shape(record, {"index": "aws"})
     for name, values in shaped.items():
         assert isinstance(name, str) and name
         assert isinstance(values, tuple) and values

@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from backends.aws.backend import EventBridgeBackend, rule_formula, unsupported
-from backends.aws.delivery import plan
+from backends.aws.cells import CELLS
 from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
-from backends.aws.pipeline import eventbridge_cloudtrail
-from backends.aws.shaper import shape
 from compiler.build import dumps
 from compiler.errors import UsageError
+from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import EVENT_BUS, RULE_NAME_PREFIX, SIGMA_FIELD, SNS_TOPIC_ARN, IntRange
 from compiler.target import Compiled, Matcher
 
 NAME = "eventbridge"
@@ -30,6 +30,13 @@ DEFAULTS: Mapping[str, Any] = {
 adjustable (User Guide, quotas); PutRule accepts at most 4,096 (API Reference, EventPattern).
 ``strict_case``: refuse, instead of caveat, constructs EventBridge can only match case-sensitively."""
 PATTERN_MAX = 4096
+SETTING_KINDS: Mapping[str, Any] = {
+    "event_bus": EVENT_BUS,
+    "alert_topic_arn": SNS_TOPIC_ARN,
+    "name_prefix": RULE_NAME_PREFIX,
+    "max_pattern_chars": IntRange(1, PATTERN_MAX),
+}
+"""What each setting is, checked when a profile loads (the values land in templates and rule names)."""
 
 
 def pattern_text(pattern: Mapping[str, Any]) -> str:
@@ -46,6 +53,8 @@ def compact(pattern: Mapping[str, Any]) -> str:
 class EventBridgeTarget:
     name = NAME
     settings = DEFAULTS
+    setting_kinds = SETTING_KINDS
+    field_kind = SIGMA_FIELD
     description = "AWS EventBridge event pattern on the CloudTrail event stream (real time, no SIEM)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
@@ -53,15 +62,10 @@ class EventBridgeTarget:
         limit = int(settings["max_pattern_chars"])
         if not 1 <= limit <= PATTERN_MAX:
             raise unsupported("max_pattern_chars", f"must be 1..{PATTERN_MAX} ({DOCS['put_rule']})")
+        cell = cell_for(CELLS, rule.sigma.logsource, target=NAME)
         sigma = rule.fresh_sigma()
-        logsource = sigma.logsource
-        if (logsource.product, logsource.service) != ("aws", "cloudtrail"):
-            raise unsupported(
-                f"logsource {logsource.product}/{logsource.service}",
-                "EventBridge receives CloudTrail records only (product: aws, service: cloudtrail)",
-            )
-        formula = nnf(rule_formula(self._backend_for(profile), sigma))
-        delivery = plan(formula)
+        formula = nnf(rule_formula(self._backend_for(profile, cell), sigma))
+        delivery = cell.storage.plan(formula)
         if not delivery.detail_types:
             raise unsupported("eventType", "the rule admits no eventType that CloudTrail delivers to EventBridge")
         envelope: dict[str, Any] = {"detail-type": list(delivery.detail_types)}
@@ -76,7 +80,7 @@ class EventBridgeTarget:
                 f"{size} characters exceed the event pattern size quota of {limit} ({DOCS['quota']})",
             )
         details = {
-            "event_bus": settings["event_bus"],
+            **cell.storage.storage(settings),
             "rule_state": delivery.rule_state,
             "source": list(delivery.sources or ()),
             "detail_types": list(delivery.detail_types),
@@ -88,16 +92,19 @@ class EventBridgeTarget:
             target=NAME, query=pattern_text(pattern), caveats=tuple(sorted(builder.caveats)), details=details
         )
 
-    def _backend_for(self, profile: Profile) -> EventBridgeBackend:
-        """One backend per profile, reused for every rule (pySigma resets pipeline state per rule)."""
-        backends: dict[str, EventBridgeBackend] = self.__dict__.setdefault("_backends", {})
-        key = profile.target_key(NAME)
+    def _backend_for(self, profile: Profile, cell: Any) -> EventBridgeBackend:
+        """One backend per profile and cell, reused for every rule (pySigma resets pipeline state per rule)."""
+        backends: dict[tuple[str, str], EventBridgeBackend] = self.__dict__.setdefault("_backends", {})
+        key = (profile.target_key(NAME), cell.__name__)
         if key not in backends:
-            backends[key] = EventBridgeBackend(eventbridge_cloudtrail() + profile.mapping_pipeline(NAME))
+            pipeline = cell.pipeline.processing_pipeline(profile.settings(NAME, DEFAULTS))
+            backends[key] = EventBridgeBackend(pipeline + profile.mapping_pipeline(NAME))
         return backends[key]
 
-    def shape(self, record: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
-        return shape(record)
+    def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> dict[str, Any]:
+        cell = record_cell(CELLS, record, logsource, target=NAME)
+        document: dict[str, Any] = cell.shaper.shape(record, profile.settings(NAME, DEFAULTS))
+        return document
 
     def evaluator(self, query: str) -> Matcher:
         from backends.aws import evaluator as pattern_evaluator  # a build never evaluates: loaded on demand

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.elastic import toml_writer as tw
+from backends.elastic.cells import CELLS
 from backends.elastic.targets import KQL_DEFAULTS
 from compiler import attack
 from compiler.errors import EmitError
+from compiler.logsources import cell_for
 from compiler.naming import rule_stem
 from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.rules import DetcRule
@@ -132,9 +134,11 @@ def rule_model(
     threats = threat(rule) if threats is None else threats
     if threats:
         fields["threat"] = threats
-    if sigma.fields:  # ECS names, renamed where the client stores a field under its own name
+    if sigma.fields:  # Sigma names as the cell stores them, renamed where the client stores a field under its own name
         renames = profile.field_mappings.get(compiled.target, {}) if profile else {}
-        fields["investigation_fields"] = {"field_names": [renames.get(f, f) for f in sigma.fields]}
+        cell = cell_for(CELLS, sigma.logsource, target=compiled.target)
+        stored = cell.pipeline.investigation_fields(sigma.fields)
+        fields["investigation_fields"] = {"field_names": [renames.get(f, f) for f in stored]}
     return fields
 
 

@@ -31,7 +31,7 @@ from backends.elastic.lucene_regex import (
     sigma_regex_to_lucene,
     sigma_string_regex,
 )
-from backends.elastic.pipeline import ElasticUnsupported
+from backends.elastic.errors import ElasticUnsupported
 from compiler.patterns import EqualityStrings
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})

@@ -1,4 +1,8 @@
-"""Targets ``kql`` and ``lucene``: Sigma rules as queries on the Elastic AWS CloudTrail integration."""
+"""Targets ``kql`` and ``lucene``: Sigma rules as queries on the documents Elastic's integrations store.
+
+The language parts (backends, evaluators) are the platform's; what depends on the logsource (field
+mapping, shaper, index) comes from the cell for the rule's logsource family (``backends.elastic.cells``).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,16 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from backends.elastic.caveats import kql_caveats, lucene_caveats
+from backends.elastic.cells import CELLS
+from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.kql_backend import KqlBackend
 from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
-from backends.elastic.pipeline import DEFAULT_INDEX, ElasticUnsupported, ecs_cloudtrail
-from backends.elastic.shaper import shape
 from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
 from compiler.target import Compiled, Matcher
 
 DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
@@ -29,7 +36,7 @@ the KQL and the Lucene variant."""
 
 
 class _ElasticTarget:
-    """What both Elastic targets share: logsource check, ECS pipeline, shaper, error mapping."""
+    """What both Elastic targets share: the cell lookup, backend reuse, error mapping."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -37,6 +44,8 @@ class _ElasticTarget:
     """Kibana's name for the query language (detection rule ``language``)."""
     or_token: ClassVar[str]
     settings: ClassVar[Mapping[str, Any]] = DEFAULTS
+    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
+    field_kind = ECS_FIELD
 
     def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
         raise NotImplementedError
@@ -48,17 +57,11 @@ class _ElasticTarget:
         raise NotImplementedError
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        source = rule.sigma.logsource
-        if (source.product, source.service) != ("aws", "cloudtrail"):
-            raise UnsupportedFeature(
-                f"logsource {source.product}/{source.service}/{source.category}: only aws/cloudtrail "
-                "has an Elastic field mapping",
-                target=self.name,
-            )
+        cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
         sigma = rule.fresh_sigma()
         caveats = self.caveats(rule.sigma)
         try:
-            queries = self._backend_for(profile).convert_rule(sigma)
+            queries = self._backend_for(profile, cell).convert_rule(sigma)
         except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
             raise UnsupportedFeature(_message(err), target=self.name) from err
         except NotImplementedError as err:
@@ -76,19 +79,20 @@ class _ElasticTarget:
             target=self.name,
             query=query,
             caveats=caveats,
-            details={"index": list(settings["index"]), "language": self.language},
+            details={**cell.storage.storage(settings), "language": self.language},
         )
 
-    def shape(self, record: Mapping[str, Any], profile: Profile) -> Any:
-        return profile.rename_fields(self.name, shape(record))
+    def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Any:
+        cell = record_cell(CELLS, record, logsource, target=self.name)
+        return profile.rename_fields(self.name, cell.shaper.shape(record, profile.settings(self.name, self.settings)))
 
-    def _backend_for(self, profile: Profile) -> TextQueryBackend:
-        """One backend per profile, reused for every rule: pySigma resets a pipeline's state for
-        each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
-        backends: dict[str, TextQueryBackend] = self.__dict__.setdefault("_backends", {})
-        key = profile.target_key(self.name)
+    def _backend_for(self, profile: Profile, cell: Any) -> TextQueryBackend:
+        """One backend per profile and cell, reused for every rule: pySigma resets a pipeline's state
+        for each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
+        backends: dict[tuple[str, str], TextQueryBackend] = self.__dict__.setdefault("_backends", {})
+        key = (profile.target_key(self.name), cell.__name__)
         if key not in backends:
-            pipeline = ecs_cloudtrail()
+            pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
             extra = self.extra_pipeline()
             if extra is not None:
                 pipeline = pipeline + extra
@@ -117,6 +121,7 @@ class KqlTarget(_ElasticTarget):
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
+    setting_kinds = {"index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 

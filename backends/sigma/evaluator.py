@@ -1,7 +1,9 @@
-"""The Sigma reference evaluator: Sigma semantics applied to raw CloudTrail records.
+"""The Sigma reference evaluator: Sigma semantics applied to raw records of the rule's logsource.
 
 This is the arbiter of what a rule means. It walks pySigma's condition tree (no second parser)
-and compiles each node once into a closure. Semantics, from the Sigma specification
+and compiles each node once into a closure. A record is read through the logsource layer
+(``compiler.logsources``): the logsource's own conditions must hold (a process_creation rule sees
+only process creation events), and Sigma field names resolve as that logsource defines them. Semantics, from the Sigma specification
 (https://sigmahq.io/sigma-specification/): strings match case-insensitively unless ``|cased``;
 ``*`` and ``?`` are wildcards and ``\\`` escapes them; lists are OR, ``|all`` is AND; ``null``
 is "absent or null"; a ``not`` over a field match is true when the field is absent. Dotted
@@ -42,45 +44,11 @@ from sigma.types import (
 )
 
 from compiler.errors import UnsupportedFeature
+from compiler.logsources import Logsource, dotted_values, leaves, require
 
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 ValuePredicate = Callable[[Any], bool]
-
-_MISSING = object()
-
-
-def field_values(record: Any, path: str) -> list[Any]:
-    """Every value at a dotted path; arrays on the way fan out, a literal dotted key also counts."""
-    out: list[Any] = []
-    _collect(record, path.split("."), out)
-    return out
-
-
-def _collect(node: Any, parts: list[str], out: list[Any]) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _collect(item, parts, out)
-        return
-    if not parts:
-        out.append(node)
-        return
-    if not isinstance(node, Mapping):
-        return
-    # Try the longest literal key first so that "a.b" stored flat is found as well as nested.
-    for cut in range(len(parts), 0, -1):
-        key = ".".join(parts[:cut])
-        if key in node:
-            _collect(node[key], parts[cut:], out)
-
-
-def _leaves(values: list[Any]) -> Iterator[Any]:
-    for value in values:
-        if isinstance(value, list):
-            yield from _leaves(value)
-        else:
-            yield value
-
 
 def _as_text(value: Any) -> str | None:
     """The string form a value is compared as; objects have none."""
@@ -239,21 +207,21 @@ def _field_predicate(node: ConditionFieldEqualsValueExpression) -> Predicate:
     path = node.field
     value = node.value
     if isinstance(value, SigmaNull):
-        return lambda rec: all(v is None for v in _leaves(field_values(rec, path)))
+        return lambda rec: all(v is None for v in leaves(dotted_values(rec, path)))
     if isinstance(value, SigmaExists):
         want = value.exists
-        return lambda rec: any(v is not None for v in _leaves(field_values(rec, path))) is want
+        return lambda rec: any(v is not None for v in leaves(dotted_values(rec, path))) is want
     if isinstance(value, SigmaFieldReference):
         other = value.field
 
         def same(rec: Record) -> bool:
-            left = [t for t in map(_as_text, _leaves(field_values(rec, path))) if t is not None]
-            right = {t.lower() for t in map(_as_text, _leaves(field_values(rec, other))) if t is not None}
+            left = [t for t in map(_as_text, leaves(dotted_values(rec, path))) if t is not None]
+            right = {t.lower() for t in map(_as_text, leaves(dotted_values(rec, other))) if t is not None}
             return any(t.lower() in right for t in left)
 
         return same
     match = value_matcher(value)
-    return lambda rec: any(match(v) for v in _leaves(field_values(rec, path)))
+    return lambda rec: any(match(v) for v in leaves(dotted_values(rec, path)))
 
 
 def _keyword_predicate(node: ConditionValueExpression) -> Predicate:
@@ -303,8 +271,19 @@ def compile_condition(node: Any) -> Predicate:
 
 
 def rule_predicate(rule: SigmaRule) -> Predicate:
-    """One predicate for a rule: true when any of its conditions holds."""
-    return conditions_predicate([c.parsed for c in rule.detection.parsed_condition])
+    """One predicate over raw records of the rule's logsource: true when the logsource's own
+    conditions and any of the rule's conditions hold."""
+    return logsource_predicate(require(rule.logsource), conditions_predicate([c.parsed for c in rule.detection.parsed_condition]))
+
+
+def logsource_predicate(source: Logsource, predicate: Predicate) -> Predicate:
+    """A predicate over Sigma-named views made one over raw records of a logsource."""
+
+    def holds(record: Record) -> bool:
+        view = source.admitted_view(record)
+        return view is not None and predicate(view)
+
+    return holds
 
 
 def conditions_predicate(trees: Sequence[Any]) -> Predicate:

@@ -14,6 +14,7 @@ from sigma.rule import SigmaRule
 
 from backends.sigma.evaluator import conditions_predicate, rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
+from compiler.logsources import describe, find, require
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Matcher
@@ -52,9 +53,12 @@ def detection_text(body: dict[str, Any]) -> str:
 class SigmaTarget:
     name = "sigma"
     settings: dict[str, object] = {}
-    description = "Sigma reference evaluator: Sigma semantics on raw CloudTrail records (the arbiter)"
+    description = "Sigma reference evaluator: Sigma semantics on the raw records of every logsource detc knows (the arbiter)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        # The reference reads raw records through the logsource layer: it serves every logsource
+        # the layer defines, and only those.
+        require(rule.sigma.logsource, target=self.name)
         try:
             # Refuses what the reference cannot evaluate, at compile time. The reference only reads
             # the rule (no pipeline rewrites it), so it needs no private copy.
@@ -68,8 +72,8 @@ class SigmaTarget:
         body = {"logsource": logsource, "detection": data["detection"]}
         return Compiled(target=self.name, query=detection_text(body))
 
-    def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, Any]:
-        return record  # the reference reads the raw CloudTrail record as CloudTrail wrote it
+    def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Mapping[str, Any]:
+        return record  # the reference reads the raw record as its source wrote it
 
     def evaluator(self, query: str) -> Matcher:
         try:
@@ -77,4 +81,6 @@ class SigmaTarget:
             rule = SigmaRule.from_dict({"title": "compiled", **body})
         except (ValueError, yaml.YAMLError, SigmaError, TypeError) as err:
             raise EvaluationError(f"cannot parse Sigma detection: {err}", target=self.name) from err
+        if find(rule.logsource) is None:
+            raise EvaluationError(f"logsource {describe(rule.logsource)}: detc has no definition of it", target=self.name)
         return rule_predicate(rule)

@@ -10,6 +10,9 @@ from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
 
 from compiler.patterns import EqualityStrings
 
+CAVEATS_STATE = "spl_caveats"
+"""Pipeline state key under which a cell's transformations leave caveats for the target to report."""
+
 
 class SplBackend(EqualityStrings, SplunkBackend):
     """pySigma's SplunkBackend; field names with ``{}`` stay unquoted."""

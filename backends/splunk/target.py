@@ -1,4 +1,4 @@
-"""Target ``spl``: Splunk searches over CloudTrail as the Splunk Add-on for AWS indexes it."""
+"""Target ``spl``: Splunk searches; what depends on the logsource comes from its cell (``backends.splunk.cells``)."""
 
 from __future__ import annotations
 
@@ -20,31 +20,36 @@ from sigma.types import (
 )
 
 from backends.splunk.backend import SplBackend
-from backends.splunk.pipeline import (
-    CAVEATS_STATE,
-    ERROR_CODE,
-    SOURCETYPE,
-    matches_filled_value,
-    spl_cloudtrail,
-)
-from backends.splunk.shaper import shape_record
+from backends.splunk.cells import CELLS
+from backends.splunk.backend import CAVEATS_STATE
+from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
 from backends.splunk.where_backend import SplWhereBackend, spl_string
 from compiler.errors import CompileError, UnsupportedFeature
+from compiler.logsources import cell_for, record_cell
 from compiler.patterns import detection_items, tests_text
 from compiler.profile import Profile
 from compiler.rules import DetcRule
+from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
 from compiler.target import Compiled, Matcher
 
 NAME = "spl"
 
 DEFAULTS: Mapping[str, Any] = {
-    "index": "aws",
+    "index": DEFAULT_INDEX,
     "risk_object_field": "userIdentity.arn",
     "risk_object_type": "user",
     "security_domain": "threat",
     "dispatch_app": "SplunkEnterpriseSecuritySuite",
 }
 """Per-deployment settings; an MSSP client profile overrides them under ``targets: spl:``."""
+SETTING_KINDS: Mapping[str, Any] = {
+    "index": SPLUNK_INDEX,
+    "risk_object_field": SPL_FIELD,
+    "risk_object_type": SPLUNK_TOKEN,
+    "security_domain": SPLUNK_TOKEN,
+    "dispatch_app": SPLUNK_APP,
+}
+"""What each setting is, checked when a profile loads (the values land in searches and conf keys)."""
 
 
 def _values(rule: Any) -> list[Any]:
@@ -75,27 +80,7 @@ def needs_where(rule: Any) -> bool:
     return False
 
 
-def _negated_values(rule: Any) -> list[tuple[str | None, Any]]:
-    """(field, value) of every value the condition negates (under an odd number of NOTs)."""
-    from sigma.conditions import ConditionItem, ConditionNOT
-
-    out: list[tuple[str | None, Any]] = []
-
-    def walk(node: Any, negated: bool) -> None:
-        if isinstance(node, ConditionNOT):
-            negated = not negated
-        if isinstance(node, ConditionItem):
-            for arg in node.args:
-                walk(arg, negated)
-        elif negated and hasattr(node, "value"):
-            out.append((getattr(node, "field", None), node.value))
-
-    for condition in rule.detection.parsed_condition:
-        walk(condition.parsed, False)
-    return out
-
-
-def _prefilter(rule: Any) -> list[str]:
+def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
     """Search terms for the base search of a where-form rule: the top-level, positive conjuncts
     that are plain strings (or lists of them) on one field, which the search command states exactly.
     They only narrow what ``| where`` reads; ``| where`` still decides. Read after conversion, so
@@ -108,7 +93,7 @@ def _prefilter(rule: Any) -> list[str]:
 
     def term(node: Any) -> tuple[str, str] | None:
         """(field, ``field="value"``) for a plain string test the search command states exactly."""
-        if not isinstance(node, ConditionFieldEqualsValueExpression) or node.field == ERROR_CODE:
+        if not isinstance(node, ConditionFieldEqualsValueExpression) or node.field in calculated:
             return None
         if not node.field or not SplBackend.field_quote_pattern.match(node.field):
             return None
@@ -138,20 +123,6 @@ def _prefilter(rule: Any) -> list[str]:
     return terms
 
 
-def _refuse_negated_filled_error_code(rule: Any) -> None:
-    """An errorCode value that also matches the add-on's filled-in value widens the search; under
-    NOT that would exclude calls the rule keeps, so it is refused there."""
-    if not any(item.field == ERROR_CODE for item in detection_items(rule)):
-        return  # no errorCode test at all: nothing to look for under NOT
-    for field, value in _negated_values(rule):
-        if field == ERROR_CODE and matches_filled_value(value):
-            raise UnsupportedFeature(
-                f"errorCode value {str(value)!r} under NOT would also exclude the calls without an errorCode, "
-                "for which the add-on fills in 'success'/'failure'",
-                target=NAME,
-            )
-
-
 JSON_NULL = (
     "JSON null: the add-on's JSON extraction gives a field present as JSON null the text value null, "
     "so Splunk finds that field present (and holding the text null), where Sigma treats it as absent."
@@ -166,18 +137,20 @@ class SplTarget:
     )
 
     settings = DEFAULTS
+    setting_kinds = SETTING_KINDS
+    field_kind = SPL_FIELD
 
     def deployment(self, profile: Profile) -> dict[str, Any]:
         """This deployment's settings: the defaults under the client's ``targets.spl``."""
         return profile.settings(NAME, DEFAULTS)
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        cell = cell_for(CELLS, rule.sigma.logsource, target=NAME)
         settings = self.deployment(profile)
         sigma = rule.fresh_sigma()
         _check_placeholders(sigma)
-        _refuse_negated_filled_error_code(sigma)
         where = needs_where(sigma)
-        backend = self._backend_for(profile, where)
+        backend = self._backend_for(profile, cell, where)
         SplBackend.reset_deferred_state()
         try:
             queries = backend.convert_rule(sigma)
@@ -192,9 +165,13 @@ class SplTarget:
         if len(queries) != 1 or not isinstance(queries[0], str):
             raise CompileError(f"expected one search, the backend gave {len(queries)}", target=NAME)
         query = queries[0]
+        storage = cell.storage.storage(settings)
         if where:
             base = " ".join(
-                [f"index={spl_string(str(settings['index']))} sourcetype={spl_string(SOURCETYPE)}", *_prefilter(sigma)]
+                [
+                    f"index={spl_string(storage['index'])} sourcetype={spl_string(storage['sourcetype'])}",
+                    *_prefilter(sigma, cell.pipeline.CALCULATED_FIELDS),
+                ]
             )
             query = f"{base}\n| where {query}"
             if sigma.fields:
@@ -209,8 +186,7 @@ class SplTarget:
             query=query,
             caveats=tuple(dict.fromkeys(caveats)),
             details={
-                "index": settings["index"],
-                "sourcetype": SOURCETYPE,
+                **storage,
                 "risk_object_field": settings["risk_object_field"],
                 "risk_object_type": settings["risk_object_type"],
                 "security_domain": settings["security_domain"],
@@ -218,23 +194,22 @@ class SplTarget:
             },
         )
 
-    def _backend_for(self, profile: Profile, where: bool) -> SplBackend | SplWhereBackend:
-        """One backend per profile and form, reused for every rule (pySigma resets pipeline state
-        per rule, as sigma-cli relies on when it converts a collection with one backend)."""
-        backends: dict[tuple[str, bool], Any] = self.__dict__.setdefault("_backends", {})
-        key = (profile.target_key(NAME), where)
+    def _backend_for(self, profile: Profile, cell: Any, where: bool) -> SplBackend | SplWhereBackend:
+        """One backend per profile, cell and form, reused for every rule (pySigma resets pipeline
+        state per rule, as sigma-cli relies on when it converts a collection with one backend)."""
+        backends: dict[tuple[str, str, bool], Any] = self.__dict__.setdefault("_backends", {})
+        key = (profile.target_key(NAME), cell.__name__, where)
         if key not in backends:
-            settings = self.deployment(profile)
-            pipeline = spl_cloudtrail(
-                str(settings["index"]),
-                table_extra=(str(settings["risk_object_field"]),),
-                where=where,
-            ) + profile.mapping_pipeline(NAME)
+            pipeline = cell.pipeline.processing_pipeline(self.deployment(profile), where=where) + profile.mapping_pipeline(
+                NAME
+            )
             backends[key] = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
         return backends[key]
 
-    def shape(self, record: Mapping[str, Any], profile: Profile) -> Mapping[str, tuple[str, ...]]:
-        return shape_record(record, index=str(self.deployment(profile)["index"]))
+    def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Mapping[str, tuple[str, ...]]:
+        cell = record_cell(CELLS, record, logsource, target=NAME)
+        document: Mapping[str, tuple[str, ...]] = cell.shaper.shape(record, self.deployment(profile))
+        return document
 
     def evaluator(self, query: str) -> Matcher:
         from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand

@@ -1,18 +1,15 @@
-"""Where CloudTrail fields live in an EventBridge event: the whole record is ``detail``."""
+"""EventBridge × CloudTrail: where CloudTrail fields live in an EventBridge event (the record is ``detail``)."""
 
 from __future__ import annotations
 
-from sigma.processing.conditions import LogsourceCondition
+from collections.abc import Mapping
+from typing import Any
+
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import AddFieldnamePrefixTransformation
 
 
-def _cloudtrail() -> LogsourceCondition:
-    # a condition belongs to one pipeline (pySigma refuses to share it), so make one per use
-    return LogsourceCondition(product="aws", service="cloudtrail")
-
-
-def eventbridge_cloudtrail() -> ProcessingPipeline:
+def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
     """CloudTrail record fields to their path in the event EventBridge delivers.
 
     EventBridge wraps the CloudTrail record unchanged as ``detail`` (User Guide, "Events delivered via
@@ -22,7 +19,6 @@ def eventbridge_cloudtrail() -> ProcessingPipeline:
         ProcessingItem(
             AddFieldnamePrefixTransformation("detail."),
             identifier="eventbridge_cloudtrail_detail",
-            rule_conditions=[_cloudtrail()],
         )
     ]
     return ProcessingPipeline(name="EventBridge: CloudTrail record under detail", priority=20, items=items)

@@ -1,4 +1,4 @@
-"""Raw CloudTrail record → the ECS document Elastic's AWS CloudTrail ingest pipeline stores.
+"""Elastic × CloudTrail: raw CloudTrail record → the ECS document Elastic's AWS CloudTrail ingest pipeline stores.
 
 A transcription of ``elasticsearch/ingest_pipeline/default.yml`` of the integration
 (elastic/integrations ``packages/aws/data_stream/cloudtrail``, commit 0046748f; copy in
@@ -22,10 +22,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from backends.elastic.cloudtrail.storage import DATA_STREAM
 from compiler.errors import ShapeError
-
-DATA_STREAM = {"type": "logs", "dataset": "aws.cloudtrail", "namespace": "default"}
-"""Constant keywords of the data stream (base-fields.yml); every stored document carries them."""
 
 _OBJECT_FIELDS = (
     ("requestParameters", "request_parameters"),
@@ -83,8 +81,8 @@ _AFTER_RESOURCES: tuple[tuple[str, str], ...] = (
 )
 
 
-def shape(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The document the ingest pipeline indexes for one CloudTrail record."""
+def shape(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The document the ingest pipeline indexes for one CloudTrail record (the same in every index)."""
     if not isinstance(record, Mapping):
         raise ShapeError(f"a CloudTrail record must be a JSON object, not {type(record).__name__}")
     try:

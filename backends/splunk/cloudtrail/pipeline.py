@@ -1,4 +1,4 @@
-"""The processing pipeline for CloudTrail as the Splunk Add-on for AWS presents it to a search.
+"""Splunk × CloudTrail: the processing pipeline for CloudTrail as the Splunk Add-on for AWS presents it to a search.
 
 Facts modelled here, from the add-on's ``default/props.conf`` stanza ``[aws:cloudtrail]``
 (Splunk_TA_aws; read from a public copy: skykid17/smartlp @ 05f23bd336699c8e8a5072b32185ea1171db656e,
@@ -20,19 +20,18 @@ Facts modelled here, from the add-on's ``default/props.conf`` stanza ``[aws:clou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.exceptions import SigmaTransformationError
 from sigma.modifiers import SigmaExistsModifier
-from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
     FieldMappingTransformation,
-    RuleFailureTransformation,
 )
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
@@ -48,17 +47,17 @@ from sigma.types import (
     SpecialChars,
 )
 
-from compiler.patterns import python_regex_flags
-
-SOURCETYPE = "aws:cloudtrail"
-"""The sourcetype the Splunk Add-on for AWS gives CloudTrail events (props.conf ``[aws:cloudtrail]``)."""
+from backends.splunk.backend import CAVEATS_STATE
+from backends.splunk.cloudtrail.storage import SOURCETYPE
+from compiler.patterns import detection_items, python_regex_flags
 
 ERROR_CODE = "errorCode"
 CONSOLE_LOGIN = "responseElements.ConsoleLogin"
 FILLED_SUCCESS = "success"
 FILLED_FAILURE = "failure"
-CAVEATS_STATE = "spl_caveats"
-"""Pipeline state key under which transformations leave caveats for the target to report."""
+CALCULATED_FIELDS = frozenset({ERROR_CODE, "msg"})
+"""Fields the add-on calculates at search time (props.conf ``EVAL-errorCode``, ``EVAL-msg``): a
+where-form search decides them in ``| where``, never in its base search."""
 
 ARRAY_FIELDS: Mapping[str, str] = {
     # CloudTrail record contents: ``resources`` is the one top-level array of objects.
@@ -95,25 +94,19 @@ OBJECT_FIELDS: tuple[str, ...] = (
 leaves only (``requestParameters.bucketName``), never of the object itself."""
 
 INVESTIGATION_FIELDS: Mapping[str, str] = {
-    "@timestamp": "_time",
-    "user.name": "userName",  # props.conf EVAL-userName
-    "user_agent.original": "userAgent",
-    "source.ip": "sourceIPAddress",
-    "aws.cloudtrail.user_identity.arn": "userIdentity.arn",
-    "aws.cloudtrail.user_identity.type": "userIdentity.type",
-    "aws.cloudtrail.user_identity.access_key_id": "userIdentity.accessKeyId",
-    "aws.cloudtrail.resources.arn": "resources{}.ARN",
-    "aws.cloudtrail.resources.type": "resources{}.type",
-    "event.action": "eventName",
-    "event.provider": "eventSource",
-    "event.outcome": "errorCode",  # props.conf EVAL-errorCode: success / failure / the error code
-    "cloud.account.id": "recipientAccountId",
-    "cloud.region": "awsRegion",
-    "aws.cloudtrail.request_parameters": "requestParameters.*",
-    "aws.cloudtrail.response_elements": "responseElements.*",
+    "eventTime": "_time",  # the event time Splunk parsed (props.conf TIME_PREFIX eventTime)
+    "userIdentity.userName": "userName",  # props.conf EVAL-userName: the user, or the session issuer's
+    # Whole objects are no field (KV_MODE=json extracts leaves): every leaf of the object.
+    "requestParameters": "requestParameters.*",
+    "responseElements": "responseElements.*",
 }
-"""A rule's ``fields:`` may carry Elastic investigation field names (the seed rule does); for the
-``| table`` of a Splunk search they become the add-on's names."""
+"""A rule's ``fields:`` (raw CloudTrail names) for the ``| table`` of a search, where the add-on's
+name is not the query mapping's (arrays get their ``{}`` from :data:`ARRAY_FIELDS`)."""
+
+
+def investigation_fields(names: Sequence[str]) -> list[str]:
+    """A rule's ``fields:`` as the add-on's field names."""
+    return [INVESTIGATION_FIELDS.get(name) or ARRAY_FIELDS.get(name) or name for name in names]
 
 
 def _add_caveat(transformation: Any, text: str) -> None:
@@ -142,6 +135,45 @@ def matches_filled_value(value: Any) -> bool:
 def filled_value_pattern(value: SigmaString) -> re.Pattern[str]:
     """The Sigma string as a case-insensitive regex, to test it against the add-on's filled values."""
     return re.compile(str(value.to_regex().regexp), re.IGNORECASE | re.DOTALL)
+
+
+def negated_values(rule: Any) -> list[tuple[str | None, Any]]:
+    """(field, value) of every value the condition negates (under an odd number of NOTs)."""
+    from sigma.conditions import ConditionItem, ConditionNOT
+
+    out: list[tuple[str | None, Any]] = []
+
+    def walk(node: Any, negated: bool) -> None:
+        if isinstance(node, ConditionNOT):
+            negated = not negated
+        if isinstance(node, ConditionItem):
+            for arg in node.args:
+                walk(arg, negated)
+        elif negated and hasattr(node, "value"):
+            out.append((getattr(node, "field", None), node.value))
+
+    for condition in rule.detection.parsed_condition:
+        walk(condition.parsed, False)
+    return out
+
+
+@dataclass
+class NegatedFilledErrorCode(PreprocessingTransformation):
+    """An errorCode value that also matches the add-on's filled-in value widens the search; under
+    NOT that would exclude calls the rule keeps, so it is refused there."""
+
+    def apply(self, rule: Any) -> None:
+        super().apply(rule)
+        if not isinstance(rule, SigmaRule) or not any(
+            getattr(item, "field", None) == ERROR_CODE for item in detection_items(rule)
+        ):
+            return  # no errorCode test at all: nothing to look for under NOT
+        for name, value in negated_values(rule):
+            if name == ERROR_CODE and matches_filled_value(value):
+                raise SigmaTransformationError(
+                    f"errorCode value {str(value)!r} under NOT would also exclude the calls without an errorCode, "
+                    "for which the add-on fills in 'success'/'failure'"
+                )
 
 
 @dataclass
@@ -244,43 +276,32 @@ class LiteralAsteriskAsWildcard(StringValueTransformation):
 class InvestigationFields(PreprocessingTransformation):
     """Rename a rule's ``fields:`` (only those, never detection fields) to Splunk names."""
 
-    mapping: Mapping[str, str] = field(default_factory=dict)
     extra: tuple[str, ...] = ()
 
     def apply(self, rule: Any) -> None:
         super().apply(rule)
         if isinstance(rule, SigmaRule) and rule.fields:
-            renamed = [self.mapping.get(name, name) for name in rule.fields]
+            renamed = [INVESTIGATION_FIELDS.get(name, name) for name in rule.fields]
             renamed.extend(name for name in self.extra if name not in renamed)
             rule.fields = list(dict.fromkeys(renamed))
 
 
-def _cloudtrail() -> list[LogsourceCondition]:
-    # A condition object belongs to one processing item: pySigma binds it to its pipeline.
-    return [LogsourceCondition(product="aws", service="cloudtrail")]
 
-
-def spl_cloudtrail(
-    index: str,
-    *,
-    table_extra: tuple[str, ...] = (),
-    where: bool = False,
-) -> ProcessingPipeline:
-    """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in ``index``.
-    With ``where``, for the where-expression backend: literal ``*`` stays literal, and index and
-    sourcetype are left to the base search the target writes."""
+def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> ProcessingPipeline:
+    """CloudTrail rules as searches over the add-on's ``aws:cloudtrail`` events in the settings'
+    ``index``; the ``risk_object_field`` joins the table. With ``where``, for the where-expression
+    backend: literal ``*`` stays literal, and index and sourcetype are left to the base search the
+    target writes."""
+    index = str(settings["index"])
+    table_extra = (str(settings["risk_object_field"]),)
     mapping = dict(ARRAY_FIELDS)
     pipeline = ProcessingPipeline(
         name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
         priority=20,
         items=[
             ProcessingItem(
-                identifier="spl_cloudtrail_only",
-                transformation=RuleFailureTransformation(
-                    "unsupported: logsource: spl compiles only product: aws, service: cloudtrail"
-                ),
-                rule_conditions=_cloudtrail(),
-                rule_condition_negation=True,
+                identifier="spl_negated_error_code",
+                transformation=NegatedFilledErrorCode(),
             ),
             ProcessingItem(
                 identifier="spl_object_fields",
@@ -290,7 +311,6 @@ def spl_cloudtrail(
             ProcessingItem(
                 identifier="spl_error_code",
                 transformation=AddonErrorCode(),
-                rule_conditions=_cloudtrail(),
             ),
             ProcessingItem(
                 identifier="spl_literal_asterisk",
@@ -299,12 +319,10 @@ def spl_cloudtrail(
             ProcessingItem(
                 identifier="spl_array_fields",
                 transformation=FieldMappingTransformation(dict(mapping)),
-                rule_conditions=_cloudtrail(),
             ),
             ProcessingItem(
                 identifier="spl_investigation_fields",
-                transformation=InvestigationFields(mapping=INVESTIGATION_FIELDS, extra=table_extra),
-                rule_conditions=_cloudtrail(),
+                transformation=InvestigationFields(extra=table_extra),
             ),
             ProcessingItem(
                 identifier="spl_index_sourcetype",
@@ -313,7 +331,6 @@ def spl_cloudtrail(
                 transformation=AddConditionTransformation(
                     {"index": index, "sourcetype": SOURCETYPE}, name="detc_spl_index"
                 ),
-                rule_conditions=_cloudtrail(),
             ),
         ],
     )

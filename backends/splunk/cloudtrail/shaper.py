@@ -1,4 +1,4 @@
-"""A raw CloudTrail record → the event as a Splunk search sees it under the Splunk Add-on for AWS.
+"""Splunk × CloudTrail: a raw CloudTrail record → the event as a Splunk search sees it under the Splunk Add-on for AWS.
 
 The document is a mapping from field name to its values (a tuple: Splunk fields can be
 multivalue), every value a string:
@@ -28,12 +28,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from backends.splunk.cloudtrail.storage import storage
 from compiler.errors import ShapeError
 
 Document = Mapping[str, tuple[str, ...]]
-
-SOURCETYPE = "aws:cloudtrail"
-"""props.conf ``[aws:cloudtrail]``: the sourcetype the add-on gives CloudTrail events."""
 
 
 def _scalar(value: Any) -> str:
@@ -83,8 +81,8 @@ def add_on_fields(fields: dict[str, list[str]]) -> None:
     fields["msg"] = list(extracted) if extracted else ["success"]
 
 
-def shape_record(record: Mapping[str, Any], *, index: str) -> Document:
-    """The Splunk event for one raw CloudTrail record."""
+def shape(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> Document:
+    """The Splunk event for one raw CloudTrail record, in the settings' index (default ``aws``)."""
     if not isinstance(record, Mapping):
         raise ShapeError(f"a CloudTrail record is a JSON object, not {type(record).__name__}")
     try:
@@ -94,7 +92,8 @@ def shape_record(record: Mapping[str, Any], *, index: str) -> Document:
     fields: dict[str, list[str]] = {}
     _flatten(record, "", fields)
     add_on_fields(fields)
+    where = storage(settings or {})
     fields["_raw"] = [raw]
-    fields["index"] = [index]
-    fields["sourcetype"] = [SOURCETYPE]
+    fields["index"] = [where["index"]]
+    fields["sourcetype"] = [where["sourcetype"]]
     return {name: tuple(values) for name, values in fields.items()}

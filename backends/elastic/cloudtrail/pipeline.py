@@ -1,4 +1,4 @@
-"""The ECS processing pipeline: raw CloudTrail field names → the fields Elastic's AWS integration stores.
+"""Elastic × CloudTrail: raw CloudTrail field names → the fields Elastic's AWS integration stores.
 
 Every mapping below is read from the integration's ingest pipeline
 (``../shared/corpus/elastic-integration-cloudtrail/elasticsearch/ingest_pipeline/default.yml``):
@@ -8,10 +8,9 @@ queried under a name that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from sigma.exceptions import SigmaTransformationError
-from sigma.processing.conditions import LogsourceCondition
+from typing import Any
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
@@ -22,9 +21,8 @@ from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem
 from sigma.types import SigmaCIDRExpression, SigmaCompareExpression
 
-DATASET_FIELD = "data_stream.dataset"
-DATASET = "aws.cloudtrail"
-DEFAULT_INDEX = ("logs-aws.cloudtrail-*",)
+from backends.elastic.cloudtrail.storage import DATASET, DATASET_FIELD
+from backends.elastic.errors import ElasticUnsupported
 
 CLOUDTRAIL_TO_ECS: dict[str, str] = {
     "eventVersion": "aws.cloudtrail.event_version",
@@ -97,10 +95,6 @@ SOURCE_IP_FIELD = "source.ip"
 SOURCE_IP_RAW = "sourceIPAddress"
 
 
-class ElasticUnsupported(SigmaTransformationError):
-    """A construct the Elastic AWS integration's documents cannot answer faithfully."""
-
-
 def ecs_field(raw: str) -> str | None:
     """The ECS field a raw CloudTrail field name is stored under, if the integration keeps it."""
     if raw in CLOUDTRAIL_TO_ECS:
@@ -145,14 +139,27 @@ class CloudTrailFieldCheck(DetectionItemTransformation):
         return None
 
 
-def _cloudtrail() -> LogsourceCondition:
-    """A fresh condition per item: pySigma binds each condition object to one pipeline."""
-    return LogsourceCondition(product="aws", service="cloudtrail")
+
+INVESTIGATION_FIELDS: dict[str, str] = {
+    # Where ECS puts the value an analyst reads for a raw field, when that is not the field the
+    # query mapping above uses (ingest pipeline: @timestamp is parsed from eventTime, source.ip
+    # holds sourceIPAddress when it is an address, event.outcome is success/failure from
+    # errorCode/errorMessage, cloud.account.id is the account of the call).
+    "eventTime": "@timestamp",
+    "sourceIPAddress": "source.ip",
+    "errorCode": "event.outcome",
+    "recipientAccountId": "cloud.account.id",
+}
 
 
-def ecs_cloudtrail(extra_mappings: dict[str, str] | None = None) -> ProcessingPipeline:
+def investigation_fields(names: Sequence[str]) -> list[str]:
+    """A rule's ``fields:`` (raw CloudTrail names) as the ECS fields a Kibana user investigates."""
+    return [INVESTIGATION_FIELDS.get(name) or ecs_field(name) or name for name in names]
+
+
+def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
     """CloudTrail → ECS as stored by the Elastic AWS integration, with the data stream filter."""
-    mapping = {**CLOUDTRAIL_TO_ECS, **(extra_mappings or {})}
+    mapping = dict(CLOUDTRAIL_TO_ECS)
     return ProcessingPipeline(
         name="detc: AWS CloudTrail to Elastic ECS",
         priority=20,
@@ -160,22 +167,18 @@ def ecs_cloudtrail(extra_mappings: dict[str, str] | None = None) -> ProcessingPi
             ProcessingItem(
                 identifier="detc_ecs_field_check",
                 transformation=CloudTrailFieldCheck(),
-                rule_conditions=[_cloudtrail()],
             ),
             ProcessingItem(
                 identifier="detc_ecs_field_mapping",
                 transformation=FieldMappingTransformation(mapping),
-                rule_conditions=[_cloudtrail()],
             ),
             ProcessingItem(
                 identifier="detc_ecs_flattened_mapping",
                 transformation=FieldPrefixMappingTransformation(CLOUDTRAIL_PREFIX_TO_ECS),
-                rule_conditions=[_cloudtrail()],
             ),
             ProcessingItem(
                 identifier="detc_ecs_data_stream",
                 transformation=AddConditionTransformation({DATASET_FIELD: DATASET}, name="detc_data_stream"),
-                rule_conditions=[_cloudtrail()],
             ),
         ],
     )

@@ -1,4 +1,4 @@
-"""A raw CloudTrail record wrapped in the event EventBridge delivers for it."""
+"""EventBridge × CloudTrail: a raw CloudTrail record wrapped in the event EventBridge delivers for it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from backends.aws.delivery import DETAIL_TYPES, source_of
+from backends.aws.cloudtrail.storage import DETAIL_TYPES, source_of
 from compiler.errors import ShapeError
 
 TARGET = "eventbridge"
@@ -16,7 +16,7 @@ MAX_EVENT_BYTES = 256 * 1024
 _ID_NAMESPACE = uuid.UUID("6f1c8e2a-3d7b-5c4e-9a10-2b7d5e8f0c31")
 
 
-def shape(record: Mapping[str, Any]) -> dict[str, Any]:
+def shape(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The envelope of ../shared/corpus/eventbridge/aws-api-call-via-cloudtrail.s3-createbucket.json.
 
     ``detail`` is the record unchanged; ``source`` is derived from eventSource, ``detail-type`` from

@@ -1,8 +1,10 @@
-"""Which CloudTrail events reach EventBridge, under which envelope, and what must be set up for a rule to fire."""
+"""EventBridge × CloudTrail: which CloudTrail events reach which event bus, under which envelope, and
+what must be set up for a rule to fire."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from dataclasses import dataclass
 
 from backends.aws.formula import Formula, pinned_values
@@ -135,3 +137,9 @@ def plan(formula: Formula) -> Delivery:
         requirements=tuple(requirements),
         regions=regions,
     )
+
+
+def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The event bus the rules listen on (CloudTrail delivers to the default bus; a client may
+    forward to its own)."""
+    return {"event_bus": settings["event_bus"]}

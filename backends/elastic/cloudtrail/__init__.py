@@ -1,0 +1,5 @@
+"""The Elastic cell for AWS CloudTrail: the AWS integration's ``cloudtrail`` data stream."""
+
+from backends.elastic.cloudtrail import pipeline, shaper, storage
+
+__all__ = ["pipeline", "shaper", "storage"]
