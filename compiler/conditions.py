@@ -32,10 +32,11 @@ from sigma.types import (
     SigmaNumber,
     SigmaRegularExpression,
     SigmaString,
-    SpecialChars,
+
 )
 
 from backends.sigma.evaluator import compile_condition
+from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 Record = Mapping[str, Any]
 
@@ -82,17 +83,11 @@ class Leaf:
 
 def literal_text(value: SigmaString) -> str:
     """A Sigma string as written, wildcards as ``*``/``?`` and literal ones escaped."""
-    out = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            out.append("*")
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            out.append("?")
-        elif isinstance(part, str):
-            out.append(part.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?"))
-        else:
-            out.append(f"%{getattr(part, 'name', part)}%")
-    return "".join(out)
+    escape = lambda text: text.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")  # noqa: E731
+    try:
+        return sigma_string_pattern(value, escape, multi="*", single="?")
+    except UnresolvedPlaceholder:
+        return str(value)
 
 
 def value_text(value: Any) -> str:

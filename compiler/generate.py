@@ -28,7 +28,7 @@ import copy
 import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +44,14 @@ from sigma.types import (
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
-    SigmaRegularExpressionFlag,
     SigmaString,
-    SpecialChars,
 )
 
 from backends.sigma.evaluator import conditions_predicate, logsource_predicate
 from compiler.conditions import Conditions, Leaf
 from compiler.logsources import dotted_values, require
 from compiler.errors import UnsupportedFeature
+from compiler.patterns import UnresolvedPlaceholder, python_regex_flags, sigma_string_pattern
 from compiler.rawforms import ABSENT, NotInThisSource, RawForm
 from compiler.rules import DetcRule
 
@@ -164,17 +163,10 @@ def ways(conditions: Conditions, node: Any, truth: bool = True) -> list[Way]:
 
 
 def _fill(value: SigmaString, many: str, one: str) -> str:
-    out = []
-    for part in value.s:
-        if part == SpecialChars.WILDCARD_MULTI:
-            out.append(many)
-        elif part == SpecialChars.WILDCARD_SINGLE:
-            out.append(one)
-        elif isinstance(part, str):
-            out.append(part)
-        else:
-            raise UnsupportedFeature(f"placeholder %{getattr(part, 'name', part)}% is not resolved")
-    return "".join(out)
+    try:
+        return sigma_string_pattern(value, lambda text: text, multi=many, single=one)
+    except UnresolvedPlaceholder as err:
+        raise UnsupportedFeature(str(err)) from err
 
 
 def _swap_ascii_case(text: str) -> str:
@@ -183,17 +175,6 @@ def _swap_ascii_case(text: str) -> str:
 
 def _literals(value: SigmaString) -> list[str]:
     return [p for p in value.s if isinstance(p, str) and p]
-
-
-def _regex_flags(value: SigmaRegularExpression) -> int:
-    flags = 0
-    for flag in value.flags:
-        flags |= {
-            SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
-            SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
-            SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
-        }[flag]
-    return flags
 
 
 @functools.lru_cache(maxsize=512)
@@ -232,7 +213,7 @@ def instances(value: Any, variant: str) -> list[Any]:
             return [swapped] if swapped != plain else []
         return [_fill(value, "", "a"), _fill(value, "x", "a")]
     if isinstance(value, SigmaRegularExpression):
-        pattern, flags = value.regexp.to_plain(), _regex_flags(value)
+        pattern, flags = value.regexp.to_plain(), python_regex_flags(value)
         if variant == "case":
             plain = regex_example(pattern, flags, False)
             return [plain.swapcase()] if plain is not None and plain.swapcase() != plain else []
@@ -391,7 +372,7 @@ class Generator:
             leaf = leaves[index]
             groups.setdefault(self._place(leaf), []).append((leaf, truth))
         # fields that reference another field are set last, once that field holds its value
-        order = sorted(groups, key=lambda f: any(isinstance(l.value, SigmaFieldReference) for l, _ in groups[f]))
+        order = sorted(groups, key=lambda f: any(isinstance(leaf.value, SigmaFieldReference) for leaf, _ in groups[f]))
         for field in order:
             wanted = groups[field]
             if not any(self._try(record, field, wanted, c) for c in self._candidates(record, field, wanted, variant)):
