@@ -35,7 +35,8 @@ from compiler.logsources import dotted_values
 
 Record = Mapping[str, Any]
 _MAX_FLIPPABLE = 10
-"""Leaves an allowance may turn at once (2**10 subsets at most)."""
+"""Up to this many turnable leaves, the allowance names the fewest that explain a verdict (2**10
+subsets at most); beyond, it asks whether any choice of them gives it (three-valued evaluation)."""
 
 
 def _scalars(record: Record, field: str | None) -> list[Any]:
@@ -73,7 +74,15 @@ def _folding_outside_ascii(leaf: Leaf, record: Record) -> bool:
     texts = [rule_text] + [str(v) for v in _scalars(record, leaf.field) if isinstance(v, str)]
     if leaf.field is None:  # a keyword: any string of the record
         texts += [v for v in _all_strings(record)]
-    return any(_non_ascii_cased(t) for t in texts)
+    if any(_irregular_case(c) for t in texts for c in t if not c.isascii()):
+        return True  # ß→SS, İ, final sigma, ligatures: each platform's table maps these its own way
+    return _case_turns(leaf, record) and any(_non_ascii_cased(t) for t in texts)
+
+
+def _irregular_case(c: str) -> bool:
+    """A character whose case mapping is not one-to-one (so tables disagree on it)."""
+    upper, lower = c.upper(), c.lower()
+    return len(upper) != 1 or len(lower) != 1 or upper.lower() != lower or lower.upper() != upper or c.casefold() != lower
 
 
 def _all_strings(node: Any) -> list[str]:
@@ -154,11 +163,15 @@ def stated_difference(
                 turnable.setdefault(leaf.index, name)
         if leaf.index not in turnable and _folding_outside_ascii(leaf, record):
             turnable[leaf.index] = NON_ASCII
-    if not turnable or len(turnable) > _MAX_FLIPPABLE:
+    if not turnable:
         return None
     indices = sorted(turnable)
-    for size in range(1, len(indices) + 1):
-        for subset in itertools.combinations(indices, size):
-            if conditions.verdict(truths, frozenset(subset)) == verdict:
-                return "; ".join(dict.fromkeys(turnable[i] for i in subset))
+    if len(indices) <= _MAX_FLIPPABLE:  # the fewest leaves that explain it, for the report
+        for size in range(1, len(indices) + 1):
+            for subset in itertools.combinations(indices, size):
+                if conditions.verdict(truths, frozenset(subset)) == verdict:
+                    return "; ".join(dict.fromkeys(turnable[i] for i in subset))
+        return None
+    if verdict in conditions.possible(truths, frozenset(indices)):
+        return "; ".join(dict.fromkeys(turnable[i] for i in indices))
     return None

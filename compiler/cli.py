@@ -485,6 +485,7 @@ def test_cmd(
         loaded = _load(rules)
         results: list[CaseResult] = []
         coverage: list[dict[str, Any]] = []
+        not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule)
@@ -494,7 +495,9 @@ def test_cmd(
                     typer.echo(f"{rule.path}: {rule.id}: no generated events: {err.message}", err=True)
                     made = ()
                 if made is None:
-                    typer.echo(f"{rule.path}: {rule.id}: no generated events for this logsource yet", err=True)
+                    from compiler.logsources import describe
+
+                    not_generated[describe(rule.sigma.logsource)] = not_generated.get(describe(rule.sigma.logsource), 0) + 1
                     made = ()
                 if fixtures is None and not made:
                     if not generated:
@@ -507,6 +510,8 @@ def test_cmd(
                 coverage.append({**rule_coverage(rule, events), "client": "" if profile.name == "default" else profile.name})
     except DetcError as err:
         _fail(err)
+    for logsource, count in sorted(not_generated.items()):
+        typer.echo(f"{logsource}: no generated events for this logsource yet ({count} rule(s))", err=True)
     _print_matrix(results, [t.name for t in chosen], coverage)
     if json_path:
         json_path.write_bytes(to_json(results, coverage))

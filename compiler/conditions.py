@@ -149,6 +149,22 @@ class Conditions:
         """The rule's verdict from its leaves' verdicts, with the ``flipped`` leaves taken the other way."""
         return any(self._eval(tree, truths, flipped) for tree in self.trees)
 
+    def possible(self, truths: Sequence[bool], free: frozenset[int]) -> set[bool]:
+        """The rule's verdicts when the ``free`` leaves may each go either way (Kleene's three-valued
+        logic, exact here: every leaf is its own node, so each occurs once in the trees)."""
+        return _any_of([self._possible(tree, truths, free) for tree in self.trees])
+
+    def _possible(self, node: Any, truths: Sequence[bool], free: frozenset[int]) -> set[bool]:
+        if isinstance(node, (ConditionAND, ConditionOR)):
+            parts = [self._possible(a, truths, free) for a in node.args]
+            return _all_of(parts) if isinstance(node, ConditionAND) else _any_of(parts)
+        if isinstance(node, ConditionNOT):
+            return {not v for v in self._possible(node.args[0], truths, free)}
+        if node is None:
+            return {False}
+        index = self._index[id(node)]
+        return {True, False} if index in free else {truths[index]}
+
     def flips_to_no_match(self, record: Record) -> list[int]:
         """The leaves this record shows taking the rule from match to no match: the rule does not
         match it, and would if that leaf alone went the other way (fixture coverage)."""
@@ -168,6 +184,24 @@ class Conditions:
             return False
         index = self._index[id(node)]
         return truths[index] != (index in flipped)
+
+
+def _all_of(parts: list[set[bool]]) -> set[bool]:
+    out = set()
+    if all(True in p for p in parts):
+        out.add(True)
+    if any(False in p for p in parts):
+        out.add(False)
+    return out
+
+
+def _any_of(parts: list[set[bool]]) -> set[bool]:
+    out = set()
+    if any(True in p for p in parts):
+        out.add(True)
+    if all(False in p for p in parts):
+        out.add(False)
+    return out
 
 
 def _walk(node: Any) -> Iterator[Any]:

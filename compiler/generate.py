@@ -318,6 +318,8 @@ def outside(value: Any, current: Any) -> list[tuple[str, Any]]:
         out.append(("the field given a value", "x"))
     elif isinstance(value, SigmaFieldReference) and isinstance(current, str):
         out.append((f"no longer equal to {value.field}", current + "x"))
+        if current.swapcase() != current:
+            out.append((f"equal to {value.field} but for letter case", current.swapcase()))
     return out
 
 
@@ -443,7 +445,16 @@ class Generator:
                                 moved = self._with(moved, self.spare, current)
                             changes.append(("moved", f"the value moved into {self.spare}", moved))
             else:
-                for inside in instances(leaf.value, "plain")[:1]:
+                made_to_match = instances(leaf.value, "plain")[:1]
+                if isinstance(leaf.value, SigmaFieldReference):
+                    other = _first(event, leaf.value.field)
+                    made_to_match = [other] if other is not ABSENT else []
+                    if isinstance(other, str) and other.swapcase() != other:
+                        changes.append(
+                            ("filter", f"the filter's field made equal to {leaf.value.field} but for letter case",
+                             self._with(event, field, other.swapcase()))
+                        )
+                for inside in made_to_match:
                     if inside is _KEEP:
                         inside = "x"
                     changes.append(("filter", "the filter's field made to match", self._with(event, field, inside)))

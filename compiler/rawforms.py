@@ -119,7 +119,7 @@ def _put(node: dict[str, Any], key: str, value: Any) -> None:
 
 
 _CLOUDTRAIL_ALWAYS = ("eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "eventID", "eventType")
-"""Fields every CloudTrail record carries, as a string ("Optional: False", CloudTrail record contents:
+"""Fields every CloudTrail record carries, as a non-empty string ("Optional: False", CloudTrail record contents:
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
 Removing one, nulling it or making it an array makes something that is not a CloudTrail record
 (EventBridge, for one, derives the event's ``source`` from ``eventSource``)."""
@@ -142,8 +142,8 @@ EC2's ``*.items`` lists (the AWS API references; the Splunk Add-on for AWS names
 
 
 def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
-    if field in _CLOUDTRAIL_ALWAYS and not isinstance(value, str):
-        raise NotInThisSource(f"every CloudTrail record has {field} as a string")
+    if field in _CLOUDTRAIL_ALWAYS and not (isinstance(value, str) and value):
+        raise NotInThisSource(f"every CloudTrail record has {field} as a non-empty string")
     if isinstance(value, list) and field not in _CLOUDTRAIL_ARRAYS:
         raise NotInThisSource(f"CloudTrail holds {field} as a single value, not an array")
     if field in _CLOUDTRAIL_ARRAYS and value is not ABSENT and value is not None and not isinstance(value, list):

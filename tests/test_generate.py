@@ -256,3 +256,16 @@ def test_sigmahq_aws_rules_have_no_silent_difference_on_any_target(tmp_path: Pat
     assert result.exit_code == 0
     assert report["coverage"]["share"] >= 0.95
     assert len(report["coverage"]["rules"]) == len(list(SIGMAHQ_AWS.rglob("*.yml")))
+
+
+def test_three_valued_evaluation_of_turnable_leaves(rule_from):
+    """Past ten turnable leaves the allowance asks whether any choice of them gives the verdict."""
+    from compiler.conditions import Conditions
+
+    rule = rule_from({"a": {"eventName": ["A", "B"]}, "b": {"userAgent": "x"}, "condition": "a and not b"})
+    conditions = Conditions(rule.conditions)
+    truths = [True, False, True]  # eventName A, not B; userAgent x
+    assert conditions.verdict(truths) is False
+    assert conditions.possible(truths, frozenset()) == {False}
+    assert conditions.possible(truths, frozenset({2})) == {True, False}
+    assert conditions.possible(truths, frozenset({0, 1})) == {False}  # b holds whatever a does

@@ -111,3 +111,60 @@ def test_splunk_states_the_json_null_limit_for_numeric_comparisons(rule_from):
     got, caveats = verdict("spl", rule, event)
     assert got is True and JSON_NULL in caveats
     assert stated_difference(caveats, Conditions(rule.conditions), event, got) is not None
+
+
+def test_kql_escapes_the_colons_of_an_ipv6_network(rule_from):
+    """An IPv6 CIDR was written unquoted with its colons bare, which kuery does not parse."""
+    rule = rule_from({"sel": {"sourceIPAddress|cidr": "2001:db8::/32"}, "condition": "sel"})
+    compiled = compile_one(REGISTRY.get("kql"), rule, DEFAULT_PROFILE)
+    assert compiled.query.endswith("\n    and source.ip: 2001\\:db8\\:\\:/32")
+    inside, outside = record(sourceIPAddress="2001:db8::1"), record(sourceIPAddress="2001:db9::")
+    assert verdict("kql", rule, inside)[0] is True
+    assert verdict("kql", rule, outside)[0] is False
+
+
+def _reference(rule, event) -> bool:
+    sigma = REGISTRY.get("sigma")
+    return bool(sigma.evaluator(compile_one(sigma, rule, DEFAULT_PROFILE).query)(event))
+
+
+@pytest.mark.parametrize(
+    ("arn", "user", "expected"),
+    [("Bob", "bob", False), ("Bob", "Alice", True), ("Bob", None, True)],
+    ids=["equal-but-case", "different", "reference-missing"],
+)
+def test_splunk_negated_field_reference_keeps_sigmas_meaning(rule_from, arn, user, expected):
+    """Upstream's ``| where NOT 'a'='b'`` compared case-sensitively and was null (false) when a field
+    was missing; Sigma compares case-insensitively and ``not`` holds when the reference cannot."""
+    rule = rule_from({"sel": {"eventName": "UpdateLoginProfile"}, "filter_main": {"userIdentity.arn|fieldref": "requestParameters.userName"},
+                      "condition": "sel and not 1 of filter_main*"})
+    fields = {"eventName": "UpdateLoginProfile", "userIdentity__arn": arn}
+    if user is not None:
+        fields["requestParameters__userName"] = user
+    event = record(**fields)
+    if user is None:
+        CLOUDTRAIL.set_field(event, "requestParameters.userName", ABSENT)
+    assert _reference(rule, event) is expected
+    got, _ = verdict("spl", rule, event)
+    assert got is expected
+    compiled = compile_one(REGISTRY.get("spl"), rule, DEFAULT_PROFILE)
+    assert compiled.query.endswith(
+        "\n| where NOT (isnotnull('userIdentity.arn') AND isnotnull('requestParameters.userName') "
+        "AND lower('userIdentity.arn')=lower('requestParameters.userName'))"
+    )
+
+
+def test_splunk_refuses_a_field_reference_negated_with_other_tests(rule_from):
+    from compiler.errors import UnsupportedFeature
+
+    rule = rule_from({"sel": {"eventName": "X", "userIdentity.arn|fieldref": "requestParameters.userName"}, "condition": "not sel"})
+    with pytest.raises(UnsupportedFeature, match="a field reference under a NOT with other tests"):
+        compile_one(REGISTRY.get("spl"), rule, DEFAULT_PROFILE)
+
+
+def test_eventbridge_negated_comparison_holds_on_a_json_null(rule_from):
+    """``not count > 5`` is true for a JSON null in Sigma; the pattern lacked the null alternative."""
+    rule = rule_from({"sel": {"requestParameters.count|gt": 5}, "condition": "not sel"})
+    event = record(requestParameters__count=None)
+    assert _reference(rule, event) is True
+    assert verdict("eventbridge", rule, event)[0] is True
