@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
 from typer.testing import CliRunner
 
 from compiler.cli import app
@@ -20,6 +21,7 @@ from compiler.rawforms import CLOUDTRAIL
 from compiler.rules import load_rule
 from compiler.testing import rule_coverage
 from tests.conftest import CORPUS, ROOT, SEED_RULE, rule_dict
+from tests.test_properties import Judged, detections, make_rule
 
 SEED_NAMES = [
     ("match", "witness 1: selection: eventSource = 'kms.amazonaws.com'; selection: eventName = 'DeleteImportedKeyMaterial'; "
@@ -269,3 +271,18 @@ def test_three_valued_evaluation_of_turnable_leaves(rule_from):
     assert conditions.possible(truths, frozenset()) == {False}
     assert conditions.possible(truths, frozenset({2})) == {True, False}
     assert conditions.possible(truths, frozenset({0, 1})) == {False}  # b holds whatever a does
+
+
+@settings(max_examples=15)
+@given(detection=detections())
+def test_generated_events_on_random_rules_show_no_silent_difference(detection):
+    """Random detections (the property tests' grammar): witnesses match the reference, and every
+    target's verdict on every generated event is the reference's or one its artifact states."""
+    judged = Judged(make_rule(detection))
+    for g in generate(judged.rule, CLOUDTRAIL, budget=25):
+        expected, got = judged.verdicts(g.event)
+        assert (g.expect == "match") == expected
+        if g.kind == "witness":
+            assert expected, g.name
+        silent = {n: v for n, v in got.items() if v != expected and judged.stated(n, g.event, v) is None}
+        assert not silent, (g.name, silent, g.event)

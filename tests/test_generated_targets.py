@@ -168,3 +168,15 @@ def test_eventbridge_negated_comparison_holds_on_a_json_null(rule_from):
     event = record(requestParameters__count=None)
     assert _reference(rule, event) is True
     assert verdict("eventbridge", rule, event)[0] is True
+
+
+def test_splunk_keyword_matches_inside_a_token(rule_from):
+    """A Sigma keyword stands anywhere inside a value; a bare Splunk term matched whole tokens only."""
+    rule = rule_from({"keywords": ["evil"], "sel": {"eventName": "X"}, "condition": "keywords and sel"})
+    assert compile_one(REGISTRY.get("spl"), rule, DEFAULT_PROFILE).query == (
+        'index="aws" sourcetype="aws:cloudtrail" "*evil*" eventName="X"'
+    )
+    inside = record(eventName="X", userAgent="xevilx")
+    assert _reference(rule, inside) is True
+    assert verdict("spl", rule, inside)[0] is True
+    assert verdict("spl", rule, record(eventName="X", userAgent="good"))[0] is False

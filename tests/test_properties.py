@@ -79,6 +79,7 @@ class Judged:
     """One rule compiled for the reference and every platform target, ready to judge records."""
 
     def __init__(self, rule: DetcRule) -> None:
+        self.rule = rule
         self.conditions = Conditions(rule.conditions)
         self.reference = REFERENCE.evaluator(compile_one(REFERENCE, rule, DEFAULT_PROFILE).query)
         self.compiled: dict[str, Compiled] = {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any, ClassVar
 
 from sigma.backends.splunk import SplunkBackend
-from sigma.conditions import ConditionAND, ConditionNOT, ConditionOR
+from sigma.conditions import ConditionAND, ConditionNOT, ConditionOR, ConditionValueExpression
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SpecialChars
 from sigma.backends.splunk.splunk import SplunkDeferredFieldRefExpression, SplunkDeferredORRegularExpression
 from sigma.conversion.base import TextQueryBackend
 
@@ -65,6 +67,20 @@ class SplBackend(EqualityStrings, SplunkBackend):
             raise SigmaFeatureNotSupportedByBackendError("ORing FieldRef matching is not yet supported by Splunk backend")
         other = TextQueryBackend.convert_condition_field_eq_field(self, cond, state)
         return FieldRefWhere(state, cond.field, other).postprocess(None, cond)
+
+    def convert_condition_val_str(self, cond: Any, state: Any) -> Any:
+        """A keyword stands anywhere inside any value (Sigma); a bare search term matches whole
+        tokens only (``evil`` does not find ``xevil``), so the term gets a ``*`` on each side."""
+        value = cond.value
+        star = SpecialChars.WILDCARD_MULTI
+        parts = list(value.s)
+        if not parts or parts[0] != star:
+            parts.insert(0, star)
+        if parts[-1] != star:
+            parts.append(star)
+        wrapped = copy.copy(value)
+        wrapped.s = tuple(parts)
+        return super().convert_condition_val_str(ConditionValueExpression(wrapped), state)
 
     @staticmethod
     def reset_deferred_state() -> None:
