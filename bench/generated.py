@@ -53,7 +53,7 @@ def main() -> None:
     generate_s = time.process_time() - start
     events = sum(len(c) for c in made.values())
     start = time.process_time()
-    results = [x for r in rules for x in run_rule(r, None, targets, DEFAULT_PROFILE, made[r.id])]
+    results = [x for r in rules for x in run_rule(r, None, targets, DEFAULT_PROFILE, generated=made[r.id])]
     run_s = time.process_time() - start
     figures = {
         "rules": len(rules),

@@ -2,7 +2,7 @@
 
     python3 bench/run.py [--copies 55] [--events 100000] [--json bench/results.json]
 
-Needs the ``bench`` extra (sigma-cli) and the shared corpus beside the repository.
+Needs the ``bench`` extra (sigma-cli) and the third-party corpus (``DETC_CORPUS``, see CONTRIBUTING.md).
 Each timing is the best of --repeat runs of a fresh process, detc and sigma-cli taking turns;
 peak memory is the largest maxrss of a process (or of one of its workers) over the runs.
 """
@@ -26,10 +26,13 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+sys.path.insert(0, str(ROOT))
+
+from tests.support import corpus_path  # noqa: E402 (after the repository is on the path)
+
+CORPUS = corpus_path()
 AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
 RECORDS = CORPUS / "cloudtrail"
-sys.path.insert(0, str(ROOT))
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
@@ -195,11 +198,12 @@ def bench_build(rules: Path, work: Path, repeat: int, label: str) -> dict[str, A
 
 def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str, Any]:
     """Evaluations per second per evaluator: matchers compiled once, documents shaped beforehand."""
+    import resource
+
     from compiler.errors import ShapeError
     from compiler.profile import DEFAULT_PROFILE
     from compiler.rules import load_rule
     from compiler.target import load_registry
-    import resource
 
     registry = load_registry()
     out: dict[str, Any] = {}

@@ -103,44 +103,48 @@ def _tests_presence(leaf: Leaf) -> bool:
 
 # Each stated limit: the words its caveat says (the caveat texts are the targets'), what it is
 # called in a report, and which leaves it may turn on a record.
-LeafTest = Callable[[Leaf, Record], bool]
+LeafTest = Callable[[Leaf, Record, list[str]], bool]
+"""A leaf, the record, and the caveats that say the limit: whether the limit may turn the leaf."""
 _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
-    (lambda c: "case" in c.lower(), "case (stated in the artifact's caveats)", _case_turns),
+    (lambda c: "case" in c.lower(), "case (stated in the artifact's caveats)", lambda leaf, rec, said: _case_turns(leaf, rec)),
     (
-        lambda c: "exists:true also holds for a field present as JSON null" in c,
+        lambda c: "EventBridge also grants a field present as JSON null" in c,
         "exists on a JSON null (stated in the artifact's caveats)",
-        lambda leaf, rec: _tests_presence(leaf) and None in _scalars(rec, leaf.field),
+        lambda leaf, rec, said: _tests_presence(leaf)
+        and leaf.field in {c.removeprefix("not ").split(":")[0] for c in said}
+        and None in _scalars(rec, leaf.field),
     ),
     (
-        lambda c: "JSON null the text value null" in c,
+        lambda c: "Splunk's JSON extraction gives" in c and "JSON null" in c,
         "JSON null read as the text null (stated in the artifact's caveats)",
-        lambda leaf, rec: None in _scalars(rec, leaf.field),
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0] for c in said} and None in _scalars(rec, leaf.field),
     ),
     (
-        lambda c: c.startswith("empty values:"),
-        "empty strings dropped (stated in the artifact's caveats)",
-        lambda leaf, rec: "" in _scalars(rec, leaf.field),
+        lambda c: "ingest pipeline drops empty strings" in c or "dropped at ingest" in c,
+        "empty strings and nulls dropped at ingest (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0].split("|")[0] for c in said}
+        and any(v == "" or v is None for v in _scalars(rec, leaf.field)),
     ),
     (
         lambda c: "numeric comparisons match JSON numbers only" in c,
         "a number written as a string (stated in the artifact's caveats)",
-        lambda leaf, rec: type(leaf.value) in (SigmaNumber, SigmaCompareExpression)
+        lambda leaf, rec, said: type(leaf.value) in (SigmaNumber, SigmaCompareExpression)
         and any(isinstance(v, str) for v in _scalars(rec, leaf.field)),
     ),
     (
         lambda c: c.startswith("user.name:"),
         "user.name holds the session issuer (stated in the artifact's caveats)",
-        lambda leaf, rec: leaf.field == "userIdentity.userName",
+        lambda leaf, rec, said: leaf.field == "userIdentity.userName",
     ),
     (
         lambda c: c.startswith("whole-object text:"),
         "whole objects matched as text (stated in the artifact's caveats)",
-        lambda leaf, rec: any(isinstance(v, (dict, list)) for v in dotted_values(rec, leaf.field or "")),
+        lambda leaf, rec, said: any(isinstance(v, (dict, list)) for v in dotted_values(rec, leaf.field or "")),
     ),
     (
         lambda c: c.startswith("regex classes:"),
         "regex classes in ASCII (stated in the artifact's caveats)",
-        lambda leaf, rec: isinstance(leaf.value, SigmaRegularExpression)
+        lambda leaf, rec, said: isinstance(leaf.value, SigmaRegularExpression)
         and any(isinstance(v, str) and not v.isascii() for v in _scalars(rec, leaf.field)),
     ),
 )
@@ -155,11 +159,16 @@ def stated_difference(
     disagrees, or None if nothing the artifact states explains it."""
     if verdict and any("wider" in c for c in caveats):
         return WIDER
+    view = conditions.view(record)
+    if view is None:  # the logsource does not admit the record: no leaf can explain a verdict
+        return None
+    record = view
     truths = conditions.truths(record)
     turnable: dict[int, str] = {}
     for leaf in conditions.leaves:
         for says, name, turns in _STATED:
-            if any(says(c) for c in caveats) and turns(leaf, record):
+            said = [c for c in caveats if says(c)]
+            if said and turns(leaf, record, said):
                 turnable.setdefault(leaf.index, name)
         if leaf.index not in turnable and _folding_outside_ascii(leaf, record):
             turnable[leaf.index] = NON_ASCII

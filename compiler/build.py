@@ -9,36 +9,27 @@ into the artifacts and the manifest.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 
 from compiler import __version__
-from compiler.errors import CompileError, DetcError, EmitError, UnsupportedFeature
+from compiler.errors import (
+    CompileError,
+    DetcError,
+    EmitError,
+    UnsupportedFeature,
+    reason_of,
+)
+from compiler.jsonio import compact, dumps, plain_value
 from compiler.naming import check_relative
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.target import Compiled, Emitter, Fragment, Registry, RuleResult, Target
 
 MANIFEST = "manifest.json"
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-
-
-def dumps(obj: Any) -> bytes:
-    """The one JSON form detc writes: sorted keys, two-space indent, trailing newline.
-
-    orjson writes it (the standard library's indenting encoder is pure Python, and the manifest
-    of a large rule set is megabytes); what orjson refuses (integers beyond 64 bits) falls back to
-    the standard library, which writes the same form.
-    """
-    try:
-        return orjson.dumps(obj, option=_OPTIONS) + b"\n"
-    except (orjson.JSONEncodeError, TypeError):
-        return (json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def sha256(data: bytes) -> str:
@@ -47,7 +38,7 @@ def sha256(data: bytes) -> str:
 
 def part_digest(part: Any) -> str:
     """The digest of one rule's share of a shared artifact (canonical JSON of the share)."""
-    return sha256(orjson.dumps(part, option=orjson.OPT_SORT_KEYS))
+    return sha256(compact(part))
 
 
 def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
@@ -58,23 +49,33 @@ def compile_one(target: Target, rule: DetcRule, profile: Profile) -> Compiled:
     except DetcError as err:
         raise err.located(**where) from None
     except SigmaFeatureNotSupportedByBackendError as err:
-        raise UnsupportedFeature(_first_line(err), **where) from err
+        raise UnsupportedFeature(reason_of(err), **where) from err
     except SigmaError as err:
-        raise CompileError(_first_line(err), **where) from err
+        raise CompileError(reason_of(err), **where) from err
     except Exception as err:  # a bug in a target must still surface as one located line
         raise CompileError(f"internal error: {type(err).__name__}: {err}", **where) from err
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err.args[0]) if err.args else ""
-    return " ".join(text.split()) or type(err).__name__
+def parse_check(target: Target, compiled: Compiled, rule: DetcRule) -> None:
+    """Parse the emitted query with the target's own evaluator grammar (the one its tests run):
+    a query the platform could not parse is a located error, never an artifact. A target's
+    ``check_syntax`` parses without building the matcher; without one the evaluator is built."""
+    check = getattr(target, "check_syntax", None) or target.evaluator
+    try:
+        check(compiled.query)
+    except Exception as err:
+        raise CompileError(
+            f"the compiled query does not parse with the {target.name} grammar: {reason_of(err)}",
+            path=rule.path, rule_id=rule.id, target=target.name,
+        ) from err
 
 
 def compile_rule(
     rule: DetcRule, targets: Sequence[Target], profile: Profile, kept: Mapping[str, Compiled | str] | None = None,
 ) -> tuple[RuleResult, list[DetcError]]:
     """A rule compiled for every target (``kept``: what a target made before and still holds, its
-    compilation or why it cannot express the rule, taken as it is)."""
+    compilation or why it cannot express the rule, taken as it is); each fresh query is parsed
+    with its target's grammar (``parse_check``) before anything can carry it."""
     compiled: dict[str, Compiled] = {}
     unsupported: dict[str, str] = {}
     errors: list[DetcError] = []
@@ -87,7 +88,9 @@ def compile_rule(
                 compiled[target.name] = before
             continue
         try:
-            compiled[target.name] = compile_one(target, rule, profile)
+            one = compile_one(target, rule, profile)
+            parse_check(target, one, rule)
+            compiled[target.name] = one
         except UnsupportedFeature as err:
             unsupported[target.name] = err.message
         except DetcError as err:
@@ -145,10 +148,7 @@ def make_fragment(emitter: Emitter, result: RuleResult, profile: Profile) -> Fra
 def plain(compiled: Compiled) -> Compiled:
     """The compilation with its details as JSON gives them back (tuples as lists, other values as
     text): what the manifest and the cache hold."""
-    try:
-        details = orjson.loads(orjson.dumps(dict(compiled.details), default=str, option=orjson.OPT_SORT_KEYS))
-    except (orjson.JSONEncodeError, TypeError):
-        details = json.loads(json.dumps(dict(compiled.details), sort_keys=True, default=str))
+    details = plain_value(dict(compiled.details))
     return Compiled(target=compiled.target, query=compiled.query, caveats=tuple(compiled.caveats), details=details)
 
 

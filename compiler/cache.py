@@ -8,21 +8,16 @@ cannot be read or written only costs time: it is a miss, never a wrong result.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import json
-import os
 import sqlite3
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from compiler import __version__
-from compiler.paths import Sources
+from compiler.jsonio import compact
 
 DEFAULT_DIR = Path(".detc-cache")
 DB_NAME = "cache.sqlite3"
@@ -30,64 +25,20 @@ SCHEMA = 2
 """Bumped whenever the layout of an entry changes: older entries are then never found."""
 
 
-def _digest(*parts: Any) -> str:
+def digest(*parts: Any) -> str:
+    """sha256 of the parts as canonical JSON (other values as their text)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def key(*parts: Any) -> str:
-    return _digest(SCHEMA, *parts)
+    """An entry's key: the digest of what its value depends on, under this cache's schema."""
+    return digest(SCHEMA, *parts)
 
 
 def encode(value: Any) -> str:
     """An entry's JSON text (orjson; the standard library for what orjson refuses, such as an
     integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(value, sort_keys=True)
-
-
-def _tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".lark", ".json", ".yml", ".toml") and "__pycache__" not in path.parts:
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _package_dir(package: str) -> Path:
-    """A package's folder, found without importing (and so without running) it."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(package)
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-@functools.lru_cache(maxsize=None)
-def package_fingerprint(package: str) -> str:
-    """Hash of every source and data file of a package: any edit to its code changes it."""
-    return _tree_digest(_package_dir(package))
-
-
-@functools.lru_cache(maxsize=None)
-def environment_fingerprint() -> str:
-    """detc's own compiler code, the Python version and every installed distribution's version."""
-    # Installed distributions by their metadata folder names (name and version), read from the
-    # import path: parsing every METADATA file would cost more than the whole cached build.
-    dists = sorted(
-        entry
-        for folder in sys.path
-        if folder and os.path.isdir(folder)
-        for entry in os.listdir(folder)
-        if entry.endswith((".dist-info", ".egg-info"))
-    )
-    return _digest(__version__, sys.version_info[:2], dists, package_fingerprint("compiler"))
-
-
-def target_fingerprint(obj: object) -> str:
-    """Fingerprint of the platform package that defines a target or emitter."""
-    package = type(obj).__module__.rsplit(".", 1)[0]
-    return _digest(environment_fingerprint(), package_fingerprint(package))
+    return compact(value).decode("utf-8")
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -189,31 +140,3 @@ class Cache:
         if self._db is not None:
             self._db.close()
             self._db = None
-
-
-def build_key(sources: Sources, selection: list[str] | None, profile_name: str, profile_sha: str) -> str:
-    """Everything a whole build's bytes depend on but the fixtures' event files (whose digests the
-    build entry records), computed without importing any backend: rule and tests files (paths
-    and bytes), all code, library versions, targets asked for, profile."""
-    inputs = [(s.display, s.sha256, s.tests_sha) for s in sources.rules]
-    return key(
-        "build", environment_fingerprint(), package_fingerprint("backends"),
-        sorted(selection) if selection else "all", profile_name, profile_sha, inputs,
-        list(sources.orphans), list(sources.unreadable),
-    )
-
-
-def events_unchanged(events: Mapping[str, str | None]) -> bool:
-    """Whether the fixture event files recorded with an entry still hold what they held."""
-    return not events or file_digests(events) == events
-
-
-def file_digests(paths: Iterable[str]) -> dict[str, str | None]:
-    """sha256 of each file (None where it cannot be read)."""
-    out: dict[str, str | None] = {}
-    for name in paths:
-        try:
-            out[name] = hashlib.sha256(Path(name).read_bytes()).hexdigest()
-        except OSError:
-            out[name] = None
-    return out

@@ -8,8 +8,10 @@ from sigma.validation import SigmaValidator
 from sigma.validators.core import validators as core_validators
 
 from compiler.errors import DetcError, RuleLoadError
-from compiler.fixtures import load_fixtures, orphan_tests_files
-from compiler.rules import display_path, load_rules
+from compiler.fixtures import load_fixtures
+from compiler.paths import orphan_errors, orphan_tests_files
+from compiler.regression import load_regression
+from compiler.rules import load_rules
 from compiler.target import Registry
 
 OFFLINE_EXCLUDED = {"attacktag", "d3_fendtag"}
@@ -37,12 +39,18 @@ def validate(root: Path, registry: Registry) -> list[DetcError]:
             )
     for rule in ruleset.rules:
         try:
+            regression = load_regression(rule)  # as SigmaHQ's runner: the info.yml exists and names the rule
+        except RuleLoadError as err:
+            problems.append(err)
+            regression = None
+        try:
             fixtures = load_fixtures(rule)
         except RuleLoadError as err:
             problems.append(err)
             continue
         if fixtures is None:
-            problems.append(RuleLoadError("has no tests file beside it", path=rule.path, rule_id=rule.id))
+            if regression is None and not rule.data.get("regression_tests_path"):
+                problems.append(RuleLoadError("has no tests file beside it", path=rule.path, rule_id=rule.id))
             continue
         for case in fixtures.cases:
             for name in case.waive:
@@ -53,6 +61,5 @@ def validate(root: Path, registry: Registry) -> list[DetcError]:
                             path=fixtures.path, rule_id=rule.id,
                         )
                     )
-    for orphan in orphan_tests_files(root):
-        problems.append(RuleLoadError("tests file without a rule beside it", path=display_path(orphan)))
+    problems.extend(orphan_errors(orphan_tests_files(root)))
     return sorted(problems, key=lambda e: (e.path or "", e.rule_id or "", e.message))

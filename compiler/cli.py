@@ -17,7 +17,7 @@ from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError
 from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_tests_files, read_sources
+from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
 
@@ -141,8 +141,10 @@ def convert(
 
 
 def _load(rules: Path) -> tuple[DetcRule, ...]:
-    """Load every rule and validate every tests file: any problem is exit 2 before anything runs."""
+    """Load every rule and validate every tests file and regression test (info.yml): any problem is
+    exit 2 before anything runs."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -150,9 +152,10 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     for rule in ruleset.rules:
         try:
             load_fixtures(rule)
+            load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
-    problems.extend(f"{display_path(o)}: tests file without a rule beside it" for o in orphan_tests_files(rules))
+    problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -237,7 +240,7 @@ def _build_keys(
 ) -> dict[str, str]:
     """Each requested build's key (profile name to key), computed without importing pySigma;
     empty when the cache is off or a profile is missing (the full path reports that)."""
-    from compiler.cache import build_key
+    from compiler.fingerprint import build_key
 
     if cache.root is None:
         return {}
@@ -289,7 +292,7 @@ class _Tree:
 def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
     """The number of files when the output folder holds exactly what the cached build made
     (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.cache import events_unchanged
+    from compiler.fingerprint import events_unchanged
 
     entry = cache.get_json("build", build_key)
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
@@ -360,7 +363,7 @@ def build(
         )
         while _PROGRESS:
             _PROGRESS.pop().stop()
-        builds = list(zip(profiles, outcomes))
+        builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
     problems = list(dict.fromkeys(str(e) for _, b in builds for e in b.problems))  # a rule's problem once
@@ -411,7 +414,8 @@ def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules, dumps
+    from compiler.build import compile_rules
+    from compiler.jsonio import dumps
     from compiler.report import support_report
     from compiler.rules import load_rules
 
@@ -462,11 +466,14 @@ def test_cmd(
     ),
     budget: int = typer.Option(DEFAULT_BUDGET, "--budget", min=1, help="Generated events per rule, at most."),
 ) -> None:
-    """Run every fixture case (and with --generated, generated events) against every target; exit 1 on any failure."""
+    """Run every fixture case, every regression test (SigmaHQ's regression_tests_path) and with
+    --generated the generated events against every target; exit 1 on any failure."""
     from compiler.fixtures import load_fixtures
+    from compiler.regression import load_regression
     from compiler.testing import (
         generated_cases,
         live_targets,
+        read_samples,
         rule_coverage,
         run_rule,
         to_json,
@@ -489,6 +496,7 @@ def test_cmd(
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule)
+                regression = load_regression(rule)
                 try:
                     made = generated_cases(rule, budget) if generated else ()
                 except UnsupportedFeature as err:  # e.g. an unresolved placeholder: nothing to instantiate
@@ -499,14 +507,16 @@ def test_cmd(
 
                     not_generated[describe(rule.sigma.logsource)] = not_generated.get(describe(rule.sigma.logsource), 0) + 1
                     made = ()
-                if fixtures is None and not made:
+                if fixtures is None and regression is None and not made:
                     if not generated:
                         typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
                 if fixtures is not None:
                     fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile, made))
-                events = [c.event for c in (fixtures.cases if fixtures else ())] + [c.event for c in made]
+                samples = read_samples(regression)
+                results.extend(run_rule(rule, fixtures, chosen, profile, samples, generated=made))
+                events = [c.event for c in (fixtures.cases if fixtures else ())]
+                events += [e for sample in samples for e in sample.events] + [c.event for c in made]
                 coverage.append({**rule_coverage(rule, events), "client": "" if profile.name == "default" else profile.name})
     except DetcError as err:
         _fail(err)
@@ -545,7 +555,7 @@ def fixtures_cmd(
             _fail(f"{loaded.path}: {loaded.id}: no generated event gets the verdict {missing[0]}", 1)
         cases = [Case(name=g.name, expect=g.expect, event=g.event) for g in made]  # type: ignore[arg-type]
         waivers: dict[str, dict[str, str]] = {}
-        for result in run_rule(loaded, None, _registry().select(None), DEFAULT_PROFILE, cases):
+        for result in run_rule(loaded, None, _registry().select(None), DEFAULT_PROFILE, generated=cases):
             if result.difference == "stated":
                 waivers.setdefault(result.case, {})[result.target] = result.message
     except DetcError as err:
@@ -603,7 +613,7 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the difference as JSON."),
 ) -> None:
     """Which rules were added, removed or changed between two client packages."""
-    from compiler.build import dumps
+    from compiler.jsonio import dumps
     from compiler.package import diff as diff_manifests
     from compiler.package import read_manifest
 

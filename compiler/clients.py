@@ -16,7 +16,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
-from compiler.paths import CLIENTS_DIR, all_clients  # noqa: F401 (re-exported)
+from compiler.paths import CLIENTS_DIR
 from compiler.profile import Exclusion, Profile, RuleOverride, Selector
 from compiler.rules import DetcRule, Schedule, display_path, load_rule, parse_meta
 from compiler.settings import SIGMA_FIELD
@@ -246,12 +246,19 @@ def probe_rule(field: str, logsource: Mapping[str, str]) -> DetcRule:
 
 
 def _check_exclusion_field(where: str, field: str, profile: Profile, registry: Registry, shown: str) -> None:
-    """An exclusion on a field that a target cannot map would make every rule unsupported there, or
-    the exclusion silently void: each target compiles a probe rule on the field through its real
-    pipeline (the client's field mappings included); one that cannot express it refuses the profile."""
+    """An exclusion on a field that no target of a platform can map would make every rule
+    unsupported there, or the exclusion silently void: each target compiles a probe rule on the
+    field through its real pipeline (the client's field mappings included). A platform none of whose
+    targets can express it refuses the profile; a platform where one language cannot query a field
+    its cell maps (Elasticsearch EQL and flattened fields) keeps the profile, and the rules carrying
+    that exclusion are ``unsupported`` on that language, with its reason."""
     from compiler.build import compile_one
 
+    failures: dict[str, list[tuple[str, str]]] = {}
+    platforms: dict[str, int] = {}
     for target in registry.targets.values():
+        platform = type(target).__module__.split(".")[1] if type(target).__module__.startswith("backends.") else target.name
+        platforms[platform] = platforms.get(platform, 0) + 1
         reasons = []
         for logsource in PROBE_LOGSOURCES:
             try:
@@ -262,10 +269,11 @@ def _check_exclusion_field(where: str, field: str, profile: Profile, registry: R
             except DetcError as err:
                 reasons.append(err.message)
         else:
-            raise ProfileError(
-                f"{where}: {target.name} cannot map {field!r} ({reasons[0] if reasons else 'no logsource'})",
-                path=shown,
-            )
+            failures.setdefault(platform, []).append((target.name, reasons[0] if reasons else "no logsource"))
+    for platform, failed in failures.items():
+        if len(failed) == platforms[platform]:
+            name, reason = failed[0]
+            raise ProfileError(f"{where}: {name} cannot map {field!r} ({reason})", path=shown)
 
 
 def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
@@ -287,7 +295,7 @@ def _matches(rule: DetcRule, sel: Selector) -> bool:
         or rule.level in sel.levels
         or (rule.sigma.status is not None and rule.sigma.status.name.lower() in sel.statuses)
         or any(
-            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/")))
+            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/"), strict=False))
             for pattern in sel.logsources
         )
     )

@@ -35,7 +35,7 @@ from sigma.types import (
 
 )
 
-from backends.sigma.evaluator import compile_condition
+from backends.sigma.sigma_evaluator import compile_condition
 from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 Record = Mapping[str, Any]
@@ -129,8 +129,11 @@ def _detection_name(node: Any) -> str:
 class Conditions:
     """A rule's parsed condition trees and their leaves, in the order the rule writes them."""
 
-    def __init__(self, trees: Sequence[Any]) -> None:
+    def __init__(self, trees: Sequence[Any], view: Callable[[Record], Record | None] | None = None) -> None:
         self.trees = tuple(trees)
+        self.view = view or (lambda record: record)
+        """A raw record under the Sigma field names the leaves read (None: the logsource does not
+        admit the record, and the rule cannot match it)."""
         self.leaves: list[Leaf] = []
         self._index: dict[int, int] = {}
         for tree in self.trees:
@@ -138,12 +141,20 @@ class Conditions:
                 self._index[id(node)] = len(self.leaves)
                 self.leaves.append(Leaf(index=len(self.leaves), node=node, detection=_detection_name(node)))
 
+    @classmethod
+    def of(cls, rule: Any) -> "Conditions":
+        """A rule's conditions, reading raw records of its logsource as the reference does."""
+        from compiler.logsources import find
+
+        source = find(rule.sigma.logsource)
+        return cls(rule.conditions, source.admitted_view if source is not None else None)
+
     def index(self, node: Any) -> int:
         return self._index[id(node)]
 
-    def truths(self, record: Record) -> list[bool]:
-        """Each leaf's reference verdict on a record."""
-        return [leaf.predicate(record) for leaf in self.leaves]
+    def truths(self, view: Record) -> list[bool]:
+        """Each leaf's reference verdict on a record's view (``self.view``)."""
+        return [leaf.predicate(view) for leaf in self.leaves]
 
     def verdict(self, truths: Sequence[bool], flipped: frozenset[int] = frozenset()) -> bool:
         """The rule's verdict from its leaves' verdicts, with the ``flipped`` leaves taken the other way."""
@@ -168,7 +179,10 @@ class Conditions:
     def flips_to_no_match(self, record: Record) -> list[int]:
         """The leaves this record shows taking the rule from match to no match: the rule does not
         match it, and would if that leaf alone went the other way (fixture coverage)."""
-        truths = self.truths(record)
+        view = self.view(record)
+        if view is None:
+            return []
+        truths = self.truths(view)
         if self.verdict(truths):
             return []
         return [leaf.index for leaf in self.leaves if self.verdict(truths, frozenset((leaf.index,)))]

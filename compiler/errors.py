@@ -6,8 +6,6 @@ from __future__ import annotations
 class DetcError(Exception):
     """An error located at a file, rule, target and fixture case where known."""
 
-    exit_code = 2
-
     def __init__(
         self,
         message: str,
@@ -49,6 +47,13 @@ def _rebuild(
     return cls(message, path=path, rule_id=rule_id, target=target, case=case)
 
 
+def reason_of(err: BaseException) -> str:
+    """A foreign error's message alone, on one line. pySigma's ``str()`` appends " in <rule
+    location>", which detc's error line names already, so its first argument is taken instead."""
+    text = str(err.args[0]) if err.args else str(err)
+    return " ".join(text.split()) or type(err).__name__
+
+
 class RuleLoadError(DetcError):
     """A rule or fixture file cannot be read, parsed or validated."""
 
@@ -59,10 +64,6 @@ class CompileError(DetcError):
 
 class UnsupportedFeature(CompileError):
     """The target cannot express a construct of the rule; the message names the construct."""
-
-    def __str__(self) -> str:
-        base = DetcError.__str__(self)
-        return base
 
 
 class ShapeError(DetcError):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
-from compiler.paths import display_path, orphan_tests_files  # noqa: F401 (re-exported)
+from compiler.events import read_events
+from compiler.paths import display_path
 from compiler.rules import DetcRule
 from compiler.yamlio import load_yaml
 
@@ -35,7 +35,9 @@ class FixtureFile:
     """The ``event_file`` entries the cases were read from (resolved paths): inputs of the build's checks."""
 
 
-def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> Case:
+def _cases(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> list[Case]:
+    """One case of a tests file: one Case per event (an event file may hold several)."""
+
     def err(msg: str) -> RuleLoadError:
         return RuleLoadError(f"case {index + 1}: {msg}", path=path, rule_id=rid)
 
@@ -55,33 +57,37 @@ def _case(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str],
         raise err(f"'expect' must be match or no_match, not {expect!r}")
     if ("event" in raw) == ("event_file" in raw):
         raise err("give exactly one of 'event' and 'event_file'")
-    if "event_file" in raw:
-        event = _event_file(raw["event_file"], base, err, read)
-    else:
-        event = raw["event"]
-    if not isinstance(event, dict):
-        raise err(f"the event must be a JSON object, not {type(event).__name__}")
+    events = _event_file(raw["event_file"], base, err, read) if "event_file" in raw else [raw["event"]]
+    for event in events:
+        if not isinstance(event, dict):
+            raise err(f"the event must be a JSON object, not {type(event).__name__}")
     waive = raw.get("waive") or {}
     if not isinstance(waive, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in waive.items()
     ):
         raise err("'waive' maps target names to non-empty reasons")
-    return Case(name=name, expect=expect, event=event, waive=waive)
+    if len(events) == 1:
+        return [Case(name=name, expect=expect, event=events[0], waive=waive)]
+    return [
+        Case(name=f"{name} [event {i} of {len(events)}]", expect=expect, event=event, waive=waive)
+        for i, event in enumerate(events, 1)
+    ]
 
 
-def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> Any:
+def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> list[Any]:
+    """The events of an event file: JSON (one object, or several back to back), NDJSON/JSONL or EVTX
+    by its suffix; every one must be expected to give the case's verdict."""
     if not isinstance(ref, str) or not ref:
         raise err("'event_file' must be a relative path")
     target = (base / ref).resolve()
     read.append(str(target))
     try:
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise err(f"cannot read event_file {ref!r}: {exc.strerror}") from exc
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise err(f"event_file {ref!r} is not JSON: {exc}") from exc
+        events = read_events(target, shown=f"event_file {ref!r}")
+    except RuleLoadError as exc:
+        raise err(exc.message) from exc
+    if not events:
+        raise err(f"event_file {ref!r} holds no event")
+    return events
 
 
 def load_fixtures(rule: DetcRule) -> FixtureFile | None:
@@ -99,8 +105,9 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
     seen: set[str] = set()
     read: list[str] = []
     cases = tuple(
-        _case(raw_case, i, rule.tests_path.parent, path, rule.id, seen, read)
+        case
         for i, raw_case in enumerate(data["cases"])
+        for case in _cases(raw_case, i, rule.tests_path.parent, path, rule.id, seen, read)
     )
     expects = {c.expect for c in cases}
     for needed in ("match", "no_match"):

@@ -47,7 +47,7 @@ from sigma.types import (
     SigmaString,
 )
 
-from backends.sigma.evaluator import conditions_predicate, logsource_predicate
+from backends.sigma.sigma_evaluator import conditions_predicate, logsource_predicate
 from compiler.conditions import Conditions, Leaf
 from compiler.logsources import dotted_values, require
 from compiler.errors import UnsupportedFeature
@@ -341,7 +341,7 @@ class Generator:
     def __init__(self, rule: DetcRule, form: RawForm) -> None:
         self.rule = rule
         self.form = form
-        self.conditions = Conditions(rule.conditions)
+        self.conditions = Conditions.of(rule)
         self.reference = logsource_predicate(require(rule.sigma.logsource), conditions_predicate(rule.conditions))
         fields = [leaf.field for leaf in self.conditions.leaves if leaf.field is not None]
         fields += [leaf.value.field for leaf in self.conditions.leaves if isinstance(leaf.value, SigmaFieldReference)]
@@ -379,9 +379,13 @@ class Generator:
             wanted = groups[field]
             if not any(self._try(record, field, wanted, c) for c in self._candidates(record, field, wanted, variant)):
                 return None
-        if not all(leaves[i].predicate(record) == t for i, t in way):
+        if not self._holds(record, [(leaves[i], t) for i, t in way]):
             return None
         return record
+
+    def _holds(self, record: dict[str, Any], wanted: Sequence[tuple[Leaf, bool]]) -> bool:
+        view = self.conditions.view(record)
+        return view is not None and all(leaf.predicate(view) == truth for leaf, truth in wanted)
 
     def _try(self, record: dict[str, Any], field: str, wanted: list[tuple[Leaf, bool]], value: Any) -> bool:
         if value is not _KEEP:
@@ -389,7 +393,7 @@ class Generator:
                 self.form.set_field(record, field, value)
             except NotInThisSource:
                 return False
-        return all(leaf.predicate(record) == truth for leaf, truth in wanted)
+        return self._holds(record, wanted)
 
     def _candidates(
         self, record: dict[str, Any], field: str, wanted: list[tuple[Leaf, bool]], variant: str

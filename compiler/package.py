@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
-from compiler.build import BuildResult, dumps, sha256
+from compiler.build import BuildResult, sha256
 from compiler.errors import UsageError
+from compiler.jsonio import dumps
 from compiler.profile import Profile
 
 PACKAGE_MANIFEST = "package.json"

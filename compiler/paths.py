@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,14 +40,22 @@ def _order(path: Path) -> tuple[str, ...]:
     return path.parts  # the order of PurePosixPath comparisons, without their cost
 
 
-def orphan_tests_files(root: Path) -> list[Path]:
-    """Tests files with no rule file beside them."""
+def orphan_tests_files(root: Path) -> list[str]:
+    """Tests files below root with no rule file beside them, as errors name them."""
     if not root.is_dir():
         return []
-    return sorted(
-        (p for p in root.rglob("*" + TESTS_SUFFIX) if not p.with_name(p.name[: -len(TESTS_SUFFIX)] + ".yml").exists()),
-        key=_order,
-    )
+    return _orphans(*_walk(root))
+
+
+def _orphans(rules: list[_File], tests_files: dict[str, _File]) -> list[str]:
+    names = {str(f.path) for f in rules}
+    orphans = [t.path for key, t in tests_files.items() if key[: -len(TESTS_SUFFIX)] + ".yml" not in names]
+    return display_paths(sorted(orphans, key=_order))
+
+
+def orphan_errors(displays: Iterable[str]) -> list[RuleLoadError]:
+    """The problem each tests file without a rule is (by display path)."""
+    return [RuleLoadError("tests file without a rule beside it", path=shown) for shown in displays]
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
         raise RuleLoadError("no such rules directory", path=str(root))
     rules: list[Source] = []
     unreadable: list[tuple[str, str]] = []
-    for one, shown in zip(found, display_paths([f.path for f in found], [f.symlink for f in found])):
+    for one, shown in zip(found, display_paths([f.path for f in found], [f.symlink for f in found]), strict=True):
         name = str(one.path)
         tests = tests_files.get(name[: -len(".yml")] + TESTS_SUFFIX)
         try:
@@ -112,11 +121,7 @@ def read_sources(root: Path, record: FileRecord | None = None) -> Sources:
         rules.append(Source(one.path, shown, sha, tests_sha, raw))
     if record is not None:
         record.forget_all_but([str(f.path) for f in found] + list(tests_files))
-    names = {str(f.path) for f in found}
-    orphans = sorted(
-        (t.path for key, t in tests_files.items() if key[: -len(TESTS_SUFFIX)] + ".yml" not in names), key=_order
-    )
-    return Sources(root, tuple(rules), tuple(display_paths(orphans)), tuple(unreadable))
+    return Sources(root, tuple(rules), tuple(_orphans(found, tests_files)), tuple(unreadable))
 
 
 @dataclass(frozen=True)

@@ -76,26 +76,27 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     return out
 
 
+def value_fits(value: Any, text: str) -> bool:
+    """Whether ``text`` satisfies a Sigma string or regex value (case ignored)."""
+    try:
+        if isinstance(value, SigmaString):
+            return re.fullmatch(sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
+    except UnresolvedPlaceholder:
+        return False
+    if isinstance(value, SigmaRegularExpression):
+        return re.search(value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE) is not None
+    return False
+
+
 def tests_text(rule: SigmaRule, text: str) -> bool:
     """Whether the rule has a ``null`` or ``exists`` test, or a string or regex value that ``text``
     satisfies (case ignored): what decides whether a platform that stores ``text`` in place of a
-    JSON null or an empty string must say so on the artifact."""
-    for item in detection_items(rule):
-        for value in item.value:
-            if isinstance(value, (SigmaNull, SigmaExists)):
-                return True
-            try:
-                if isinstance(value, SigmaString) and re.fullmatch(
-                    sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL
-                ):
-                    return True
-            except UnresolvedPlaceholder:
-                continue
-            if isinstance(value, SigmaRegularExpression) and re.search(
-                value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE
-            ):
-                return True
-    return False
+    JSON null must say so on the artifact."""
+    return any(
+        isinstance(value, (SigmaNull, SigmaExists)) or value_fits(value, text)
+        for item in detection_items(rule)
+        for value in item.value
+    )
 
 
 _VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")

@@ -29,13 +29,14 @@ from compiler.build import (
     make_unit,
     plain,
 )
-from compiler.cache import Cache, encode, environment_fingerprint, events_unchanged, file_digests, key, target_fingerprint
+from compiler.cache import Cache, encode, key
 from compiler.clients import apply_profile, select_rules
 from compiler.errors import DetcError, RuleLoadError
+from compiler.fingerprint import environment_fingerprint, events_unchanged, file_digests, target_fingerprint
 from compiler.fixtures import load_fixtures
-from compiler.paths import Sources, read_sources
+from compiler.paths import Sources, orphan_errors, read_sources
 from compiler.profile import Profile
-from compiler.rules import DetcRule, load_rule
+from compiler.rules import DetcRule, duplicate_id, load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, Target
 
 SERIAL_BELOW = 32
@@ -290,7 +291,7 @@ def run_builds(
     from the cache where nothing it depends on changed.
 
     ``root`` is the rules folder, or its files already read. With ``wholes`` (profile name to the
-    build's key, ``cache.build_key``), a successful build also records the digest of every file it
+    build's key, ``fingerprint.build_key``), a successful build also records the digest of every file it
     made, so that the next unchanged build can stop at comparing them."""
     sources = root if isinstance(root, Sources) else read_sources(root)
     # The parent makes no garbage cycles while it gathers and assembles, but it holds a great many
@@ -368,20 +369,17 @@ def _assemble(
     load_problems: list[DetcError] = list(unreadable)
     seen: dict[str, str] = {}
     units: list[RuleUnit] = []
-    for i, (source, entry) in enumerate(zip(sources.rules, entries)):
+    for i, (source, entry) in enumerate(zip(sources.rules, entries, strict=True)):
         load_problems.extend(shared[i])
         if entry is None:
             continue
-        rule_id = entry["id"]
-        if rule_id in seen:
-            load_problems.append(
-                RuleLoadError(f"duplicate rule id (also in {seen[rule_id]})", path=source.display, rule_id=rule_id)
-            )
+        duplicate = duplicate_id(seen, entry["id"], source.display)
+        if duplicate:
+            load_problems.append(duplicate)
             continue
-        seen[rule_id] = source.display
         if entry["selected"]:
             units.append(made.get(i) or unit_from_entry(entry))
-    load_problems.extend(RuleLoadError("tests file without a rule beside it", path=p) for p in sources.orphans)
+    load_problems.extend(orphan_errors(sources.orphans))
     later = [e for e in errors if not isinstance(e, RuleLoadError)]
     load_problems.extend(e for e in errors if isinstance(e, RuleLoadError))
     if load_problems or later:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compiler.dotted import set_path
+
 if TYPE_CHECKING:
     from sigma.processing.pipeline import ProcessingPipeline
 
@@ -92,18 +94,27 @@ class Profile:
         return ProcessingPipeline(name=f"detc client {self.name}", priority=900, items=items)
 
     def rename_fields(self, target: str, document: Any) -> Any:
-        """Apply the client's field renames to a shaped document (nested or flat dotted keys)."""
+        """The client's field renames applied to a shaped document (nested or flat dotted keys), once
+        and all at the same time, as pySigma's ``FieldMappingTransformation`` renames a rule's fields:
+        with ``{a: b, b: c}`` the value of ``a`` ends under ``b`` and the value of ``b`` under ``c``.
+        The test runner is the one caller; a target's ``shape`` never renames."""
         mapping = self.field_mappings.get(target, {})
         if not mapping or not isinstance(document, dict):
             return document
         doc = _deep_copy(document)
+        moved: list[tuple[str, Any, bool]] = []
         for source, dest in mapping.items():
             if source in doc:  # flat documents (Splunk) keep dotted names as literal keys
-                doc[dest] = doc.pop(source)
+                moved.append((dest, doc.pop(source), True))
                 continue
             found, value = _pop_path(doc, source)
             if found:
-                _set_path(doc, dest, value)
+                moved.append((dest, value, False))
+        for dest, value, flat in moved:
+            if flat:
+                doc[dest] = value
+            else:
+                set_path(doc, dest, value)
         return doc
 
 
@@ -123,18 +134,6 @@ def _pop_path(doc: dict[str, Any], path: str) -> tuple[bool, Any]:
     if rest and isinstance(child, dict):
         return _pop_path(child, rest)
     return False, None
-
-
-def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = doc
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[part] = nxt
-        node = nxt
-    node[parts[-1]] = value
 
 
 DEFAULT_PROFILE = Profile()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.cloudtrail_paths import shape
 from compiler.rules import DetcRule
 
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
@@ -125,30 +126,20 @@ Removing one, nulling it or making it an array makes something that is not a Clo
 (EventBridge, for one, derives the event's ``source`` from ``eventSource``)."""
 
 
-_CLOUDTRAIL_ARRAYS = frozenset({
-    "resources",
-    "requestParameters.containerDefinitions",
-    "requestParameters.containerDefinitions.command",
-    "requestParameters.layers",
-    "requestParameters.instancesSet.items",
-    "responseElements.instancesSet.items",
-    "requestParameters.ipPermissions.items",
-    "requestParameters.ipPermissions.items.ipRanges.items",
-})
-"""Paths CloudTrail holds as JSON arrays, among those rules test: ``resources`` (record contents),
-ECS RegisterTaskDefinition's ``containerDefinitions`` and their ``command``, Lambda's ``Layers``, and
-EC2's ``*.items`` lists (the AWS API references; the Splunk Add-on for AWS names the EC2 ones with
-``{}`` in its props.conf). Every other path holds a single value: a value there is never an array."""
-
-
 def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
+    """Set a field as CloudTrail holds it: the path's arrays from what records and API references
+    show (``compiler.cloudtrail_paths``; a path nothing shows is taken to hold single values)."""
     if field in _CLOUDTRAIL_ALWAYS and not (isinstance(value, str) and value):
         raise NotInThisSource(f"every CloudTrail record has {field} as a non-empty string")
-    if isinstance(value, list) and field not in _CLOUDTRAIL_ARRAYS:
+    known = shape(field)
+    arrays = set(known.arrays) if known is not None else set()
+    parts = field.split(".")
+    last = len(parts) - 1
+    if isinstance(value, list) and last not in arrays:
         raise NotInThisSource(f"CloudTrail holds {field} as a single value, not an array")
-    if field in _CLOUDTRAIL_ARRAYS and value is not ABSENT and value is not None and not isinstance(value, list):
+    if last in arrays and value is not ABSENT and value is not None and not isinstance(value, list):
         value = [value]
-    set_dotted(record, field, value, _CLOUDTRAIL_ARRAYS)
+    set_dotted(record, field, value, {".".join(parts[: i + 1]) for i in arrays if i < last})
 
 
 CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import pickle
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,8 @@ from typing import Any
 from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
-from compiler.errors import RuleLoadError
-from compiler.paths import TESTS_SUFFIX, display_path, rule_files, tests_path_for  # noqa: F401 (re-exported)
+from compiler.errors import RuleLoadError, reason_of
+from compiler.paths import display_path, rule_files, tests_path_for
 from compiler.yamlio import load_yaml
 
 LEVEL_TO_SEVERITY = {
@@ -32,8 +32,18 @@ DEFAULT_RISK = {"informational": 21, "low": 21, "medium": 47, "high": 73, "criti
 
 REQUIRED_ATTRIBUTES = ("title", "id", "status", "description", "author", "date", "level", "logsource")
 CUSTOM_BLOCK = "detc"
-_DURATION = re.compile(r"^[1-9][0-9]*[smhd]$")
-_LOOKBACK = re.compile(r"^now-[1-9][0-9]*[smhd]$")
+_DURATION = re.compile(r"^([1-9][0-9]*)([smhd])$")
+
+
+def duration_parts(text: str) -> tuple[int, str] | None:
+    """(count, unit) of a schedule duration such as ``5m``; None when the text is not one."""
+    match = _DURATION.match(text)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def lookback_parts(text: str) -> tuple[int, str] | None:
+    """(count, unit) of a lookback such as ``now-6m`` (Elastic's ``from``); None when the text is not one."""
+    return duration_parts(text[4:]) if text.startswith("now-") else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,9 +161,9 @@ def parse_meta(block: Any, level: str, path: str, rid: str) -> DetcMeta:
         raise _err("detc.schedule takes only interval and lookback", path, rid)
     interval = sched.get("interval", Schedule.interval)
     lookback = sched.get("lookback", Schedule.lookback)
-    if not isinstance(interval, str) or not _DURATION.match(interval):
+    if not isinstance(interval, str) or duration_parts(interval) is None:
         raise _err(f"detc.schedule.interval must look like 5m, not {interval!r}", path, rid)
-    if not isinstance(lookback, str) or not _LOOKBACK.match(lookback):
+    if not isinstance(lookback, str) or lookback_parts(lookback) is None:
         raise _err(f"detc.schedule.lookback must look like now-6m, not {lookback!r}", path, rid)
     maturity = _str(block, "maturity", path, rid) or "production"
     return DetcMeta(
@@ -193,7 +203,7 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
         rule = SigmaRule.from_dict(data, collect_errors=False, source=SigmaRuleLocation(path))
         level = rule.level.name.lower() if rule.level else "medium"
     except SigmaError as err:
-        raise _err(_sigma_message(err), shown, rid) from err
+        raise _err(reason_of(err), shown, rid) from err
     except (TypeError, ValueError, AttributeError, KeyError) as err:
         raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
     meta = parse_meta(block, level, shown, str(rule.id))
@@ -207,20 +217,20 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
         data=data,
     )
     try:
-        loaded.conditions  # pySigma parses conditions lazily; a bad one must fail at load
+        _ = loaded.conditions  # pySigma parses conditions lazily; a bad one must fail at load
     except SigmaError as err:
-        raise _err(_sigma_message(err), shown, rid) from err
+        raise _err(reason_of(err), shown, rid) from err
     except (TypeError, ValueError, AttributeError, KeyError) as err:
         raise _err(f"malformed rule: {type(err).__name__}: {err}", shown, rid) from err
     return loaded
 
 
-def _sigma_message(err: SigmaError) -> str:
-    """pySigma's message without the " in <file>" it appends: our line names the file already."""
-    text = str(err.args[0]) if err.args else type(err).__name__
-    return " ".join(text.split())
-
-
+def duplicate_id(seen: dict[str, str], rule_id: str, shown: str) -> RuleLoadError | None:
+    """Note where an id is first seen (``seen``: id -> display path); a later rule with it is an error."""
+    if rule_id in seen:
+        return _err(f"duplicate rule id (also in {seen[rule_id]})", shown, rule_id)
+    seen[rule_id] = shown
+    return None
 
 
 @dataclass(frozen=True)
@@ -241,13 +251,11 @@ def load_rules(root: Path) -> RuleSet:
         except RuleLoadError as err:
             errors.append(err)
             continue
-        if rule.id in seen:
-            errors.append(_err(f"duplicate rule id (also in {seen[rule.id]})", shown, rule.id))
+        duplicate = duplicate_id(seen, rule.id, shown)
+        if duplicate:
+            errors.append(duplicate)
             continue
-        seen[rule.id] = shown
         rules.append(rule)
     return RuleSet(tuple(rules), tuple(errors))
 
 
-def by_id(rules: Sequence[DetcRule]) -> dict[str, DetcRule]:
-    return {r.id: r for r in rules}

@@ -127,11 +127,31 @@ class Target(Protocol):
 
     def shape(self, record: Mapping[str, Any], profile: "Profile", logsource: "Logsource | None" = None) -> Any:
         """Turn a raw record of ``logsource`` (the rule's; None: the family that recognises the
-        record) into the document this platform stores, with the cell of that family."""
+        record) into the document this platform stores, with the cell of that family and the
+        profile's settings. A client's field renames are not the shaper's: the test runner applies
+        ``Profile.rename_fields`` to the shaped document, once."""
         ...
 
     def evaluator(self, query: str) -> Matcher:
-        """Parse query text once and return a predicate over shaped documents."""
+        """Parse query text once and return a predicate over shaped documents.
+
+        A target may also define ``check_syntax(query) -> None``: the same grammar's parse, raising
+        as ``evaluator`` does, without building the predicate. ``build`` calls it (or, lacking it,
+        ``evaluator``) on every query it compiles before any artifact carries the query."""
+        ...
+
+
+@runtime_checkable
+class LiveTarget(Protocol):
+    """A target whose platform can judge a query itself (``detc test --live``): optional, beside
+    ``Target``; the test runner checks it with ``isinstance``."""
+
+    def live_client(self) -> Any:
+        """A client of the live platform; raises UsageError when it cannot be had (no library, no credentials)."""
+        ...
+
+    def live_evaluator(self, query: str, client: Any) -> Matcher:
+        """A predicate over shaped documents that asks the platform for each verdict."""
         ...
 
 

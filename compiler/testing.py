@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compiler.build import compile_one, dumps
+from compiler.build import compile_one
 from compiler.errors import DetcError, UnsupportedFeature
 from compiler.fixtures import Case, FixtureFile
+from compiler.jsonio import dumps
 from compiler.logsources import find
 from compiler.profile import Profile
+from compiler.regression import RegressionInfo
 from compiler.rules import DetcRule
-from compiler.target import Target
+from compiler.target import LiveTarget, Target
 
 Status = Literal["pass", "fail", "waived", "unsupported"]
 Actual = Literal["match", "no_match", "unsupported", "error"]
@@ -64,18 +65,46 @@ class CaseResult:
         return out
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A regression test with its events read (once, for every target): at least ``min_matches``
+    of them must match."""
+
+    name: str
+    events: tuple[Any, ...]
+    min_matches: int = 1
+    error: str = ""
+    """Why the sample could not be read (the test then fails on every target)."""
+
+
+def read_samples(regression: RegressionInfo | None) -> list[Sample]:
+    """The events of each test of a rule's info.yml."""
+    out = []
+    for test in regression.tests if regression else ():
+        try:
+            out.append(Sample(test.name, tuple(test.events()), test.min_matches))
+        except DetcError as err:
+            out.append(Sample(test.name, (), test.min_matches, error=str(err)))
+    return out
+
+
 def run_rule(
     rule: DetcRule,
     fixtures: FixtureFile | None,
     targets: Sequence[Target],
     profile: Profile,
+    samples: Sequence[Sample] = (),
     generated: Sequence[Case] = (),
 ) -> list[CaseResult]:
-    """Every case on every target: the fixture cases (judged against their ``expect`` and
-    waivers), then the ``generated`` ones, whose expected verdict is the reference's: a target that
-    disagrees fails unless its artifact states the limit that explains it (``compiler.allowances``)."""
-    out: list[CaseResult] = []
+    """Every fixture case, every regression sample and every generated case of a rule on every target.
+
+    A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
+    at least ``match_count`` of its sample's events to match. Both are reported as cases. A generated
+    case's expected verdict is the reference's: a target that disagrees fails unless its artifact
+    states the limit that explains it (``compiler.allowances``)."""
     cases = [(c, "") for c in (fixtures.cases if fixtures else ())] + [(c, "generated") for c in generated]
+    names = [(c.name, c.expect, origin) for c, origin in cases] + [(s.name, "match", "") for s in samples]
+    out: list[CaseResult] = []
     conditions = None
     logsource = find(rule.sigma.logsource)
     for target in targets:
@@ -87,16 +116,16 @@ def run_rule(
             compiled = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
             out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="unsupported",
+                CaseResult(**base, case=name, expected=expect, actual="unsupported",
                            status="unsupported", message=err.message, origin=origin)
-                for c, origin in cases
+                for name, expect, origin in names
             )
             continue
         except DetcError as err:
             out.extend(
-                CaseResult(**base, case=c.name, expected=c.expect, actual="error", status="fail",
+                CaseResult(**base, case=name, expected=expect, actual="error", status="fail",
                            message=str(err), origin=origin)
-                for c, origin in cases
+                for name, expect, origin in names
             )
             continue
         try:
@@ -132,7 +161,7 @@ def run_rule(
                 if conditions is None:
                     from compiler.conditions import Conditions
 
-                    conditions = Conditions(rule.conditions)
+                    conditions = Conditions.of(rule)
                 from compiler.allowances import stated_difference
 
                 stated = stated_difference(compiled.caveats, conditions, case.event, actual == "match")
@@ -144,13 +173,40 @@ def run_rule(
                 CaseResult(**base, case=case.name, expected=case.expect, actual=actual, status=status,
                            query=compiled.query, message=message, origin=origin, difference=difference)
             )
+        for sample in samples:
+            out.append(_run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query))
     return out
 
 
-class LiveTarget:
+def _run_sample(
+    sample: Sample, matcher: Any, compile_error: str, target: Target, profile: Profile, logsource: Any,
+    base: dict[str, Any], query: str,
+) -> CaseResult:
+    """A regression test's verdict: match when at least its minimum of the sample's events match."""
+    message = sample.error or compile_error
+    if matcher is None or sample.error:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=message)
+    try:
+        hits = sum(
+            1 for event in sample.events
+            if matcher(profile.rename_fields(target.name, target.shape(event, profile, logsource)))
+        )
+    except Exception as err:
+        return CaseResult(**base, case=sample.name, expected="match", actual="error", status="fail",
+                          query=query, message=f"{type(err).__name__}: {err}")
+    actual: Actual = "match" if hits >= sample.min_matches else "no_match"
+    return CaseResult(
+        **base, case=sample.name, expected="match", actual=actual, status="pass" if actual == "match" else "fail",
+        query=query,
+        message=f"{hits} of {len(sample.events)} events match (at least {sample.min_matches} expected)",
+    )
+
+
+class LiveTwin:
     """A target judged by its platform itself (``detc test --live``) instead of detc's evaluator."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: LiveTarget) -> None:
         self.inner = target
         self.name = f"{target.name}:live"
         self.description = f"{target.description} (verdicts from the live platform)"
@@ -168,7 +224,7 @@ class LiveTarget:
 
 def live_targets(targets: Sequence[Target]) -> list[Target]:
     """Live twins of the targets that can ask their platform for a verdict."""
-    return [LiveTarget(t) for t in targets if hasattr(t, "live_evaluator")]  # type: ignore[misc]
+    return [LiveTwin(t) for t in targets if isinstance(t, LiveTarget)]  # type: ignore[misc]
 
 
 def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
@@ -209,7 +265,7 @@ def rule_coverage(rule: DetcRule, events: Sequence[Mapping[str, Any]]) -> dict[s
     way), over all its leaves."""
     from compiler.conditions import Conditions
 
-    conditions = Conditions(rule.conditions)
+    conditions = Conditions.of(rule)
     covered: set[int] = set()
     for event in events:
         covered.update(conditions.flips_to_no_match(event))

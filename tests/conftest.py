@@ -1,8 +1,9 @@
+"""Fixtures and Hypothesis profiles; shared names live in ``tests.support`` (this file is never imported)."""
+
 from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 from compiler.rules import DetcRule, load_rule
+from tests.support import ROOT, require_corpus, rule_dict
 
 # Hypothesis: "ci" (the default) is bounded and seeded, so the normal suite is repeatable;
 # HYPOTHESIS_PROFILE=nightly searches much longer with fresh randomness.
@@ -19,26 +21,11 @@ settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None
 settings.register_profile("nightly", max_examples=3000, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED_RULE = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
-SEED_TESTS = SEED_RULE.with_name("aws_kms_imported_key_material_deleted.tests.yml")
-CORPUS = ROOT.parent / "shared" / "corpus"
 
-
-def rule_dict(detection: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """A complete, valid rule around a detection."""
-    return {
-        "title": extra.pop("title", "Test rule"),
-        "id": extra.pop("id", str(uuid.uuid4())),
-        "status": "test",
-        "description": "A rule written by a test.",
-        "author": "detc tests",
-        "date": "2026-01-01",
-        "level": "medium",
-        "logsource": {"product": "aws", "service": "cloudtrail"},
-        "detection": detection,
-        **extra,
-    }
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The third-party corpus folder (``DETC_CORPUS``); the test skips without it, and fails under CI."""
+    return require_corpus()
 
 
 @pytest.fixture

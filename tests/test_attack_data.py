@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from compiler import attack
+from tests.support import ROOT
 
-from conftest import CORPUS, ROOT
 
-
-def _sigmahq_aws_tags() -> set[str]:
+def _sigmahq_aws_tags(corpus: Path) -> set[str]:
     tags: set[str] = set()
-    for path in (CORPUS / "sigmahq-aws").rglob("*.yml"):
+    for path in (corpus / "sigmahq-aws").rglob("*.yml"):
         tags |= set(re.findall(r"\battack\.[a-z0-9._-]+", path.read_text()))
     return tags
 
 
-def test_attack_data_covers_every_sigmahq_aws_tag() -> None:
-    tags = _sigmahq_aws_tags()
+def test_attack_data_covers_every_sigmahq_aws_tag(corpus: Path) -> None:
+    tags = _sigmahq_aws_tags(corpus)
     assert len(tags) > 40
     resolved = attack.resolve(sorted(tags))
     assert len(resolved.tactics) + len(resolved.techniques) + len(resolved.other) == len(

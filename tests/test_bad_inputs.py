@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from compiler.cli import app
 from compiler.errors import RuleLoadError
 from compiler.yamlio import load_yaml
-from tests.conftest import ROOT
+from tests.support import ROOT
 
-CORPUS = Path(__file__).parent / "bad_inputs"
-CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+BAD_INPUTS = Path(__file__).parent / "bad_inputs"
+CASES = sorted(p.name for p in BAD_INPUTS.iterdir() if p.is_dir())
 runner = CliRunner()
 
 
@@ -28,11 +28,11 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("command", ["test", "build"])
+@pytest.mark.parametrize("name", CASES, ids=CASES)
+@pytest.mark.parametrize("command", ["test", "build"], ids=["test", "build"])
 def test_bad_input_is_refused_cleanly(name: str, command: str, tmp_path: Path, monkeypatch):
     work = tmp_path / "case"
-    shutil.copytree(CORPUS / name, work)
+    shutil.copytree(BAD_INPUTS / name, work)
     expected = (work / "expected.txt").read_text()
     (work / "expected.txt").unlink()
     out = tmp_path / "out"
@@ -57,9 +57,9 @@ def test_corpus_covers_the_issue_list():
     } <= set(CASES)
 
 
-@pytest.mark.parametrize("name", ["alias_bomb", "deeply_nested"])
+@pytest.mark.parametrize("name", ["alias_bomb", "deeply_nested"], ids=str)
 def test_bombs_are_refused_with_bounded_memory(name: str):
-    raw = (CORPUS / name / "rule.yml").read_bytes()
+    raw = (BAD_INPUTS / name / "rule.yml").read_bytes()
     tracemalloc.start()
     try:
         with pytest.raises(RuleLoadError):
@@ -163,11 +163,11 @@ WRONG_TYPES = {
 }
 
 
-@pytest.mark.parametrize("field", sorted(WRONG_TYPES))
+@pytest.mark.parametrize("field", sorted(WRONG_TYPES), ids=str)
 def test_a_wrong_type_for_any_rule_field_is_one_line(field: str, tmp_path: Path):
     import yaml
 
-    from tests.conftest import rule_dict
+    from tests.support import rule_dict
 
     value, message = WRONG_TYPES[field]
     data = rule_dict({"sel": {"eventName": "X"}, "condition": "sel"})

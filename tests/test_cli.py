@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from tests.conftest import SEED_RULE
+from tests.support import SEED_RULE
 
 runner = CliRunner()
 
@@ -83,7 +83,7 @@ def test_convert_with_a_client_applies_its_exclusions():
 
 
 def test_convert_several_targets_one_unsupported_exits_1(tmp_path: Path):
-    from tests.conftest import rule_dict
+    from tests.support import rule_dict
 
     path = tmp_path / "r.yml"
     path.write_text(yaml.safe_dump(rule_dict({"sel": {"eventName|re": "^Delete"}, "condition": "sel"})))
@@ -100,7 +100,7 @@ def test_convert_unknown_target_is_a_usage_error():
 
 
 def test_convert_unsupported_exits_1_with_one_line(tmp_path: Path):
-    from tests.conftest import rule_dict
+    from tests.support import rule_dict
 
     path = tmp_path / "r.yml"
     path.write_text(yaml.safe_dump(rule_dict({"sel": {"f|expand": "%x%"}, "condition": "sel"})))
@@ -175,7 +175,7 @@ def test_test_passes_and_writes_reports(tmp_path: Path):
     assert suites.tag == "testsuites" and suites.get("failures") == "0"
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(10), ids=lambda i: f"run{i}")
 def test_test_fails_when_any_expectation_is_flipped(rules_dir: Path, tmp_path: Path, index: int):
     tests_file = next(rules_dir.rglob("aws_kms_imported_key_material_deleted.tests.yml"))
     data = yaml.safe_load(tests_file.read_text())
@@ -205,7 +205,7 @@ def test_waived_case_is_reported_as_waived_not_passed(rules_dir: Path, tmp_path:
 
 def test_committed_output_is_current():
     """output/ in the repository is exactly what a fresh build writes, for the default and every client."""
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     for extra in ([], ["--all-clients", "--clients-dir", str(ROOT / "clients")]):
         result = run("build", "--rules", str(ROOT / "sigma"), "--output", str(ROOT / "output"), "--check", *extra)

@@ -10,13 +10,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
+from compiler.build import compile_one
 from compiler.cli import app
+from compiler.clients import ProfileError, apply_profile, load_profile, select_rules
 from compiler.fixtures import load_fixtures
+from compiler.profile import Profile
 from compiler.rules import load_rule
 from compiler.target import emit, load_registry
 from compiler.testing import run_rule, with_client_cases
-from tests.conftest import ROOT, SEED_RULE
+from tests.support import ROOT, SEED_RULE, case_id
 
 REGISTRY = load_registry()
 TARGETS = REGISTRY.settings()
@@ -52,6 +54,7 @@ def write_profile(tmp_path: Path, data: dict) -> Path:
         ({"name": "c", "targets": {"eventbridge": {"strict_case": "yes"}}}, "strict_case must be true or false"),
         ({"name": "c", "targets": {"eventbridge": {"max_pattern_chars": True}}}, "must be an integer"),
     ],
+    ids=case_id,
 )
 def test_profile_errors_are_one_clear_line(tmp_path: Path, data: dict, message: str):
     path = write_profile(tmp_path, data)
@@ -258,3 +261,55 @@ def test_an_exclusion_field_a_target_cannot_map_is_refused_at_load(tmp_path: Pat
 def test_exclusion_fields_every_target_maps_load(tmp_path: Path, field: str):
     path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": field, "values": ["x"]}]})
     assert load_profile(path, TARGETS).exclusions[0].field == field
+
+
+def test_an_exclusion_one_language_of_a_platform_cannot_query_keeps_the_profile(tmp_path: Path):
+    """requestParameters.* are flattened fields: kql and lucene query them, Elasticsearch EQL cannot.
+    The profile loads; the excluded rule is unsupported on eql, with the reason, never compiled without it."""
+    from compiler.build import compile_one
+    from compiler.errors import UnsupportedFeature
+
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [{"field": "requestParameters.keyId", "values": ["k1"]}]})
+    profile = load_profile(path, TARGETS)
+    rule = apply_profile(load_rule(SEED_RULE), profile)
+    assert "aws.cloudtrail.flattened.request_parameters.keyId" in compile_one(REGISTRY.get("kql"), rule, profile).query
+    with pytest.raises(UnsupportedFeature, match="cannot query fields of type flattened"):
+        compile_one(REGISTRY.get("eql"), rule, profile)
+
+
+@pytest.mark.parametrize(
+    ("target", "mapping", "in_query"),
+    [
+        ("kql", {"event.action": "act", "act": "act2"}, "act: "),
+        ("lucene", {"event.action": "act", "act": "act2"}, "act:"),
+        ("spl", {"eventName": "act", "act": "act2"}, "act="),
+        ("eventbridge", {"detail.eventName": "detail.act", "detail.act": "detail.act2"}, '"act":'),
+    ],
+    ids=["kql", "lucene", "spl", "eventbridge"],
+)
+def test_chained_field_renames_keep_the_seed_fixtures_passing(target: str, mapping: dict[str, str], in_query: str):
+    """pySigma renames a rule's fields in one simultaneous step; the shaped documents must be renamed
+    the same way, once: the first name's value under the second name, not carried on to the third."""
+    profile = Profile(name="chained", field_mappings={target: mapping})
+    rule = load_rule(SEED_RULE)
+    query = compile_one(REGISTRY.get(target), rule, profile).query
+    assert in_query in query and "act2" not in query
+    results = run_rule(rule, load_fixtures(rule), [REGISTRY.get(target)], profile)
+    assert len(results) == 10
+    assert [(r.case, r.actual) for r in results if r.status == "fail"] == []
+    assert sum(r.status == "pass" for r in results) >= 8
+
+
+@pytest.mark.parametrize(
+    ("mapping", "document", "expected"),
+    [
+        ({"a": "b", "b": "c"}, {"a": 1, "b": 2, "d": 3}, {"b": 1, "c": 2, "d": 3}),
+        ({"x.a": "x.b", "x.b": "x.c"}, {"x": {"a": 1, "b": 2}}, {"x": {"b": 1, "c": 2}}),
+        ({"a": "b", "b": "c"}, {"b": 2}, {"c": 2}),
+        ({"a": "b", "b": "a"}, {"a": 1, "b": 2}, {"a": 2, "b": 1}),
+    ],
+    ids=["flat", "nested", "second-only", "swap"],
+)
+def test_rename_fields_is_simultaneous(mapping: dict, document: dict, expected: dict) -> None:
+    assert Profile(field_mappings={"t": mapping}).rename_fields("t", document) == expected
+    assert Profile(field_mappings={"u": mapping}).rename_fields("t", document) == document

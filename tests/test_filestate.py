@@ -17,8 +17,11 @@ from compiler.outputs import digests
 runner = CliRunner()
 
 
-def _aged(path: Path, text: str, seconds: float = 10) -> None:
-    path.write_text(text)
+def _aged(path: Path, text: str | bytes, seconds: float = 10) -> None:
+    if isinstance(text, bytes):
+        path.write_bytes(text)  # the Splunk app's .tgz
+    else:
+        path.write_text(text)
     past = time.time_ns() - int(seconds * 1e9)
     os.utime(path, ns=(past, past))
 
@@ -64,7 +67,7 @@ def test_an_edited_output_file_is_stale_even_with_records(tmp_path: Path, rules_
     assert runner.invoke(app, ["build", "--rules", str(rules_dir), "--output", str(out)]).exit_code == 0
     for path in out.rglob("*"):  # settle every file, then let a build record them
         if path.is_file():
-            _aged(path, path.read_text())
+            _aged(path, path.read_bytes())
     assert runner.invoke(app, ["build", "--rules", str(rules_dir), "--output", str(out), "--check"]).exit_code == 0
     spl = next(out.rglob("*.spl"))
     text = spl.read_text()

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 runner = CliRunner()
 

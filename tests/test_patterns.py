@@ -11,7 +11,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.types import SigmaString
 
 from backends.elastic.lucene_backend import DetcLuceneBackend
-from backends.splunk.backend import SplBackend
+from backends.splunk.spl_backend import SplBackend
 from compiler.patterns import EqualityStrings
 
 BACKENDS = [SplBackend(ProcessingPipeline()), DetcLuceneBackend(ProcessingPipeline())]

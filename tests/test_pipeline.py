@@ -10,16 +10,15 @@ import pytest
 import yaml
 
 from compiler import cache as cache_module
+from compiler import fingerprint
 from compiler.cache import Cache
 from compiler.pipeline import SERIAL_BELOW, run_build
 from compiler.profile import DEFAULT_PROFILE
 from compiler.target import load_registry
-from tests.conftest import CORPUS, SEED_RULE, SEED_TESTS
+from tests.support import SEED_RULE, SEED_TESTS
 
 REGISTRY = load_registry()
 TARGETS = list(REGISTRY.targets.values())
-AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
-needs_corpus = pytest.mark.skipif(not AWS_RULES.is_dir(), reason="shared corpus not present")
 
 
 @pytest.fixture
@@ -58,10 +57,10 @@ def _many_rules(folder: Path, count: int) -> Path:
     return folder
 
 
-@needs_corpus
-def test_parallel_build_equals_serial_build():
-    serial = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
-    parallel = run_build(AWS_RULES, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
+def test_parallel_build_equals_serial_build(corpus: Path):
+    aws_rules = corpus / "sigmahq-aws" / "rules"
+    serial = run_build(aws_rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=1)
+    parallel = run_build(aws_rules, REGISTRY, TARGETS, DEFAULT_PROFILE, jobs=2)
     assert serial.problems == () and parallel.problems == ()
     assert serial.rules > SERIAL_BELOW
     assert serial.files == parallel.files
@@ -143,12 +142,12 @@ def test_one_platform_code_change_remakes_that_platform_only(tmp_path: Path, mon
     rules = _many_rules(tmp_path / "rules", 3)
     store = tmp_path / "cache"
     first = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
-    real = cache_module.package_fingerprint
+    real = fingerprint.package_fingerprint
 
     def edited(package: str) -> str:
         return real(package) + ("-edited" if package == "backends.splunk" else "")
 
-    monkeypatch.setattr(cache_module, "package_fingerprint", edited)
+    monkeypatch.setattr(fingerprint, "package_fingerprint", edited)
     counted.clear()
     outcome = run_build(rules, REGISTRY, TARGETS, DEFAULT_PROFILE, cache=Cache(store))
     assert outcome.files == first.files and outcome.stats == {"hits": 0, "misses": 3}
@@ -178,7 +177,7 @@ def test_two_rules_writing_one_artifact_is_an_error(tmp_path: Path):
 def test_several_profiles_parse_each_rule_once(tmp_path: Path, monkeypatch):
     from compiler import pipeline
     from compiler.clients import load_profile
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     rules = _many_rules(tmp_path / "rules", 4)
     profiles = [DEFAULT_PROFILE] + [

@@ -16,16 +16,19 @@ from compiler.cli import app
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import load_rules
 from compiler.target import load_registry
-from tests.conftest import CORPUS, ROOT
+from tests.support import DATA, ROOT
 
-SIGMAHQ_AWS = CORPUS / "sigmahq-aws"
-EXPECTED = Path(__file__).parent / "data" / "sigmahq_aws_support.json"
-pytestmark = pytest.mark.skipif(not SIGMAHQ_AWS.is_dir(), reason="shared corpus not present")
+EXPECTED = DATA / "sigmahq_aws_support.json"
 
 
-def test_every_rule_compiles_or_is_cleanly_unsupported():
+@pytest.fixture(scope="module")
+def sigmahq_aws(corpus: Path) -> Path:
+    return corpus / "sigmahq-aws"
+
+
+def test_every_rule_compiles_or_is_cleanly_unsupported(sigmahq_aws: Path):
     registry = load_registry()
-    ruleset = load_rules(SIGMAHQ_AWS)
+    ruleset = load_rules(sigmahq_aws)
     results, errors = compile_rules(ruleset.rules, list(registry.targets.values()), DEFAULT_PROFILE)
     assert [str(e) for e in errors] == []
     for result in results:
@@ -36,25 +39,26 @@ def test_every_rule_compiles_or_is_cleanly_unsupported():
                 assert reason and "\n" not in reason and "Traceback" not in reason
 
 
-def test_support_matrix_matches_the_committed_numbers(tmp_path: Path):
+def test_support_matrix_matches_the_committed_numbers(sigmahq_aws: Path, tmp_path: Path):
     """A regression in any target's coverage shows here; regenerate the file deliberately when coverage improves."""
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(app, ["build", "--rules", str(SIGMAHQ_AWS), "--report", "--report-json", str(out)])
+    result = CliRunner().invoke(app, ["build", "--rules", str(sigmahq_aws), "--report", "--report-json", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == json.loads(EXPECTED.read_text())
 
 
-def _build(out: Path, seed: str) -> dict[str, bytes]:
+def _build(rules: Path, out: Path, seed: str) -> dict[str, bytes]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
     subprocess.run(
-        [sys.executable, "-m", "compiler", "build", "--rules", str(SIGMAHQ_AWS / "rules"), "--output", str(out)],
+        [sys.executable, "-m", "compiler", "build", "--rules", str(rules), "--output", str(out)],
         check=True, env=env, cwd=ROOT, capture_output=True,
     )
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_corpus_builds_are_byte_identical_across_hash_seeds(tmp_path: Path):
-    first = _build(tmp_path / "a", "1")
-    second = _build(tmp_path / "b", "4242")
+def test_corpus_builds_are_byte_identical_across_hash_seeds(sigmahq_aws: Path, tmp_path: Path):
+    rules = sigmahq_aws / "rules"
+    first = _build(rules, tmp_path / "a", "1")
+    second = _build(rules, tmp_path / "b", "4242")
     assert first == second
-    assert len(json.loads(first["manifest.json"])["rules"]) == len(list((SIGMAHQ_AWS / "rules").rglob("*.yml")))
+    assert len(json.loads(first["manifest.json"])["rules"]) == len(list(rules.rglob("*.yml")))

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.aws.target import DEFAULTS, NAME, compact
-from compiler.build import dumps
 from compiler.errors import EmitError
+from compiler.jsonio import dumps
 from compiler.naming import rule_stem
 from compiler.profile import Profile
 from compiler.target import Artifact, Fragment, RuleResult

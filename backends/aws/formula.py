@@ -47,15 +47,25 @@ class Cidr:
 
 @dataclass(frozen=True)
 class Present:
-    """Sigma ``|exists: true`` (and ``*``): a non-null value is there."""
+    """Sigma ``|exists: true``: the field is there, be it empty or null."""
+
+
+@dataclass(frozen=True)
+class AnyValue:
+    """Sigma ``f: '*'``: the field holds a value (JSON null is none)."""
+
+
+@dataclass(frozen=True)
+class Absent:
+    """Sigma ``|exists: false``: the field is not there (JSON null is there)."""
 
 
 @dataclass(frozen=True)
 class NullOrAbsent:
-    """Sigma ``null`` and ``|exists: false``: absent, or present as JSON null."""
+    """Sigma ``null``: absent, or present as JSON null."""
 
 
-Test = Union[Equals, Prefix, Suffix, Wildcard, Numeric, Cidr, Present, NullOrAbsent]
+Test = Union[Equals, Prefix, Suffix, Wildcard, Numeric, Cidr, Present, AnyValue, Absent, NullOrAbsent]
 
 
 @dataclass(frozen=True)

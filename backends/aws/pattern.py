@@ -14,11 +14,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-from backends.aws.backend import unsupported
+from backends.aws.eventbridge_backend import unsupported
 from backends.aws.formula import (
+    Absent,
     And,
+    AnyValue,
     Cidr,
     Equals,
     Formula,
@@ -32,6 +34,7 @@ from backends.aws.formula import (
     Suffix,
     Wildcard,
 )
+from compiler.cloudtrail_paths import PathShape, shape
 
 NUMERIC_LIMIT = 1.0e9
 """Numeric matching covers -1.0e9..+1.0e9 with six digits after the point (User Guide, "Numeric matching")."""
@@ -70,9 +73,6 @@ class Obj:
     groups: tuple[tuple["Obj", ...], ...] = ()
 
 
-Node = Union[dict[str, Any], list[Any]]
-
-
 def cased(text: str) -> bool:
     """Whether case-insensitivity changes anything for this text."""
     return any(c.lower() != c.upper() for c in text)
@@ -109,14 +109,50 @@ class PatternBuilder:
         )
         return out
 
-    def _null_caveat(self) -> None:
-        self.caveats.add(
-            "EventBridge's exists:true also holds for a field present as JSON null, which Sigma treats as absent"
-        )
+    @staticmethod
+    def _shape(lit: Lit) -> PathShape | None:
+        """The CloudTrail path's shape; envelope keys (outside ``detail``) are plain strings."""
+        if lit.path[:1] != ("detail",):
+            return PathShape((), frozenset({"scalar"}))
+        return shape(".".join(lit.path[1:]))
+
+    def _presence(self, lit: Lit, name: str, known: PathShape | None) -> None:
+        """Refuse presence tests EventBridge cannot make on this path: ``exists`` and ``null``
+        are tested on leaves only (User Guide, "Exists matching": "only works on leaf nodes"),
+        so on an object they never find it present and always find it absent."""
+        what = {Present: "|exists", Absent: "|exists", NullOrAbsent: ": null"}[type(lit.test)]
+        if known is None:
+            raise unsupported(
+                f"{name}{what}",
+                "no CloudTrail record shows what this path holds, and EventBridge tests presence on leaves only "
+                f"({DOCS['patterns']})",
+            )
+        if "object" in known.kinds:
+            raise unsupported(
+                f"{name}{what}",
+                f"{name} holds a JSON object in CloudTrail records and EventBridge tests presence on leaves only "
+                f"({DOCS['patterns']})",
+            )
+        if "array" in known.kinds:
+            self.caveats.add(
+                f"{name} may hold an empty array, which EventBridge's exists treats as absent and Sigma as present"
+            )
 
     def alts(self, lit: Lit) -> frozenset[Alt]:
         test, neg = lit.test, lit.negated
         name = ".".join(lit.path[1:]) if lit.path[:1] == ("detail",) else ".".join(lit.path)
+        known = self._shape(lit)
+        if isinstance(test, (Present, Absent, NullOrAbsent)):
+            self._presence(lit, name, known)
+        elif neg and not isinstance(test, AnyValue) and (known is None or known.crosses_array):
+            # anything-but holds when any one element of an array differs (event-ruler README,
+            # "Array consistency"); Sigma's "not x: v" holds when no element equals v.
+            where = "no CloudTrail record shows whether it crosses an array" if known is None else "it crosses an array"
+            raise unsupported(
+                f"not {name}",
+                f"{where}, and EventBridge's anything-but is satisfied by any one element of an array, "
+                f"where Sigma's not needs every element to differ ({DOCS['operators']})",
+            )
         if isinstance(test, Equals):
             return self._equals(test, neg, name)
         if isinstance(test, (Prefix, Suffix)):
@@ -146,10 +182,24 @@ class PatternBuilder:
             if neg:
                 raise unsupported(f"not {name}|cidr", "EventBridge's anything-but takes no cidr")
             return frozenset({Alt("pos", "cidr", (test.network,))})
-        if isinstance(test, Present) and not neg or isinstance(test, NullOrAbsent) and neg:
-            self._null_caveat()
+        if isinstance(test, AnyValue):
+            if neg:
+                return frozenset({NULL, ABSENT})
+            self.caveats.add(
+                f"{name}: '*' is exists:true, which EventBridge also grants a field present as JSON null "
+                "(Sigma's '*' needs a value)"
+            )
             return frozenset({PRESENT})
-        return frozenset({NULL, ABSENT})  # Sigma null / exists:false / not exists
+        if isinstance(test, NullOrAbsent) and neg:
+            self.caveats.add(
+                f"not {name}: null is exists:true, which EventBridge also grants a field present as JSON null "
+                "(Sigma's not null needs a value)"
+            )
+            return frozenset({PRESENT})
+        if isinstance(test, NullOrAbsent):
+            return frozenset({NULL, ABSENT})
+        present = isinstance(test, Present) != neg  # exists:true, or not exists:false
+        return frozenset({PRESENT}) if present else frozenset({ABSENT})
 
     def _equals(self, test: Equals, neg: bool, name: str) -> frozenset[Alt]:
         value = test.value

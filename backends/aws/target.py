@@ -6,12 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from backends.aws.backend import EventBridgeBackend, rule_formula, unsupported
 from backends.aws.cells import CELLS
+from backends.aws.eventbridge_backend import EventBridgeBackend, rule_formula, unsupported
 from backends.aws.formula import nnf
 from backends.aws.pattern import DOCS, PatternBuilder
-from compiler.build import dumps
 from compiler.errors import UsageError
+from compiler.jsonio import dumps
 from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
@@ -107,9 +107,14 @@ class EventBridgeTarget:
         return document
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.aws import evaluator as pattern_evaluator  # a build never evaluates: loaded on demand
+        from backends.aws import eventbridge_evaluator  # a build never evaluates: loaded on demand
 
-        return pattern_evaluator.evaluator(query)
+        return eventbridge_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.aws.eventbridge_evaluator import parse
+
+        parse(query)
 
     def live_client(self) -> Any:
         """A boto3 EventBridge client for ``detc test --live``; refuses clearly without credentials."""

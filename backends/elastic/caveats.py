@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
+from sigma.types import SigmaCasedString, SigmaExists, SigmaNull, SigmaRegularExpression, SigmaString
 
+from backends.elastic.index_mapping import field_spec
 from backends.elastic.lucene_regex import has_letters
-from compiler.patterns import detection_items, tests_text
+from compiler.patterns import detection_items, value_fits
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -29,11 +30,6 @@ ASCII_CLASSES = (
     r"regex classes: \d, \w and \s are translated to their ASCII sets ([0-9], [A-Za-z0-9_], whitespace); "
     "Python's Unicode classes are wider."
 )
-EMPTY_VALUES = (
-    "empty values: the integration's ingest pipeline drops empty strings (and nulls) before indexing "
-    "(its script removing null and empty values), so a field holding \"\" is absent in Elastic, "
-    "where Sigma sees an empty string."
-)
 _WHOLE_OBJECTS = {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails"}
 
 
@@ -44,8 +40,6 @@ def _all_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
 def _common(items: list[SigmaDetectionItem], rule: SigmaRule) -> list[str]:
     fields = {i.field for i in items}
     out = []
-    if tests_text(rule, ""):
-        out.append(EMPTY_VALUES)
     if "userIdentity.userName" in fields:
         out.append(USER_NAME)
     if fields & _WHOLE_OBJECTS:
@@ -67,7 +61,8 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
-    """Caveats of the Lucene query for a rule (before the pipeline rewrites it)."""
+    """Caveats of the Lucene (and the EQL) query for a rule (before the pipeline rewrites it): both
+    write Sigma regexes in Lucene's dialect."""
     items = _all_items(rule)
     out = _common(items, rule)
     if any(
@@ -77,3 +72,63 @@ def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     ):
         out.append(ASCII_CLASSES)
     return tuple(out)
+
+
+def _plain(value: object) -> str | None:
+    return "".join(p for p in value.s if isinstance(p, str)) if isinstance(value, SigmaString) else None
+
+
+def ingest_caveats(rule: SigmaRule) -> list[str]:
+    """What the integration's ingest pipeline drops, where the rule depends on it: its painless
+    script removes every null and empty-string value before indexing (elastic/integrations
+    packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml, "drop null/empty
+    values"). Read on the rule as written (Sigma field names)."""
+    out = []
+    for item in detection_items(rule):
+        for value in item.value:
+            if isinstance(value, SigmaString) and not value.s:
+                out.append(
+                    f"{item.field}: '': Elastic's ingest pipeline drops empty strings, so no stored document holds "
+                    f"'' in {item.field}; this test matches none (under NOT: every document)"
+                )
+            elif isinstance(value, SigmaString) and value_fits(value, ""):
+                out.append(
+                    f"{item.field}: {str(value)!r} also matches '' in Sigma; Elastic's ingest pipeline drops empty "
+                    f"strings, so a record whose {item.field} is '' is not found by it"
+                )
+            elif isinstance(value, SigmaNull):
+                out.append(
+                    f"{item.field}: null also matches a record whose {item.field} is '' (Elastic's ingest pipeline "
+                    "drops empty strings and nulls before indexing)"
+                )
+            elif isinstance(value, SigmaExists):
+                out.append(
+                    f"{item.field}|exists: a field present as JSON null or '' is dropped at ingest, so Elastic sees "
+                    "it absent where Sigma sees it present"
+                )
+    return list(dict.fromkeys(out))
+
+
+def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
+    """Keyword fields the rule matches a value on whose mapping stops indexing long values
+    (``ignore_above``, from the data stream's field definitions): a longer value is not indexed, so
+    the document is seen as lacking the field. Read on the rule after the pipeline (ECS names)."""
+    limits: dict[str, int] = {}
+    for item in detection_items(mapped):
+        if not item.field or not any(isinstance(v, (SigmaString, SigmaRegularExpression)) for v in item.value):
+            continue
+        spec = field_spec(item.field)
+        if spec.ignore_above is not None:
+            limits[item.field] = spec.ignore_above
+    if not limits:
+        return []
+    listed = ", ".join(f"{name} ({limit})" for name, limit in sorted(limits.items()))
+    return [
+        f"ignore_above: values longer than the mapping's limit in characters are not indexed in {listed}; "
+        "an event holding a longer value (a padded userAgent or ARN) is seen as lacking the field and "
+        "escapes a match on it"
+    ]
+
+
+eql_caveats = lucene_caveats
+"""EQL's ``regex`` is Lucene's dialect too, and its case folding is exact: the same caveats."""

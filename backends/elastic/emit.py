@@ -3,7 +3,8 @@
 One model per rule (``rule_model``) in the field names of Elastic's detection engine, serialised
 twice: as TOML in the detection-rules layout (``[metadata]``, ``[rule]``, ``[[rule.threat]]``,
 ``[rule.investigation_fields]``) and as Kibana import lines, one per query language. The TOML
-carries the KQL query when the rule compiles for ``kql``, else the Lucene one.
+carries the KQL query when the rule compiles for ``kql``, else the Lucene one; the EQL variant
+(an ``eql`` rule) has a TOML file of its own, ``elastic/eql/<rule>.toml``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.elastic import toml_writer as tw
+from backends.elastic.api_format import nested_normalize, related_integrations, required_fields
 from backends.elastic.cells import CELLS
-from backends.elastic.targets import KQL_DEFAULTS
+from backends.elastic.target import KQL_DEFAULTS
 from compiler import attack
 from compiler.errors import EmitError
 from compiler.logsources import cell_for
@@ -33,7 +35,10 @@ LUCENE_RULE_NAMESPACE = uuid.UUID("3f5abd91-0d1c-4e9a-9b7e-6c1e2a4d8e10")
 """Namespace of the stable uuid5 rule ids of Lucene variants (the KQL variant keeps the Sigma id)."""
 CLIENT_RULE_NAMESPACE = uuid.UUID("8d0f4c6e-2b7a-5e31-a9c4-51f0d3b6e7a2")
 """Namespace of the uuid5 rule ids of client builds: uuid5(this, "<client namespace>/<Sigma id>")."""
-VARIANTS = (("kql", "kuery"), ("lucene", "lucene"))
+EQL_RULE_NAMESPACE = uuid.UUID("0b6f2d8e-7c41-5a9e-8f3d-2e9c6a1b4d57")
+"""Namespace of the stable uuid5 rule ids of EQL variants."""
+RULE_TYPES = {"eql": "eql"}
+"""The detection engine's rule ``type`` per query language (``query`` for kuery and lucene)."""
 NDJSON = "elastic/rules.ndjson"
 
 
@@ -129,7 +134,7 @@ def rule_model(
         fields["tags"] = list(meta.elastic_tags)
     if meta.timestamp_override:
         fields["timestamp_override"] = meta.timestamp_override
-    fields["type"] = "query"
+    fields["type"] = RULE_TYPES.get(compiled.details["language"], "query")
     fields["query"] = compiled.query + "\n"
     threats = threat(rule) if threats is None else threats
     if threats:
@@ -236,8 +241,20 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
 
 
 def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Compiled) -> dict[str, Any]:
-    """One rule object of Kibana's detection rule import (``_import``), imported disabled."""
-    out = dict(model)
+    """One rule object of Kibana's detection rule import (``_import``), imported disabled: the rule
+    as detection-rules' ``to_api_format`` renders its TOML (prose unwrapped; for KQL the
+    ``related_integrations`` and ``required_fields`` it derives), plus what an import needs."""
+    out = nested_normalize(dict(model))
+    if target == "kql":
+        storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage
+        related = related_integrations(
+            model["query"], list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION
+        )
+        if related:
+            out["related_integrations"] = related
+        out["required_fields"] = required_fields(model["query"])
+    for entry in out.get("threat", []):
+        entry.setdefault("technique", [])
     out["query"] = model["query"].rstrip("\n")
     out["interval"] = rule.meta.schedule.interval
     out["enabled"] = False
@@ -253,30 +270,42 @@ def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Co
 
 class ElasticEmitter:
     name = "elastic"
-    targets = ("kql", "lucene")
+    targets = ("kql", "lucene", "eql")
 
     def fragment(self, result: RuleResult, profile: Profile) -> Fragment | None:
         """The rule's TOML file and its Kibana import lines (one per query language)."""
         rule = result.rule
         rule_id = elastic_rule_id(rule, profile)
-        variants = [t for t, _ in VARIANTS if t in result.compiled]
+        variants = [t for t in self.targets if t in result.compiled]
         if not variants:
             return None
         threats = threat(rule)
         models = {t: rule_model(rule, result.compiled[t], rule_id, profile, threats) for t in variants}
-        primary = "kql" if "kql" in models else "lucene"
+        if "eql" in models:  # a rule of its own beside the primary one: its own id and name
+            models["eql"]["rule_id"] = str(uuid.uuid5(EQL_RULE_NAMESPACE, rule_id))
+            models["eql"]["name"] = f"{rule.title} (EQL)"
+        primary = "kql" if "kql" in models else "lucene" if "lucene" in models else None
         toml_path = f"elastic/{rule_stem(rule.path)}.toml"
+        eql_path = f"elastic/eql/{rule_stem(rule.path)}.toml"
+        files = {}
+        if primary is not None:
+            files[toml_path] = toml_document(rule, models[primary], result.compiled[primary]).decode("utf-8")
+        if "eql" in models:
+            files[eql_path] = toml_document(rule, models["eql"], result.compiled["eql"]).decode("utf-8")
         lines = [
             json.dumps(kibana_rule(rule, models[t], t, result.compiled[t]), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            for t, _language in VARIANTS
-            if t in models
+            for t in variants
         ]
         return Fragment(
             rule_id=rule.id,
             rule_path=rule.path,
-            files={toml_path: toml_document(rule, models[primary], result.compiled[primary]).decode("utf-8")},
+            files=files,
             parts={NDJSON: lines},
-            targets={toml_path: (primary,), NDJSON: tuple(t for t, _ in VARIANTS if t in models)},
+            targets={
+                **({toml_path: (primary,)} if primary is not None else {}),
+                **({eql_path: ("eql",)} if "eql" in models else {}),
+                NDJSON: tuple(variants),
+            },
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
@@ -291,7 +320,7 @@ class ElasticEmitter:
                     path=NDJSON,
                     data=("\n".join(lines) + "\n").encode("utf-8"),
                     rules=tuple(f.rule_id for f in carried),
-                    targets=tuple(t for t, _ in VARIANTS if t in targets),
+                    targets=tuple(t for t in self.targets if t in targets),
                 )
             )
         return artifacts

@@ -3,8 +3,9 @@
 This is platform state, not the Sigma-to-ECS mapping: it says how a field *behaves* in a query
 (keyword terms, ip/CIDR, booleans, dates, flattened objects whose leaves are keywords, values
 longer than ``ignore_above`` that are not indexed). Both evaluators read it; the backends never do.
-Source: the data stream's ``fields/*.yml`` in Elastic's AWS integration
-(``../shared/corpus/elastic-integration-cloudtrail/fields``); a test checks it against them.
+Source: the data stream's field definitions in Elastic's AWS integration (elastic/integrations
+``packages/aws/data_stream/cloudtrail/fields/fields.yml`` @ 0b97ab02df57b57303b67e48840bb75dfe5c4738 and
+``base-fields.yml`` @ 7a59b0b8a7a00a8795c8f645c472515dc81e66f8); a corpus test checks it against them.
 """
 
 from __future__ import annotations

@@ -97,7 +97,9 @@ class KqlBackend(TextQueryBackend):
 
     eq_expression: ClassVar[str] = "{field}: {value}"
     case_sensitive_match_expression: ClassVar[str] = "{field}: {value}"
-    cidr_expression: ClassVar[str] = "{field}: {value}"
+    cidr_expression: ClassVar[str] = '{field}: "{value}"'
+    """Quoted: an IPv6 block holds ``:``, which ends an unquoted kuery literal (grammar.peggy,
+    SpecialCharacter); a quoted value on an ip field is the same term query, CIDR included."""
     compare_op_expression: ClassVar[str] = "{field} {operator} {value}"
     compare_operators: ClassVar[dict[SigmaCompareExpression.CompareOperators, str]] = {
         SigmaCompareExpression.CompareOperators.LT: "<",
@@ -121,11 +123,6 @@ class KqlBackend(TextQueryBackend):
 
     top_level_and: ClassVar[str] = "\n    and "
     """The top-level conjunction is laid out one clause per line, as Elastic's own rules are."""
-
-    def convert_condition_field_eq_val_cidr(self, cond: Any, state: ConversionState) -> str:
-        """Upstream writes the network as it is; an IPv6 network holds ``:``, which an unquoted kuery
-        value must escape (quoted, it would be a phrase query, which ip fields do not take)."""
-        return f"{self.escape_and_quote_field(cond.field)}: {_escape_unquoted_text(str(cond.value.network))}"
 
     def escape_and_quote_field(self, field_name: str) -> str:
         if any(ch.isspace() for ch in field_name):

@@ -129,19 +129,23 @@ def _unquoted_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
+def parse(query: str) -> Tree:
+    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError."""
+    try:
+        return _parser().parse(query)
+    except UnexpectedInput as err:
+        raise EvaluationError(f"KQL does not parse at line {err.line}, column {err.column}:\n"
+                              f"{err.get_context(query)}") from err
+    except LarkError as err:
+        raise EvaluationError(f"KQL does not parse: {err}") from err
+
+
 class KqlEvaluator:
     """A compiled KQL query: call it with a document."""
 
     def __init__(self, query: str) -> None:
         self.query = query
-        try:
-            tree = _parser().parse(query)
-        except UnexpectedInput as err:
-            raise EvaluationError(f"KQL does not parse at line {err.line}, column {err.column}:\n"
-                                  f"{err.get_context(query)}") from err
-        except LarkError as err:
-            raise EvaluationError(f"KQL does not parse: {err}") from err
-        self._predicate = self._compile(tree)
+        self._predicate = self._compile(parse(query))
 
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)

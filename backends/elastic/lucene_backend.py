@@ -25,13 +25,13 @@ from sigma.types import (
     SpecialChars,
 )
 
+from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import (
     LuceneRegexError,
     has_letters,
     sigma_regex_to_lucene,
     sigma_string_regex,
 )
-from backends.elastic.errors import ElasticUnsupported
 from compiler.patterns import EqualityStrings
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})

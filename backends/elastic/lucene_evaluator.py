@@ -20,6 +20,7 @@ from luqum import tree as lt
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
+from backends.elastic.es_regexp import lucene_regexp
 from backends.elastic.es_semantics import Field, any_field, field_names, glob_regex
 from compiler.errors import EvaluationError
 
@@ -56,81 +57,12 @@ def _unescape_phrase(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", body, flags=re.DOTALL)
 
 
-def lucene_regexp(source: str) -> re.Pattern[str]:
-    """Lucene's RegExp syntax (ALL flags) as a Python pattern for a whole-value match."""
-    out: list[str] = []
-    i = 0
-    n = len(source)
-    while i < n:
-        ch = source[i]
-        if ch == "\\":
-            if i + 1 >= n:
-                raise EvaluationError("regexp ends in a lone backslash")
-            out.append(re.escape(source[i + 1]))
-            i += 2
-        elif ch == '"':
-            end = source.find('"', i + 1)
-            if end < 0:
-                raise EvaluationError("regexp has an unterminated quoted string")
-            out.append("(?:" + re.escape(source[i + 1 : end]) + ")")
-            i = end + 1
-        elif ch == "[":
-            end, text = _regexp_class(source, i)
-            out.append(text)
-            i = end
-        elif ch == "(":
-            out.append("(?:")
-            i += 1
-        elif ch in ").|*+?{}":
-            if ch == "{":
-                close = source.find("}", i)
-                if close < 0 or not re.fullmatch(r"\d+(,\d*)?", source[i + 1 : close]):
-                    raise EvaluationError(f"regexp has a malformed repeat at {i}")
-                out.append(source[i : close + 1])
-                i = close + 1
-                continue
-            out.append(ch)
-            i += 1
-        elif ch == "@":
-            out.append(".*")
-            i += 1
-        elif ch == "#":
-            out.append("(?!)")
-            i += 1
-        elif ch in "&~<>":
-            raise EvaluationError(f"regexp operator {ch!r} (intersection, complement, interval) is not evaluated")
-        else:
-            out.append(re.escape(ch))
-            i += 1
+def parse(query: str) -> Any:
+    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError."""
     try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error as err:
-        raise EvaluationError(f"invalid Lucene regexp {source!r}: {err}") from err
-
-
-def _regexp_class(source: str, start: int) -> tuple[int, str]:
-    i = start + 1
-    negate = i < len(source) and source[i] == "^"
-    if negate:
-        i += 1
-    items: list[str] = []
-    while i < len(source) and source[i] != "]":
-        ch = source[i]
-        if ch == "\\" and i + 1 < len(source):
-            ch = source[i + 1]
-            i += 1
-        items.append("\\" + ch if ch in "\\]^-[" else ch)
-        i += 1
-        if i + 1 < len(source) and source[i] == "-" and source[i + 1] != "]":
-            hi = source[i + 1]
-            if hi == "\\" and i + 2 < len(source):
-                hi = source[i + 2]
-                i += 1
-            items.append("-" + ("\\" + hi if hi in "\\]^-[" else hi))
-            i += 2
-    if i >= len(source):
-        raise EvaluationError("regexp has an unterminated character class")
-    return i + 1, "[" + ("^" if negate else "") + "".join(items) + "]"
+        return parser.parse(query)
+    except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
+        raise EvaluationError(f"Lucene query does not parse: {err}") from err
 
 
 class LuceneEvaluator:
@@ -138,11 +70,7 @@ class LuceneEvaluator:
 
     def __init__(self, query: str) -> None:
         self.query = query
-        try:
-            tree = parser.parse(query)
-        except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
-            raise EvaluationError(f"Lucene query does not parse: {err}") from err
-        self._predicate = self._compile(tree, None)
+        self._predicate = self._compile(parse(query), None)
 
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)

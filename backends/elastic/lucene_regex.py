@@ -57,10 +57,12 @@ def has_letters(text: str) -> bool:
     return any(ch.lower() != ch.upper() for ch in text)
 
 
-def sigma_string_regex(value: SigmaString) -> str:
-    """A Sigma string (``*``/``?`` wildcards, otherwise literal) as a case-insensitive Lucene regex."""
+def sigma_string_regex(value: SigmaString, *, fold: bool = True) -> str:
+    """A Sigma string (``*``/``?`` wildcards, otherwise literal) as a Lucene regex, case-insensitive
+    unless ``fold`` is false (``|cased``)."""
+    char = _folded if fold else _lit
     try:
-        regex = sigma_string_pattern(value, lambda text: "".join(_folded(ch) for ch in text))
+        regex = sigma_string_pattern(value, lambda text: "".join(char(ch) for ch in text))
     except UnresolvedPlaceholder as err:
         raise LuceneRegexError("unresolved placeholder") from err
     return _checked(regex)

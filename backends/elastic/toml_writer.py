@@ -122,6 +122,11 @@ _VERBATIM = re.compile(r"[^\\\x00-\x08\x0b-\x1f\x7f]*")
 was written as it is, with no escape at all."""
 
 
+def is_verbatim(text: str) -> bool:
+    """Whether a document holds no escape (no backslash, no control character but tab and newline)."""
+    return _VERBATIM.fullmatch(text) is not None
+
+
 def check(text: str, expected: Mapping[str, Any], what: str) -> None:
     """Parse rendered TOML back and insist it holds exactly the intended data.
 
@@ -129,7 +134,7 @@ def check(text: str, expected: Mapping[str, Any], what: str) -> None:
     In a document without one, every value stands verbatim between the quotes of the layout above
     (a quote inside a value or next to closing quotes, a control character, three quotes in a
     row: each is written with a backslash), and that layout is read back by the test suite."""
-    if _VERBATIM.fullmatch(text):
+    if is_verbatim(text):
         return
     try:
         parsed = tomllib.loads(text)

@@ -12,7 +12,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from backends.sigma.evaluator import conditions_predicate, rule_predicate
+from backends.sigma.sigma_evaluator import conditions_predicate, rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.logsources import describe, find, require
 from compiler.profile import Profile
@@ -76,11 +76,25 @@ class SigmaTarget:
         return record  # the reference reads the raw record as its source wrote it
 
     def evaluator(self, query: str) -> Matcher:
+        body = self._body(query)
         try:
-            body = json.loads(query) if query.startswith("{") else read_yaml_text(query)
             rule = SigmaRule.from_dict({"title": "compiled", **body})
-        except (ValueError, yaml.YAMLError, SigmaError, TypeError) as err:
+        except (ValueError, SigmaError, TypeError) as err:
             raise EvaluationError(f"cannot parse Sigma detection: {err}", target=self.name) from err
         if find(rule.logsource) is None:
             raise EvaluationError(f"logsource {describe(rule.logsource)}: detc has no definition of it", target=self.name)
         return rule_predicate(rule)
+
+    def check_syntax(self, query: str) -> None:
+        """The reference's query is the rule's own detection (parsed by pySigma when the rule
+        loaded): reading the document back is all its syntax."""
+        self._body(query)
+
+    def _body(self, query: str) -> dict[str, Any]:
+        try:
+            body = json.loads(query) if query.startswith("{") else read_yaml_text(query)
+        except (ValueError, yaml.YAMLError) as err:
+            raise EvaluationError(f"cannot parse Sigma detection: {err}", target=self.name) from err
+        if not isinstance(body, dict) or "detection" not in body:
+            raise EvaluationError("a Sigma detection is a mapping with a detection", target=self.name)
+        return body

@@ -62,7 +62,3 @@ def join_conf(header: Sequence[str], stanzas: Iterable[tuple[str, str]]) -> byte
         out.append(text)
     return ("\n".join(out) + "\n").encode("utf-8")
 
-
-def write_conf(header: Sequence[str], stanzas: Iterable[tuple[str, Sequence[Setting]]]) -> bytes:
-    """A whole .conf file: comment header lines, then each stanza with its settings in order."""
-    return join_conf(header, ((name, stanza_text(name, settings)) for name, settings in stanzas))

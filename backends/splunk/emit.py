@@ -1,9 +1,12 @@
-"""Splunk artifacts: ``splunk/savedsearches.conf`` (ES correlation searches) and one ``.spl`` per rule.
+"""Splunk artifacts: a Splunk app (``splunk/<app>/``, and packaged as ``splunk/<app>.tgz``) whose
+``default/savedsearches.conf`` holds the ES correlation searches, and one ``.spl`` per rule.
 
-Each rule becomes one stanza of savedsearches.conf (Admin Manual, savedsearches.conf.spec):
-``search``, ``description``, the schedule (``enableSched``, ``cron_schedule``,
-``dispatch.earliest_time``/``dispatch.latest_time``), alert settings (trigger when the search
-returns any event, once per result), and the Splunk Enterprise Security correlation-search
+Each rule becomes one stanza of savedsearches.conf, with only keys savedsearches.conf.spec defines
+(Admin Manual; a test checks each against the spec's key list): ``search``, ``description``, the
+schedule (``enableSched``, ``cron_schedule``, ``dispatch.earliest_time``/``dispatch.latest_time``),
+the trigger (``counttype = number of events``, ``relation = greater than``, ``quantity = 0``: any
+event, once per result; not the REST API's ``alert_type``/``alert_comparator``/``alert_threshold``),
+each alert action enabled as ``action.<name> = 1``, and the Splunk Enterprise Security correlation-search
 settings as ES writes them: ``action.correlationsearch.enabled``/``label``/``annotations``
 (``{"mitre_attack": [technique ids]}``), the notable action (``action.notable.param.*``, the
 triage note as ``next_steps`` in ES's ``{"version": 1, "data": ...}`` form) and the risk action
@@ -16,31 +19,41 @@ import json
 import re
 from collections.abc import Sequence
 
+from backends.splunk.app import app_files, app_id, app_version, package
 from backends.splunk.conf import Setting, join_conf, stanza_text
 from backends.splunk.target import NAME
 from compiler import __version__
 from compiler.errors import EmitError
 from compiler.naming import rule_stem
 from compiler.profile import Profile
-from compiler.rules import DetcRule
+from compiler.rules import DetcRule, duration_parts, lookback_parts
 from compiler.target import Artifact, Compiled, Fragment, RuleResult
 
-CONF_PATH = "splunk/savedsearches.conf"
+
+def app_dir(profile: Profile) -> str:
+    return f"splunk/{app_id(profile)}"
+
+
+def conf_path(profile: Profile) -> str:
+    """Where a build writes the saved searches: inside the app's ``default/`` folder."""
+    return f"{app_dir(profile)}/default/savedsearches.conf"
+
+
+CONF_PATH = conf_path(Profile())
+"""The default build's savedsearches.conf."""
 
 ALERT_SEVERITY = {"low": "3", "medium": "4", "high": "5", "critical": "6"}
 """alert.severity: 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal (savedsearches.conf.spec)."""
 
 _TECHNIQUE = re.compile(r"^t(\d{4})(?:\.(\d{3}))?$")
-_DURATION = re.compile(r"^([1-9][0-9]*)([smhd])$")
-_LOOKBACK = re.compile(r"^now-([1-9][0-9]*)([smhd])$")
 
 
 def cron_schedule(interval: str) -> str:
     """A cron expression that runs every interval, evenly; intervals cron cannot space evenly are refused."""
-    match = _DURATION.match(interval)
-    if not match:
+    parts = duration_parts(interval)
+    if parts is None:
         raise EmitError(f"schedule interval {interval!r} is not a duration like 5m")
-    count, unit = int(match.group(1)), match.group(2)
+    count, unit = parts
     if unit == "m" and count < 60 and 60 % count == 0:
         return "* * * * *" if count == 1 else f"*/{count} * * * *"
     if unit == "m" and count % 60 == 0:
@@ -57,10 +70,10 @@ def cron_schedule(interval: str) -> str:
 
 def earliest_time(lookback: str) -> str:
     """Elastic-style ``now-6m`` as a Splunk relative time modifier, ``-6m``."""
-    match = _LOOKBACK.match(lookback)
-    if not match:
+    parts = lookback_parts(lookback)
+    if parts is None:
         raise EmitError(f"schedule lookback {lookback!r} is not like now-6m")
-    return f"-{match.group(1)}{match.group(2)}"
+    return f"-{parts[0]}{parts[1]}"
 
 
 def attack_techniques(rule: DetcRule) -> list[str]:
@@ -100,14 +113,13 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
         # continuous scheduling: a delayed run still covers its window, so no window is skipped
         "realtime_schedule": "0",
         "request.ui_dispatch_app": str(details["dispatch_app"]),
-        "alert_type": "number of events",
-        "alert_comparator": "greater than",
-        "alert_threshold": "0",
+        "counttype": "number of events",
+        "relation": "greater than",
+        "quantity": "0",
         "alert.digest_mode": "0",
         "alert.track": "1",
         "alert.suppress": "0",
         "alert.severity": ALERT_SEVERITY[rule.severity],
-        "actions": "notable, risk",
         "action.correlationsearch.enabled": "1",
         "action.correlationsearch.label": rule.title,
         "action.correlationsearch.annotations": _json({"mitre_attack": attack_techniques(rule)}),
@@ -149,13 +161,14 @@ class SplunkEmitter:
         that says so."""
         rule = result.rule
         compiled = result.compiled.get(NAME)
+        path = conf_path(profile)
         if compiled is None:
             reason = result.unsupported.get(NAME)
             if reason is None:
                 return None
             line = f"not carried: {rule.path}: unsupported: {' '.join(reason.split())}"
-            return Fragment(rule_id=rule.id, rule_path=rule.path, parts={CONF_PATH: {"not_carried": line}},
-                            targets={CONF_PATH: ()})
+            return Fragment(rule_id=rule.id, rule_path=rule.path, parts={path: {"not_carried": line}},
+                            targets={path: ()})
         try:
             name = stanza_name(rule)
             text = stanza_text(name, stanza_settings(rule, compiled))
@@ -166,22 +179,36 @@ class SplunkEmitter:
             rule_id=rule.id,
             rule_path=rule.path,
             files={spl_path: compiled.query.rstrip("\n") + "\n"},
-            parts={CONF_PATH: {"stanza": name, "text": text}},
-            targets={spl_path: (NAME,), CONF_PATH: (NAME,)},
+            parts={path: {"stanza": name, "text": text, "date": str(rule.sigma.modified or rule.sigma.date or "")}},
+            targets={spl_path: (NAME,), path: (NAME,)},
         )
 
     def assemble(self, fragments: Sequence[Fragment], profile: Profile) -> list[Artifact]:
-        """``savedsearches.conf``: the header (with the rules SPL cannot carry), then every stanza."""
+        """The app: ``savedsearches.conf`` (the header with the rules SPL cannot carry, then every
+        stanza), its ``app.conf``, ``default.meta`` and ``app.manifest``, and the app's ``.tgz``."""
+        path = conf_path(profile)
         header = list(HEADER)
         stanzas: list[tuple[str, str]] = []
         carried: list[str] = []
+        dates: list[str] = []
         for fragment in sorted(fragments, key=lambda f: f.rule_path):
-            part = fragment.parts.get(CONF_PATH, {})
+            part = fragment.parts.get(path, {})
             if "not_carried" in part:
                 header.append(part["not_carried"])
                 continue
             stanzas.append((part["stanza"], part["text"]))
             carried.append(fragment.rule_id)
+            dates.append(part["date"])
         if not stanzas:
             return []
-        return [Artifact(path=CONF_PATH, data=join_conf(header, stanzas), rules=tuple(carried), targets=(NAME,))]
+        name = app_id(profile)
+        label = "detc detections" if profile.name == "default" else f"detc detections: {profile.name}"
+        files = app_files(name, app_version(dates), label, join_conf(header, stanzas))
+        folder = app_dir(profile)
+        out = [
+            Artifact(path=f"{folder}/{inner}", data=data, rules=tuple(carried) if inner.endswith("searches.conf") else (),
+                     targets=(NAME,))
+            for inner, data in sorted(files.items())
+        ]
+        out.append(Artifact(path=f"{folder}.tgz", data=package(name, files), rules=tuple(carried), targets=(NAME,)))
+        return out

@@ -13,20 +13,18 @@ from sigma.exceptions import (
 from sigma.types import (
     Placeholder,
     SigmaCasedString,
-    SigmaCompareExpression,
     SigmaRegularExpression,
     SigmaString,
     SpecialChars,
 )
 
-from backends.splunk.backend import SplBackend
 from backends.splunk.cells import CELLS
-from backends.splunk.backend import CAVEATS_STATE
 from backends.splunk.cloudtrail.storage import DEFAULT_INDEX
-from backends.splunk.where_backend import SplWhereBackend, spl_string
-from compiler.errors import CompileError, UnsupportedFeature
+from backends.splunk.spl_backend import CAVEATS_STATE, SplBackend
+from backends.splunk.spl_where_backend import SplWhereBackend, spl_string
+from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
-from compiler.patterns import detection_items, tests_text
+from compiler.patterns import detection_items, value_fits
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
@@ -123,10 +121,18 @@ def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
     return terms
 
 
-JSON_NULL = (
-    "JSON null: the add-on's JSON extraction gives a field present as JSON null the text value null, "
-    "so Splunk finds that field present (and holding the text null), where Sigma treats it as absent."
-)
+def _json_null_text(rule: Any) -> list[str]:
+    """A value the text ``null`` satisfies (``*``, ``n*``) also finds a field present as JSON null,
+    which Splunk's JSON extraction gives that text, where Sigma's value needs one: a wider search.
+    (``null`` itself, and errorCode, are rewritten by the pipeline with their own statement.)"""
+    return [
+        f"{item.field}: {str(value)!r} also matches a field present as JSON null, which Splunk's JSON extraction "
+        "gives the text null, so the search is wider (under NOT it also leaves out such a record)"
+        for item in detection_items(rule)
+        if item.field and item.field != "errorCode"
+        for value in item.value
+        if isinstance(value, (SigmaString, SigmaRegularExpression)) and value_fits(value, "null")
+    ]
 
 
 class SplTarget:
@@ -155,11 +161,11 @@ class SplTarget:
         try:
             queries = backend.convert_rule(sigma)
         except (SigmaTransformationError, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(_first_line(err), target=NAME) from err
+            raise UnsupportedFeature(reason_of(err), target=NAME) from err
         except NotImplementedError as err:  # upstream's answer to |cased and similar
             raise UnsupportedFeature(f"{err}", target=NAME) from err
         except SigmaError as err:
-            raise CompileError(_first_line(err), target=NAME) from err
+            raise CompileError(reason_of(err), target=NAME) from err
         finally:
             SplBackend.reset_deferred_state()
         if len(queries) != 1 or not isinstance(queries[0], str):
@@ -177,10 +183,7 @@ class SplTarget:
             if sigma.fields:
                 query += " | table " + ",".join(sigma.fields)
         caveats = list(backend.last_processing_pipeline.state.get(CAVEATS_STATE, []))
-        if tests_text(rule.sigma, "null") or any(
-            isinstance(v, SigmaCompareExpression) for i in detection_items(rule.sigma) for v in i.value
-        ):  # "null" > 5 holds in a where clause: text compares as text
-            caveats.append(JSON_NULL)
+        caveats += _json_null_text(rule.sigma)
         return Compiled(
             target=NAME,
             query=query,
@@ -212,12 +215,11 @@ class SplTarget:
         return document
 
     def evaluator(self, query: str) -> Matcher:
-        from backends.splunk.evaluator import compile_search  # a build never evaluates: loaded on demand
+        from backends.splunk.spl_evaluator import evaluator  # a build never evaluates: loaded on demand
 
-        return compile_search(query)
+        return evaluator(query)
 
+    def check_syntax(self, query: str) -> None:
+        from backends.splunk.spl_evaluator import parse
 
-def _first_line(err: Exception) -> str:
-    # SigmaError's str() appends " in <rule location>"; the detc error line names the file already.
-    text = str(err.args[0]) if isinstance(err, SigmaError) and err.args else str(err)
-    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
+        parse(query)

@@ -7,7 +7,8 @@ holds the other side, one *cell* per family it supports (``backends/<platform>/<
 ``pipeline.py``, ``shaper.py``, ``storage.py``), listed in its ``CELLS``. A rule whose logsource
 has no cell on a platform is unsupported there, with the one reason :func:`cell_for` gives.
 
-Adding a logsource: a module here defining ``FAMILY`` and ``LOGSOURCES``, its name in ``MODULES``,
+Adding a logsource: a module here defining ``FAMILY`` and ``LOGSOURCES`` (and, optionally,
+``UNDEFINED``: logsources it knows it cannot define, with the reason), its name in ``MODULES``,
 then one cell per platform that should compile it.
 """
 
@@ -25,23 +26,25 @@ __all__ = [
     "find", "leaves", "recognise", "record_cell", "require",
 ]
 
-MODULES: tuple[str, ...] = ("cloudtrail",)
+MODULES: tuple[str, ...] = ("cloudtrail", "windows")
 """The families, one module each in this package."""
 
 C = TypeVar("C")
 
 
-def _load() -> tuple[dict[str, Family], tuple[Logsource, ...]]:
+def _load() -> tuple[dict[str, Family], tuple[Logsource, ...], dict[tuple[str, str | None, str | None], str]]:
     families: dict[str, Family] = {}
     sources: list[Logsource] = []
+    undefined: dict[tuple[str, str | None, str | None], str] = {}
     for name in MODULES:
         module = importlib.import_module(f"compiler.logsources.{name}")
         families[module.FAMILY.name] = module.FAMILY
         sources.extend(module.LOGSOURCES)
-    return families, tuple(sources)
+        undefined.update(getattr(module, "UNDEFINED", {}))
+    return families, tuple(sources), undefined
 
 
-FAMILIES, LOGSOURCES = _load()
+FAMILIES, LOGSOURCES, _UNDEFINED = _load()
 
 _BY_KEY: dict[tuple[str, str | None, str | None], Logsource] = {
     (s.product, s.category, s.service): s for s in LOGSOURCES
@@ -80,6 +83,10 @@ def require(logsource: Any, *, target: str | None = None) -> Logsource:
     """The logsource a rule names, or ``unsupported`` when detc has no definition of it."""
     found = find(logsource)
     if found is None:
+        product, category, service = _parts(logsource)
+        reason = _UNDEFINED.get((str(product), category, service))
+        if reason is not None:
+            raise UnsupportedFeature(f"logsource {describe(logsource)}: {reason}", target=target)
         raise UnsupportedFeature(
             f"logsource {describe(logsource)}: detc has no definition of it "
             f"(families: {', '.join(FAMILIES)}; see compiler/logsources/)",

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from compiler.dotted import set_path
 from compiler.logsources.model import Family, Logsource, Record
 
 RECORD_FIELDS = frozenset({
@@ -40,13 +41,7 @@ class CloudTrail(Family):
     def set_field(self, record: Record, name: str, value: Any) -> dict[str, Any]:
         """The dotted path set, objects created on the way (a non-object on the way is replaced)."""
         out: dict[str, Any] = copy.deepcopy(dict(record))
-        node = out
-        parts = name.split(".")
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[parts[-1]] = value
+        set_path(out, name, value)
         return out
 
 

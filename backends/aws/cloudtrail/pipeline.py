@@ -13,7 +13,8 @@ def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
     """CloudTrail record fields to their path in the event EventBridge delivers.
 
     EventBridge wraps the CloudTrail record unchanged as ``detail`` (User Guide, "Events delivered via
-    CloudTrail"; see ../shared/corpus/eventbridge/), so a field ``x.y`` is ``detail.x.y``.
+    CloudTrail": awsdocs/amazon-eventbridge-user-guide ``doc_source/event-types.md`` @ 86f30ac3), so a field
+    ``x.y`` is ``detail.x.y``.
     """
     items = [
         ProcessingItem(

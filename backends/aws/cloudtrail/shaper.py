@@ -17,7 +17,8 @@ _ID_NAMESPACE = uuid.UUID("6f1c8e2a-3d7b-5c4e-9a10-2b7d5e8f0c31")
 
 
 def shape(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The envelope of ../shared/corpus/eventbridge/aws-api-call-via-cloudtrail.s3-createbucket.json.
+    """The envelope AWS documents for a CloudTrail event (awsdocs/amazon-eventbridge-user-guide
+    ``doc_source/event-types.md`` @ 86f30ac37bb902f8a62c80acaaccf1db0aaa0831, "Events delivered via CloudTrail").
 
     ``detail`` is the record unchanged; ``source`` is derived from eventSource, ``detail-type`` from
     eventType (a record without one is an API call, CloudTrail's default), ``resources`` is empty for

@@ -4,8 +4,8 @@ what must be set up for a rule to fire."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from backends.aws.formula import Formula, pinned_values
 

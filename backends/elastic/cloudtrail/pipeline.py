@@ -1,7 +1,7 @@
 """Elastic × CloudTrail: raw CloudTrail field names → the fields Elastic's AWS integration stores.
 
-Every mapping below is read from the integration's ingest pipeline
-(``../shared/corpus/elastic-integration-cloudtrail/elasticsearch/ingest_pipeline/default.yml``):
+Every mapping below is read from the integration's ingest pipeline (elastic/integrations
+``packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml`` @ 0046748f8cfe9a89cf2f8f7a55be5528ad4b3695):
 a Sigma field the pipeline does not keep is refused with an ``unsupported:`` reason, never
 queried under a name that does not exist.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
@@ -80,6 +81,9 @@ CLOUDTRAIL_PREFIX_TO_ECS: dict[str, str] = {
     "additionalEventData.": "aws.cloudtrail.flattened.additional_eventdata.",
     "serviceEventDetails.": "aws.cloudtrail.flattened.service_event_details.",
 }
+
+FLATTENED_ROOTS: tuple[str, ...] = tuple(p.rstrip(".") for p in CLOUDTRAIL_PREFIX_TO_ECS.values())
+"""The ``flattened`` fields the prefixes map into (a language that cannot query that type refuses them)."""
 
 WHY_NOT_STORED: dict[str, str] = {
     "eventTime": "eventTime is stored as the date @timestamp; Sigma string matching has no faithful date equivalent",

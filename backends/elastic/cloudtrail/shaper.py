@@ -1,8 +1,8 @@
 """Elastic × CloudTrail: raw CloudTrail record → the ECS document Elastic's AWS CloudTrail ingest pipeline stores.
 
 A transcription of ``elasticsearch/ingest_pipeline/default.yml`` of the integration
-(elastic/integrations ``packages/aws/data_stream/cloudtrail``, commit 0046748f; copy in
-``../shared/corpus/elastic-integration-cloudtrail``) for every field a detection can query:
+(elastic/integrations ``packages/aws/data_stream/cloudtrail``
+@ 0046748f8cfe9a89cf2f8f7a55be5528ad4b3695) for every field a detection can query:
 processors in the pipeline's order, with its quirks kept (a rename never overwrites, so
 ``user.name`` is ``userIdentity.userName`` or else the session issuer's name; empty strings and
 nulls are dropped first; request parameters are written twice, as Java's ``Map.toString()`` text

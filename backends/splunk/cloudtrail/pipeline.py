@@ -7,8 +7,9 @@ Facts modelled here, from the add-on's ``default/props.conf`` stanza ``[aws:clou
 - ``KV_MODE = json``: fields are extracted at search time by Splunk's JSON extraction, which names
   a nested value by its dotted path and an array by ``{}`` (the add-on itself refers to
   ``'resources{}.ARN'`` and ``'requestParameters.instancesSet.items{}.imageId'``). A Sigma rule
-  names CloudTrail fields by their dotted JSON path without array markers, so every known array
-  along a path gets its ``{}`` here.
+  names CloudTrail fields by their dotted JSON path without array markers, so every array along a
+  path gets its ``{}`` here, as the real records in the corpus show them (compiler.cloudtrail_paths);
+  a path no record shows is refused, since the wrong name would match nothing.
 - ``EVAL-errorCode = coalesce('errorCode', if(like('responseElements.ConsoleLogin', "Failure"),
   "failure", "success"), "success")``: a calculated field that shadows the extracted one, so in
   Splunk *every* CloudTrail event has an errorCode — ``success`` for a call without one (this is
@@ -27,17 +28,16 @@ from typing import Any
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.exceptions import SigmaTransformationError
 from sigma.modifiers import SigmaExistsModifier
-from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
-    FieldMappingTransformation,
 )
 from sigma.processing.transformations.base import (
     DetectionItemTransformation,
     PreprocessingTransformation,
     StringValueTransformation,
 )
+from sigma.processing.transformations.fields import FieldMappingTransformationBase
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
     SigmaExists,
@@ -47,8 +47,9 @@ from sigma.types import (
     SpecialChars,
 )
 
-from backends.splunk.backend import CAVEATS_STATE
-from backends.splunk.cloudtrail.storage import SOURCETYPE
+from backends.splunk.cloudtrail.storage import storage
+from backends.splunk.spl_backend import CAVEATS_STATE
+from compiler.cloudtrail_paths import shape
 from compiler.patterns import detection_items, python_regex_flags
 
 ERROR_CODE = "errorCode"
@@ -59,26 +60,17 @@ CALCULATED_FIELDS = frozenset({ERROR_CODE, "msg"})
 """Fields the add-on calculates at search time (props.conf ``EVAL-errorCode``, ``EVAL-msg``): a
 where-form search decides them in ``| where``, never in its base search."""
 
-ARRAY_FIELDS: Mapping[str, str] = {
-    # CloudTrail record contents: ``resources`` is the one top-level array of objects.
-    "resources.ARN": "resources{}.ARN",
-    "resources.accountId": "resources{}.accountId",
-    "resources.type": "resources{}.type",
-    # Arrays inside requestParameters / responseElements that SigmaHQ's AWS rules and the
-    # add-on's own props.conf name (EC2's ``*.items`` lists, ECS task definitions, Lambda layers).
-    "requestParameters.containerDefinitions.command": "requestParameters.containerDefinitions{}.command{}",
-    "requestParameters.containerDefinitions.image": "requestParameters.containerDefinitions{}.image",
-    "requestParameters.containerDefinitions.name": "requestParameters.containerDefinitions{}.name",
-    "requestParameters.layers": "requestParameters.layers{}",
-    "requestParameters.instancesSet.items.instanceId": "requestParameters.instancesSet.items{}.instanceId",
-    "requestParameters.instancesSet.items.imageId": "requestParameters.instancesSet.items{}.imageId",
-    "responseElements.instancesSet.items.instanceId": "responseElements.instancesSet.items{}.instanceId",
-    "requestParameters.ipPermissions.items.ipRanges.items.cidrIp": "requestParameters.ipPermissions.items{}.ipRanges.items{}.cidrIp",
-    "requestParameters.ipPermissions.items.fromPort": "requestParameters.ipPermissions.items{}.fromPort",
-    "requestParameters.ipPermissions.items.toPort": "requestParameters.ipPermissions.items{}.toPort",
-    "requestParameters.ipPermissions.items.ipProtocol": "requestParameters.ipPermissions.items{}.ipProtocol",
-}
-"""Sigma (dotted JSON path) → Splunk JSON-extraction name, for paths that cross an array."""
+def splunk_name(path: str) -> str | None:
+    """The add-on's JSON-extraction name of a CloudTrail path: ``{}`` after every segment that holds
+    an array (``resources{}.ARN``, ``requestParameters.ipPermissions.items{}.ipRanges.items{}.cidrIp``),
+    from the shapes real records show (compiler.cloudtrail_paths); None for a path no record shows."""
+    known = shape(path)
+    if known is None:
+        return None
+    parts = path.split(".")
+    for index in known.arrays:
+        parts[index] += "{}"
+    return ".".join(parts)
 
 OBJECT_FIELDS: tuple[str, ...] = (
     "userIdentity",
@@ -101,12 +93,12 @@ INVESTIGATION_FIELDS: Mapping[str, str] = {
     "responseElements": "responseElements.*",
 }
 """A rule's ``fields:`` (raw CloudTrail names) for the ``| table`` of a search, where the add-on's
-name is not the query mapping's (arrays get their ``{}`` from :data:`ARRAY_FIELDS`)."""
+name is not the query mapping's (arrays get their ``{}`` from :func:`splunk_name`)."""
 
 
 def investigation_fields(names: Sequence[str]) -> list[str]:
     """A rule's ``fields:`` as the add-on's field names."""
-    return [INVESTIGATION_FIELDS.get(name) or ARRAY_FIELDS.get(name) or name for name in names]
+    return [INVESTIGATION_FIELDS.get(name) or splunk_name(name) or name for name in names]
 
 
 def _add_caveat(transformation: Any, text: str) -> None:
@@ -177,6 +169,34 @@ class NegatedFilledErrorCode(PreprocessingTransformation):
 
 
 @dataclass
+class JsonNullAsText(DetectionItemTransformation):
+    """Sigma's ``f: null`` (absent or JSON null) as ``NOT f=* OR f="null"``: Splunk's JSON extraction
+    gives a field present as JSON null the text ``null`` (KV_MODE=json, as the shaper models it), so
+    ``NOT f=*`` alone would miss it. The text ``null`` itself cannot be told apart: stated as a caveat."""
+
+    def apply_detection_item(
+        self, detection_item: SigmaDetectionItem
+    ) -> SigmaDetection | SigmaDetectionItem | None:
+        name = detection_item.field
+        if name in (None, ERROR_CODE) or not any(isinstance(v, SigmaNull) for v in detection_item.value):
+            return None
+        _add_caveat(
+            self,
+            f"{name}: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives a "
+            "field present as JSON null, so the search is wider (under NOT it also leaves out a record holding "
+            "that text)",
+        )
+        others = [v for v in detection_item.value if not isinstance(v, SigmaNull)]
+        items: list[SigmaDetectionItem | SigmaDetection] = [
+            SigmaDetectionItem(name, [], [SigmaNull()]),
+            SigmaDetectionItem(name, [], [SigmaString("null")]),
+        ]
+        if others:
+            items.append(SigmaDetectionItem(name, list(detection_item.modifiers), others))
+        return SigmaDetection(items, item_linking=ConditionOR)
+
+
+@dataclass
 class AddonErrorCode(DetectionItemTransformation):
     """Rewrite Sigma's "no errorCode" to what the add-on's ``EVAL-errorCode`` leaves in Splunk."""
 
@@ -214,10 +234,19 @@ class AddonErrorCode(DetectionItemTransformation):
                 "errorCode: null combined with other values or modifiers is not supported on spl"
             )
         # coalesce('errorCode', if(like(ConsoleLogin, "Failure"), "failure", "success"), "success")
-        # takes "failure" only where the record says ConsoleLogin=Failure; "success" otherwise.
+        # takes "failure" only where the record says ConsoleLogin=Failure; "success" otherwise. A
+        # record whose errorCode is JSON null keeps the text "null" the JSON extraction gives it
+        # (coalesce takes the first non-null), so that text counts as no errorCode too.
+        _add_caveat(
+            self,
+            "errorCode: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives "
+            "an errorCode present as JSON null, so the search is wider (under NOT it also leaves out a record "
+            "holding that text)",
+        )
         return SigmaDetection(
             [
                 SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_SUCCESS)]),
+                SigmaDetectionItem(ERROR_CODE, [], [SigmaString("null")]),
                 SigmaDetection(
                     [
                         SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_FAILURE)]),
@@ -235,12 +264,44 @@ class ObjectFieldFailure(DetectionItemTransformation):
     """Refuse a detection on a whole CloudTrail JSON object, naming the field."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        name = detection_item.field
+        known = shape(name) if name else None
+        objects_only = known is not None and "object" in known.kinds and "scalar" not in known.kinds
+        if name not in OBJECT_FIELDS and not objects_only:
+            return None
         raise SigmaTransformationError(
             f"{detection_item.field}: a CloudTrail JSON object is not a Splunk field; the add-on's "
             "JSON extraction (KV_MODE=json) makes fields of its leaves only, e.g. "
             f"{detection_item.field}.<name>",
             source=detection_item.source,
         )
+
+
+@dataclass
+class UnknownPathFailure(DetectionItemTransformation):
+    """Refuse a field no CloudTrail record shows: whether it crosses an array decides its Splunk name
+    (``a{}.b`` or ``a.b``), and the wrong name matches nothing, silently."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        name = detection_item.field
+        if name is None or name in (ERROR_CODE, CONSOLE_LOGIN) or shape(name) is not None:
+            return None
+        raise SigmaTransformationError(
+            f"{name}: no CloudTrail record or API reference detc knows shows this path, so whether it "
+            "crosses an array (which Splunk's JSON extraction names with {}) is unknown",
+            source=detection_item.source,
+        )
+
+
+@dataclass
+class ArrayNames(FieldMappingTransformationBase):
+    """Sigma's dotted CloudTrail paths to the add-on's JSON-extraction names (``{}`` on arrays)."""
+
+    def apply_field_name(self, field: str | None) -> str | None:
+        if field is None:
+            return None
+        name = splunk_name(field)
+        return name if name is not None and name != field else None
 
 
 @dataclass
@@ -292,9 +353,8 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
     ``index``; the ``risk_object_field`` joins the table. With ``where``, for the where-expression
     backend: literal ``*`` stays literal, and index and sourcetype are left to the base search the
     target writes."""
-    index = str(settings["index"])
+    stored = storage(settings)
     table_extra = (str(settings["risk_object_field"]),)
-    mapping = dict(ARRAY_FIELDS)
     pipeline = ProcessingPipeline(
         name="detc spl: AWS CloudTrail via the Splunk Add-on for AWS",
         priority=20,
@@ -306,19 +366,26 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
             ProcessingItem(
                 identifier="spl_object_fields",
                 transformation=ObjectFieldFailure(),
-                field_name_conditions=[IncludeFieldCondition(fields=list(OBJECT_FIELDS))],
             ),
             ProcessingItem(
                 identifier="spl_error_code",
                 transformation=AddonErrorCode(),
             ),
             ProcessingItem(
+                identifier="spl_json_null",
+                transformation=JsonNullAsText(),
+            ),
+            ProcessingItem(
                 identifier="spl_literal_asterisk",
                 transformation=LiteralAsteriskAsWildcard(),
             ),
             ProcessingItem(
+                identifier="spl_unknown_paths",
+                transformation=UnknownPathFailure(),
+            ),
+            ProcessingItem(
                 identifier="spl_array_fields",
-                transformation=FieldMappingTransformation(dict(mapping)),
+                transformation=ArrayNames(),
             ),
             ProcessingItem(
                 identifier="spl_investigation_fields",
@@ -329,7 +396,7 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
                 # A fixed name keeps the rewritten condition text the same for every rule with the
                 # same condition, so pySigma's parse cache serves it (a random one never repeats).
                 transformation=AddConditionTransformation(
-                    {"index": index, "sourcetype": SOURCETYPE}, name="detc_spl_index"
+                    {"index": stored["index"], "sourcetype": stored["sourcetype"]}, name="detc_spl_index"
                 ),
             ),
         ],

@@ -1,0 +1,209 @@
+"""Targets ``kql``, ``lucene`` and ``eql``: Sigma rules as queries on the documents Elastic's integrations store.
+
+The language parts (backends, evaluators) are the platform's; what depends on the logsource (field
+mapping, shaper, index) comes from the cell for the rule's logsource family (``backends.elastic.cells``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from sigma.conversion.base import TextQueryBackend
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
+
+from backends.elastic.caveats import eql_caveats, ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
+from backends.elastic.cells import CELLS
+from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
+from backends.elastic.eql_backend import DetcEqlBackend, eql_field_check
+from backends.elastic.errors import ElasticUnsupported
+from backends.elastic.kql_backend import KqlBackend
+from backends.elastic.lucene_backend import DetcLuceneBackend, lucene_case_folding
+from compiler.errors import EvaluationError, UnsupportedFeature, reason_of
+from compiler.logsources import cell_for, record_cell
+from compiler.profile import Profile
+from compiler.rules import DetcRule
+from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
+from compiler.target import Compiled, Matcher
+
+DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
+"""Per-target settings a client profile may override: the index patterns rules search."""
+KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
+"""``rule_id_namespace``: the name the Elastic rule ids of a client build are derived from
+(default: the client's name), so two clients' rules never collide in one Kibana; it governs every
+variant (KQL, Lucene, EQL)."""
+
+
+class _ElasticTarget:
+    """What the Elastic targets share: the cell lookup, backend reuse, error mapping."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    language: ClassVar[str]
+    """Kibana's name for the query language (detection rule ``language``)."""
+    or_token: ClassVar[str]
+    settings: ClassVar[Mapping[str, Any]] = DEFAULTS
+    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
+    field_kind = ECS_FIELD
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        raise NotImplementedError
+
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        """Processing this language adds after the cell's pipeline."""
+        return None
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
+        cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
+        sigma = rule.fresh_sigma()
+        caveats = self.caveats(rule.sigma)
+        try:
+            queries = self._backend_for(profile, cell).convert_rule(sigma)
+        except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
+            raise UnsupportedFeature(reason_of(err), target=self.name) from err
+        except NotImplementedError as err:
+            raise UnsupportedFeature(str(err), target=self.name) from err
+        except SigmaError as err:
+            if isinstance(err.__cause__, ElasticUnsupported):
+                raise UnsupportedFeature(reason_of(err.__cause__), target=self.name) from err
+            raise
+        texts = [str(q) for q in queries]
+        if not texts:
+            raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
+        caveats = (*caveats, *ingest_caveats(rule.sigma), *ignore_above_caveat(sigma))  # sigma: as mapped
+        condition = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        query = self._query(condition, cell, rule)
+        settings = profile.settings(self.name, self.settings)
+        return Compiled(
+            target=self.name,
+            query=query,
+            caveats=caveats,
+            details={**cell.storage.storage(settings), "language": self.language},
+        )
+
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
+        """The query text around the converted condition."""
+        return condition
+
+    def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Any:
+        cell = record_cell(CELLS, record, logsource, target=self.name)
+        return cell.shaper.shape(record, profile.settings(self.name, self.settings))
+
+    def _backend_for(self, profile: Profile, cell: Any) -> TextQueryBackend:
+        """One backend per profile and cell, reused for every rule: pySigma resets a pipeline's state
+        for each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
+        backends: dict[tuple[str, str], TextQueryBackend] = self.__dict__.setdefault("_backends", {})
+        key = (profile.target_key(self.name), cell.__name__)
+        if key not in backends:
+            pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
+            extra = self.extra_pipeline(cell)
+            if extra is not None:
+                pipeline = pipeline + extra
+            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
+        return backends[key]
+
+    def evaluator(self, query: str) -> Matcher:
+        try:
+            return self._parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    def _parse(self, query: str) -> Matcher:
+        raise NotImplementedError
+
+
+class KqlTarget(_ElasticTarget):
+    name = "kql"
+    description = "Kibana KQL (kuery) on the Elastic AWS CloudTrail integration's ECS documents"
+    language = "kuery"
+    or_token = "or"
+    settings = KQL_DEFAULTS
+    setting_kinds = {"index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
+
+        return kql_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import kql_evaluator
+
+        try:
+            kql_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return KqlBackend(processing_pipeline=pipeline)
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return kql_caveats(rule)
+
+
+class LuceneTarget(_ElasticTarget):
+    name = "lucene"
+    description = "Elasticsearch Lucene query_string (upstream pySigma LuceneBackend) on the same documents"
+    language = "lucene"
+    or_token = "OR"
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
+
+        return lucene_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        from backends.elastic import lucene_evaluator
+
+        try:
+            lucene_evaluator.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return DetcLuceneBackend(processing_pipeline=pipeline)
+
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        return lucene_case_folding()
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return lucene_caveats(rule)
+
+
+class EqlTarget(_ElasticTarget):
+    name = "eql"
+    description = "Elasticsearch EQL (upstream pySigma EqlBackend, fixed for Sigma semantics) on the same documents"
+    language = "eql"
+    or_token = "or"
+
+    def _parse(self, query: str) -> Matcher:
+        from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
+
+        return eql_evaluator.evaluator(query)
+
+    def check_syntax(self, query: str) -> None:
+        """The build's check: the grammar of Elastic's eql package (the evaluator adds the
+        package's full Elasticsearch-syntax check)."""
+        from backends.elastic import eql_grammar
+
+        try:
+            eql_grammar.parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
+
+    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+        return DetcEqlBackend(processing_pipeline=pipeline)
+
+    def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
+        return eql_field_check(getattr(cell.pipeline, "FLATTENED_ROOTS", ()))
+
+    def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
+        """``<category> where <condition>``: the EQL event category the cell gives the rule's
+        logsource (its ``storage.eql_event_category``), else ``any``, which matches every event."""
+        category = getattr(cell.storage, "eql_event_category", None)
+        return f"{category(rule.sigma.logsource) if category else 'any'} where {condition}"
+
+    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
+        return eql_caveats(rule)

@@ -1,0 +1,74 @@
+"""Read raw events from files: JSON (one object, or several written back to back), NDJSON/JSONL, EVTX.
+
+SigmaHQ keeps its regression samples as EVTX files, with the same events rendered as evtx_dump JSON
+beside them; some of those JSON files hold several pretty-printed objects one after the other (not
+an array, not one per line), so JSON is read object by object. EVTX is read with the ``evtx``
+package (Python bindings of the Rust ``evtx`` parser, omerbenamram/pyevtx-rs), which renders each
+record in the same JSON form.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import RuleLoadError
+
+KINDS = ("json", "ndjson", "jsonl", "evtx")
+"""The sample types SigmaHQ's info.yml names, which are also the event file suffixes read here."""
+
+
+def kind_of(path: Path) -> str:
+    """The kind a file's suffix names; anything else is read as JSON."""
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in KINDS else "json"
+
+
+def json_objects(text: str) -> list[Any]:
+    """Every JSON value in a text, written back to back (whitespace between them allowed)."""
+    decoder = json.JSONDecoder()
+    out: list[Any] = []
+    at = 0
+    length = len(text)
+    while True:
+        while at < length and text[at].isspace():
+            at += 1
+        if at == length:
+            return out
+        value, at = decoder.raw_decode(text, at)
+        out.append(value)
+
+
+def read_events(path: Path, kind: str | None = None, *, shown: str | None = None) -> list[Any]:
+    """The events in a file, in file order; a RuleLoadError naming the file when it cannot be read."""
+    shown = shown or str(path)
+    kind = kind or kind_of(path)
+    if kind not in KINDS:
+        raise RuleLoadError(f"{shown}: unknown event file type {kind!r} (known: {', '.join(KINDS)})")
+    try:
+        if kind == "evtx":
+            return _evtx(path)
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise RuleLoadError(f"cannot read {shown}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise RuleLoadError(f"{shown} is not UTF-8: {err}") from err
+    try:
+        if kind in ("ndjson", "jsonl"):
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json_objects(text)
+    except json.JSONDecodeError as err:
+        raise RuleLoadError(f"{shown} is not {kind.upper()}: {err}") from err
+
+
+def _evtx(path: Path) -> list[Any]:
+    try:
+        from evtx import PyEvtxParser
+    except ImportError as err:  # a declared dependency; say so rather than fail obscurely
+        raise RuleLoadError("reading EVTX needs the 'evtx' package: pip install evtx") from err
+    try:
+        parser = PyEvtxParser(str(path))
+        return [json.loads(record["data"]) for record in parser.records_json()]
+    except (OSError, RuntimeError, ValueError) as err:
+        raise RuleLoadError(f"cannot read EVTX {path}: {err}") from err
