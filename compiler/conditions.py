@@ -27,6 +27,7 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExists,
+    SigmaExpansion,
     SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
@@ -91,6 +92,8 @@ def literal_text(value: SigmaString) -> str:
 
 
 def value_text(value: Any) -> str:
+    if isinstance(value, SigmaExpansion):
+        return "= one of " + ", ".join(value_text(v)[2:] for v in value.values)
     if isinstance(value, SigmaCasedString):
         return f"= {literal_text(value)!r} (cased)"
     if isinstance(value, SigmaString):

@@ -40,6 +40,7 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExists,
+    SigmaExpansion,
     SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
@@ -202,6 +203,8 @@ def regex_example(pattern: str, flags: int, awkward: bool) -> str | None:
 def instances(value: Any, variant: str) -> list[Any]:
     """Values that satisfy a Sigma value, plainest first; ``variant`` is ``plain``, ``awkward``
     (wildcards filled with text every language escapes, non-ASCII) or ``case`` (letters recased)."""
+    if isinstance(value, SigmaExpansion):  # |windash and the like: any of its values
+        return [c for v in value.values[:1] for c in instances(v, variant)]
     if isinstance(value, SigmaString):
         if variant == "awkward":
             return [_fill(value, AWKWARD, AWKWARD_ONE)]
@@ -254,8 +257,8 @@ def _combined(values: Sequence[Any], variant: str) -> list[Any]:
     out: list[Any] = [c for options in per for c in options]
     strings = [(v, options[0]) for v, options in zip(values, per) if options and isinstance(options[0], str)]
     if strings:
-        starts = [t for v, t in strings if isinstance(v, SigmaString) and isinstance(v.s[0], str)]
-        ends = [t for v, t in strings if isinstance(v, SigmaString) and isinstance(v.s[-1], str) and t not in starts]
+        starts = [t for v, t in strings if isinstance(v, SigmaString) and v.s and isinstance(v.s[0], str)]
+        ends = [t for v, t in strings if isinstance(v, SigmaString) and v.s and isinstance(v.s[-1], str) and t not in starts]
         middle = [t for _, t in strings if t not in starts and t not in ends]
         out.insert(0, "".join(starts + middle + ends))
     return out
@@ -278,7 +281,9 @@ def _change_char(text: str) -> str:
 def outside(value: Any, current: Any) -> list[tuple[str, Any]]:
     """Values just outside a Sigma value, each with what was changed, from a value inside it."""
     out: list[tuple[str, Any]] = []
-    if isinstance(value, SigmaString) and isinstance(current, str):
+    if isinstance(value, SigmaExpansion):
+        return [o for v in value.values[:1] for o in outside(v, current)]
+    if isinstance(value, SigmaString) and isinstance(current, str) and value.s:
         literals = _literals(value)
         if isinstance(value.s[0], str) and value.s[0]:
             out.append((f"a character before the start {value.s[0]!r}", "x" + current))
@@ -362,12 +367,20 @@ class Generator:
             out.extend(ways(self.conditions, tree))
         return _dedupe(out)[:MAX_WAYS]
 
+    def _value(self, record: dict[str, Any], field: str) -> Any:
+        """The field's first value as the rule reads it (through the logsource's view), or ABSENT."""
+        view = self.conditions.view(record)
+        return _first(view, field) if view is not None else ABSENT
+
     def _place(self, leaf: Leaf) -> str:
         return leaf.field if leaf.field is not None else self.spare
 
     def build(self, way: Way, variant: str) -> dict[str, Any] | None:
         """An event whose leaves have the verdicts the way asks (None when none is found)."""
-        record = self.form.base_record()
+        return self.apply(self.form.base_record(), way, variant)
+
+    def apply(self, record: dict[str, Any], way: Way, variant: str = "plain") -> dict[str, Any] | None:
+        """The record changed so that its leaves have the verdicts the way asks (None when not found)."""
         leaves = self.conditions.leaves
         groups: dict[str, list[tuple[Leaf, bool]]] = {}
         for index, truth in way:
@@ -402,8 +415,14 @@ class Generator:
         negative = [leaf for leaf, truth in wanted if not truth]
         refs = [v for v in positive if isinstance(v, SigmaFieldReference)]
         if refs:
-            other = _first(record, refs[0].field)
-            return [other, "detc-same"] if other is not ABSENT else ["detc-same"]
+            other = self._value(record, refs[0].field)
+            if other is ABSENT:  # give the referenced field a value to be equal to
+                try:
+                    self.form.set_field(record, refs[0].field, "detc-same")
+                except NotInThisSource:
+                    return []
+                other = "detc-same"
+            return [other]
         if positive:
             return _combined(positive, variant)
         out: list[Any] = [_KEEP]
@@ -431,7 +450,7 @@ class Generator:
             about = leaf.describe(negated=not truth)
             changes: list[tuple[str, str, dict[str, Any] | None]] = []
             if truth:
-                current = _first(event, field)
+                current = self._value(event, field)
                 for what, value in outside(leaf.value, current):
                     changes.append(("outside", what, self._with(event, field, value)))
                 absent_already = current is ABSENT
@@ -449,9 +468,12 @@ class Generator:
                                 moved = self._with(moved, self.spare, current)
                             changes.append(("moved", f"the value moved into {self.spare}", moved))
             else:
+                whole = self._filter_matched(way, leaf)
+                if whole is not None:
+                    changes.append(("filter", f"the filter {leaf.detection} made to match", whole))
                 made_to_match = instances(leaf.value, "plain")[:1]
                 if isinstance(leaf.value, SigmaFieldReference):
-                    other = _first(event, leaf.value.field)
+                    other = self._value(event, leaf.value.field)
                     made_to_match = [other] if other is not ABSENT else []
                     if isinstance(other, str) and other.swapcase() != other:
                         changes.append(
@@ -472,6 +494,24 @@ class Generator:
                     )
                 )
         return out
+
+    def _filter_matched(self, witness: Way, leaf: Leaf) -> dict[str, Any] | None:
+        """The witness with the negated part above a leaf made true through that leaf (every test of
+        its selection, not the leaf alone; the witness's other tests kept), or None when no such
+        event is found."""
+        node = getattr(leaf.node, "parent", None)
+        while node is not None and not isinstance(node, ConditionNOT):
+            node = getattr(node, "parent", None)
+        if node is None:
+            return None
+        for way in ways(self.conditions, node.args[0], True):
+            if (leaf.index, True) in way and len(way) > 1:
+                turned = {i for i, _ in way}
+                combined = _merge([tuple(lit for lit in witness if lit[0] not in turned), way])
+                changed = self.build(combined, "plain") if combined is not None else None
+                if changed is not None:
+                    return changed
+        return None
 
     def _with(self, event: dict[str, Any], field: str, value: Any) -> dict[str, Any] | None:
         changed = copy.deepcopy(event)

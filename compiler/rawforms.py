@@ -144,8 +144,54 @@ def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
 
 CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)
 
-_FORMS: Mapping[str, RawForm] = {"cloudtrail": CLOUDTRAIL}
-"""Raw forms by logsource family (``compiler.logsources``)."""
+def _remove_marked(node: Any, mark: Any) -> bool:
+    """Remove every dict entry holding ``mark`` (and the objects left empty); whether any was removed."""
+    removed = False
+    if isinstance(node, dict):
+        for key in list(node):
+            if node[key] is mark:
+                del node[key]
+                removed = True
+            elif _remove_marked(node[key], mark):
+                removed = True
+                if node[key] == {}:
+                    del node[key]
+    elif isinstance(node, list):
+        for item in node:
+            removed = _remove_marked(item, mark) or removed
+    return removed
+
+
+def family_form(source: Any) -> RawForm:
+    """A raw form from a ``compiler.logsources`` logsource: its family sets fields, and the base
+    record is an event of the logsource's first kind (its conditions, such as Sysmon's EventID and
+    channel, filled in). Windows: the fields every event carries (``SYSTEM_FIELDS``) are never
+    removed, nulled or made arrays, and event data are single values."""
+    from compiler.logsources.windows import SYSTEM_FIELDS
+
+    family = source.family
+    variant = source.variants[0]
+
+    def base() -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for name, wanted in variant.conditions.items():
+            record = family.set_field(record, variant.renames.get(name, name), wanted[0])
+        return record
+
+    def set_field(record: dict[str, Any], field: str, value: Any) -> None:
+        if isinstance(value, list):
+            raise NotInThisSource(f"a {family.name} event holds {field} as a single value")
+        if field in SYSTEM_FIELDS and (value is ABSENT or value is None):
+            raise NotInThisSource(f"every {family.name} event carries {field}")
+        name = variant.renames.get(field, field)
+        mark = object()
+        changed = family.set_field(record, name, mark if value is ABSENT else copy.deepcopy(value))
+        if value is ABSENT:
+            _remove_marked(changed, mark)
+        record.clear()
+        record.update(changed)
+
+    return RawForm(name=source.name, base_record=base, set_field=set_field)
 
 
 def raw_form(rule: DetcRule) -> RawForm | None:
@@ -154,4 +200,10 @@ def raw_form(rule: DetcRule) -> RawForm | None:
     from compiler.logsources import find
 
     source = find(rule.sigma.logsource)
-    return _FORMS.get(source.family.name) if source is not None else None
+    if source is None:
+        return None
+    if source.family.name == "cloudtrail":
+        return CLOUDTRAIL
+    if source.family.name == "windows":
+        return family_form(source)
+    return None
