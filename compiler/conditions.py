@@ -33,7 +33,6 @@ from sigma.types import (
     SigmaNumber,
     SigmaRegularExpression,
     SigmaString,
-
 )
 
 from backends.sigma.sigma_evaluator import compile_condition
@@ -166,12 +165,12 @@ class Conditions:
     def possible(self, truths: Sequence[bool], free: frozenset[int]) -> set[bool]:
         """The rule's verdicts when the ``free`` leaves may each go either way (Kleene's three-valued
         logic, exact here: every leaf is its own node, so each occurs once in the trees)."""
-        return _any_of([self._possible(tree, truths, free) for tree in self.trees])
+        return _combine([self._possible(tree, truths, free) for tree in self.trees], conjunction=False)
 
     def _possible(self, node: Any, truths: Sequence[bool], free: frozenset[int]) -> set[bool]:
         if isinstance(node, (ConditionAND, ConditionOR)):
             parts = [self._possible(a, truths, free) for a in node.args]
-            return _all_of(parts) if isinstance(node, ConditionAND) else _any_of(parts)
+            return _combine(parts, conjunction=isinstance(node, ConditionAND))
         if isinstance(node, ConditionNOT):
             return {not v for v in self._possible(node.args[0], truths, free)}
         if node is None:
@@ -203,21 +202,15 @@ class Conditions:
         return truths[index] != (index in flipped)
 
 
-def _all_of(parts: list[set[bool]]) -> set[bool]:
+def _combine(parts: list[set[bool]], conjunction: bool) -> set[bool]:
+    """The verdicts an AND (``conjunction``) or an OR of operands with these possible verdicts can have:
+    an AND is true only if every operand can be, false if any can be; an OR the other way round."""
+    every, some = (True, False) if conjunction else (False, True)
     out = set()
-    if all(True in p for p in parts):
-        out.add(True)
-    if any(False in p for p in parts):
-        out.add(False)
-    return out
-
-
-def _any_of(parts: list[set[bool]]) -> set[bool]:
-    out = set()
-    if any(True in p for p in parts):
-        out.add(True)
-    if all(False in p for p in parts):
-        out.add(False)
+    if all(every in p for p in parts):
+        out.add(every)
+    if any(some in p for p in parts):
+        out.add(some)
     return out
 
 

@@ -50,8 +50,8 @@ from sigma.types import (
 
 from backends.sigma.sigma_evaluator import conditions_predicate, logsource_predicate
 from compiler.conditions import Conditions, Leaf
-from compiler.logsources import dotted_values, require
 from compiler.errors import UnsupportedFeature
+from compiler.logsources import dotted_values, require
 from compiler.patterns import UnresolvedPlaceholder, python_regex_flags, sigma_string_pattern
 from compiler.rawforms import ABSENT, NotInThisSource, RawForm
 from compiler.rules import DetcRule
@@ -255,7 +255,7 @@ def _combined(values: Sequence[Any], variant: str) -> list[Any]:
     if len(per) == 1:
         return per[0]
     out: list[Any] = [c for options in per for c in options]
-    strings = [(v, options[0]) for v, options in zip(values, per) if options and isinstance(options[0], str)]
+    strings = [(v, options[0]) for v, options in zip(values, per, strict=True) if options and isinstance(options[0], str)]
     if strings:
         starts = [t for v, t in strings if isinstance(v, SigmaString) and v.s and isinstance(v.s[0], str)]
         ends = [t for v, t in strings if isinstance(v, SigmaString) and v.s and isinstance(v.s[-1], str) and t not in starts]

@@ -7,7 +7,7 @@ knows nothing of any one logsource's raw form. ``ABSENT`` as a value removes the
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
