@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import os
 import sys
@@ -15,7 +17,7 @@ import typer
 from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.errors import DetcError, UnsupportedFeature, UsageError
+from compiler.errors import DetcError, UnsupportedFeature, UsageError, shown
 from compiler.outputs import compare, digests, write_files, write_tree
 from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
@@ -45,6 +47,26 @@ PRESERVED = ("clients",)
 
 RulesOpt = typer.Option(Path("sigma"), "--rules", help="Directory of Sigma rules (or one rule file).")
 TargetOpt = typer.Option(None, "--target", "-t", help="Target name; repeat for several (default: all).")
+
+
+def _without_gc(command: Callable[..., None]) -> Callable[..., None]:
+    """Run a command with the cyclic garbage collector paused. A large rule set, or one rule with
+    a huge value list, is millions of long-lived objects and few cycles: the collector would scan
+    them again and again, a cost that grows with the square of their number (a 100,000-value list
+    spent most of ``detc test`` there). The command's process ends soon after, and in-process
+    callers get the collector back."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            command(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    return run
 
 
 def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
@@ -82,12 +104,15 @@ def check(rules: Path = RulesOpt) -> None:
     """Validate every rule and tests file; one line per problem, exit 1 if any."""
     from compiler.check import validate
 
+    warnings: list[str] = []
     try:
-        problems = validate(rules, _registry())
+        problems = validate(rules, _registry(), warnings)
     except DetcError as err:
         _fail(err)
+    for line in warnings:
+        typer.echo(line, err=True)
     for problem in problems:
-        typer.echo(str(problem))
+        typer.echo(str(problem), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
@@ -102,8 +127,12 @@ def convert(
     ),
     client: str = typer.Option(None, "--client", "-c", help="Compile with a client profile (clients/NAME.yml)."),
     clients_dir: Path = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of client profiles."),
+    skip_unsupported: bool = typer.Option(
+        False, "--skip-unsupported", help="Exit 0 when a target cannot express the rule (still said on stderr)."
+    ),
 ) -> None:
-    """Print one rule compiled for one target, or for several under a `# target` header each."""
+    """Print one rule compiled for one target, or for several under a `# target` header each; exit 1
+    when any target asked for (every target by default) cannot express it, unless --skip-unsupported."""
     from compiler.build import compile_one
     from compiler.rules import load_rule
 
@@ -124,8 +153,6 @@ def convert(
         try:
             compiled = compile_one(one, loaded, profile)
         except UnsupportedFeature as err:
-            if not several:
-                _fail(f"unsupported: {err}", 1)
             refused.append(one.name)
             typer.echo(f"unsupported: {err}", err=True)
             continue
@@ -136,7 +163,7 @@ def convert(
         sys.stdout.write(compiled.query if compiled.query.endswith("\n") else compiled.query + "\n")
         for caveat in compiled.caveats:
             typer.echo(f"caveat [{one.name}]: {caveat}" if several else f"caveat: {caveat}", err=True)
-    if refused and target:
+    if refused and not skip_unsupported:
         raise typer.Exit(1)
 
 
@@ -148,10 +175,12 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
+    for line in ruleset.warnings:
+        typer.echo(line, err=True)
     problems: list[str] = [str(err) for err in ruleset.errors]
     for rule in ruleset.rules:
         try:
-            load_fixtures(rule)
+            load_fixtures(rule, rules)
             load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
@@ -306,6 +335,7 @@ def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
 
 
 @app.command()
+@_without_gc
 def build(
     rules: Path = RulesOpt,
     output: Path = typer.Option(Path("output"), "--output", "-o", help="Output directory."),
@@ -341,7 +371,10 @@ def build(
         if not check:
             wanted = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(client or []))
             _guard_outputs(output, wanted or [DEFAULT_PROFILE.name], rules, clients_dir)
+            _SIGINT["pending"] = [str(_output_for(output, name)[0]) for name in wanted or [DEFAULT_PROFILE.name]]
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
+        for where, why in sources.skipped:
+            typer.echo(f"{where}: warning: {why}", err=True)
         keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
         counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
         if keys and all(count is not None for count in counts.values()):
@@ -387,9 +420,10 @@ def build(
         current = tree(profile.name)
         try:
             # an identical tree is left alone
-            write_tree(
-                root, outcome.files, preserve, current=current.digests(), record=current.record, wanted=outcome.digests
-            )
+            _write_guarded(root, functools.partial(
+                write_tree, root, outcome.files, preserve, current=current.digests(), record=current.record,
+                wanted=outcome.digests,
+            ))
         except DetcError as err:
             _fail(err)
         summary_line = f"built {outcome.rules} rule(s)" + (
@@ -398,6 +432,8 @@ def build(
         if outcome.stats.get("hits"):
             summary_line += f" ({outcome.stats['hits']} from cache)"
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
+        for path, rule_id, name, reason in outcome.unsupported_pairs:
+            typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
     _save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
@@ -423,6 +459,8 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
         registry = _registry()
         chosen = registry.select(target)
         ruleset = load_rules(rules)
+        for line in ruleset.warnings:
+            typer.echo(line, err=True)
         results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
     except DetcError as err:
         _fail(err)
@@ -443,6 +481,9 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
             console.print(f"{name}: unsupported because", markup=False)
             for reason, count in row["reasons"].items():
                 console.print(f"  {count:4}  {reason}", markup=False)
+            console.print(f"{name}: unsupported rules", markup=False)
+            for item in row["unsupported_rules"]:
+                console.print(f"  {shown(item['path'])}: {item['id']}: {item['reason']}", markup=False)
     for err in errors:
         console.print(f"error: {err}", markup=False)
     if report_json:
@@ -450,6 +491,7 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
 
 
 @app.command("test")
+@_without_gc
 def test_cmd(
     rules: Path = RulesOpt,
     target: Optional[list[str]] = TargetOpt,
@@ -461,13 +503,18 @@ def test_cmd(
     live: bool = typer.Option(
         False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
     ),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no rule has fixture cases."),
+    allow_untested: bool = typer.Option(
+        False, "--allow-untested", help="Accept a target whose every match case of a rule is waived."
+    ),
     generated: bool = typer.Option(
         False, "--generated", help="Also run generated witnesses and near misses (verdicts from the Sigma reference)."
     ),
     budget: int = typer.Option(DEFAULT_BUDGET, "--budget", min=1, help="Generated events per rule, at most."),
 ) -> None:
     """Run every fixture case, every regression test (SigmaHQ's regression_tests_path) and with
-    --generated the generated events against every target; exit 1 on any failure."""
+    --generated the generated events against every target; exit 1 on any failure, when no rule has
+    any, or when a target's every match case of a rule is waived."""
     from compiler.fixtures import load_fixtures
     from compiler.regression import load_regression
     from compiler.testing import (
@@ -495,7 +542,7 @@ def test_cmd(
         not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
-                fixtures = load_fixtures(rule)
+                fixtures = load_fixtures(rule, rules)
                 regression = load_regression(rule)
                 try:
                     made = generated_cases(rule, budget) if generated else ()
@@ -514,7 +561,9 @@ def test_cmd(
                 if fixtures is not None:
                     fixtures = with_client_cases(fixtures, rule, profile)
                 samples = read_samples(regression)
-                results.extend(run_rule(rule, fixtures, chosen, profile, samples, generated=made))
+                results.extend(run_rule(
+                    rule, fixtures, chosen, profile, samples, generated=made, allow_untested=allow_untested
+                ))
                 events = [c.event for c in (fixtures.cases if fixtures else ())]
                 events += [e for sample in samples for e in sample.events] + [c.event for c in made]
                 coverage.append({**rule_coverage(rule, events), "client": "" if profile.name == "default" else profile.name})
@@ -527,6 +576,9 @@ def test_cmd(
         json_path.write_bytes(to_json(results, coverage))
     if junit_path:
         junit_path.write_bytes(to_junit(results))
+    if not results and not allow_empty:
+        typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
+        raise typer.Exit(1)
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)
 
@@ -555,7 +607,7 @@ def fixtures_cmd(
             _fail(f"{loaded.path}: {loaded.id}: no generated event gets the verdict {missing[0]}", 1)
         cases = [Case(name=g.name, expect=g.expect, event=g.event) for g in made]  # type: ignore[arg-type]
         waivers: dict[str, dict[str, str]] = {}
-        for result in run_rule(loaded, None, _registry().select(None), DEFAULT_PROFILE, generated=cases):
+        for result in run_rule(loaded, None, _registry().select(None), DEFAULT_PROFILE, generated=cases, allow_untested=True):
             if result.difference == "stated":
                 waivers.setdefault(result.case, {})[result.target] = result.message
     except DetcError as err:
@@ -714,16 +766,70 @@ def _cell(results: Sequence[CaseResult]) -> str:
     return f"[red]{text} FAIL[/red]" if fails else f"[green]{text}[/green]"
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT), raised by detc's own handler: click turns a KeyboardInterrupt into
+    "Aborted!" and exit 1, detc says what became of the output and exits 130."""
+
+
+_SIGINT: dict[str, Any] = {"defer": False, "seen": False, "pending": [], "written": []}
+"""While an output folder is swapped in, Ctrl-C is noted and acted on at the next safe point;
+``pending``/``written``: the output folders of the running build, not yet / already replaced."""
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if _SIGINT["defer"]:
+        _SIGINT["seen"] = True
+        return
+    raise Interrupted
+
+
+def _stop_if_interrupted() -> None:
+    if _SIGINT["seen"]:
+        _SIGINT["seen"] = False
+        raise Interrupted
+
+
+def _write_guarded(root: Path, write: Callable[..., Any]) -> None:
+    """Write one output folder (``write(abort=...)``): Ctrl-C during the write stops it before the
+    swap (the folder unchanged) or, once swapped, after it (the folder written in full)."""
+    _SIGINT["defer"] = True
+    try:
+        write(abort=_stop_if_interrupted)
+    finally:
+        _SIGINT["defer"] = False
+    shown = str(root)
+    if shown in _SIGINT["pending"]:
+        _SIGINT["pending"].remove(shown)
+    _SIGINT["written"].append(shown)
+    _stop_if_interrupted()
+
+
+def _interrupted_line() -> str:
+    said = [f"{', '.join(_SIGINT['written'])} written in full"] if _SIGINT["written"] else []
+    if _SIGINT["pending"]:
+        said.append(f"{', '.join(_SIGINT['pending'])} unchanged")
+    return "; ".join(["interrupted", *said])
+
+
 def main() -> None:
     """The ``detc`` command: the app, then an exit that skips tearing down the heap.
 
     Everything is written and flushed by then; freeing a large build's objects one by one at
     interpreter exit only costs time (mypy exits the same way)."""
+    import signal
+
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         app(prog_name="detc")
         code: object = 0
     except SystemExit as done:
         code = done.code
+    except Interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while _PROGRESS:
+            _PROGRESS.pop().stop()
+        sys.stderr.write(_interrupted_line() + "\n")
+        code = 130
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1

@@ -35,6 +35,13 @@ def support_report(
             "unsupported": sum(reasons.values()),
             "error": len(errors),
             "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "unsupported_rules": sorted(
+                (
+                    {"path": r.rule.path, "id": r.rule.id, "reason": r.unsupported[target.name]}
+                    for r in results if target.name in r.unsupported
+                ),
+                key=lambda item: (item["path"], item["id"]),
+            ),
         }
     load = Counter(reason_group(e.message) for e in load_errors)
     return {

@@ -101,6 +101,8 @@ class Outcome:
     """Rules built (after a client profile's selection)."""
     unsupported: int = 0
     """Rule x target pairs a target cannot express."""
+    unsupported_pairs: tuple[tuple[str, str, str, str], ...] = ()
+    """Those pairs: (rule path, rule id, target, reason), in rule path order."""
     problems: tuple["DetcError", ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
     """Rules served from the cache (``hits``) and made anew (``misses``)."""

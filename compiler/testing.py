@@ -88,6 +88,10 @@ def read_samples(regression: RegressionInfo | None) -> list[Sample]:
     return out
 
 
+UNTESTED_CASE = "(no match case tested)"
+"""The case name of the failure ``run_rule`` adds for a target whose every ``match`` case is waived."""
+
+
 def run_rule(
     rule: DetcRule,
     fixtures: FixtureFile | None,
@@ -95,13 +99,45 @@ def run_rule(
     profile: Profile,
     samples: Sequence[Sample] = (),
     generated: Sequence[Case] = (),
+    *,
+    allow_untested: bool = False,
 ) -> list[CaseResult]:
     """Every fixture case, every regression sample and every generated case of a rule on every target.
 
     A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
     at least ``match_count`` of its sample's events to match. Both are reported as cases. A generated
     case's expected verdict is the reference's: a target that disagrees fails unless its artifact
-    states the limit that explains it (``compiler.allowances``)."""
+    states the limit that explains it (``compiler.allowances``). A target that compiles the rule but
+    whose every ``match`` case is waived fails once more, as case ``UNTESTED_CASE`` (its query would
+    ship with nothing showing it ever matches), unless ``allow_untested``."""
+    out = _run_cases(rule, fixtures, targets, profile, samples, generated)
+    if allow_untested:
+        return out
+    by_target: dict[str, list[CaseResult]] = {}
+    for result in out:
+        by_target.setdefault(result.target, []).append(result)
+    final: list[CaseResult] = []
+    for results in by_target.values():
+        final.extend(results)
+        matches = [r for r in results if r.expected == "match"]
+        if matches and all(r.status == "waived" for r in matches):
+            final.append(dataclasses.replace(
+                results[0], case=UNTESTED_CASE, expected="match", actual="error", status="fail", query="",
+                message="every match case is waived on this target, so its query is untested "
+                "(detc test --allow-untested to accept)", origin="", difference="",
+            ))
+    return final
+
+
+def _run_cases(
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    samples: Sequence[Sample] = (),
+    generated: Sequence[Case] = (),
+) -> list[CaseResult]:
+    """Every fixture case, regression sample and generated case of a rule on every target, as they come."""
     cases = [(c, "") for c in (fixtures.cases if fixtures else ())] + [(c, "generated") for c in generated]
     names = [(c.name, c.expect, origin) for c, origin in cases] + [(s.name, "match", "") for s in samples]
     out: list[CaseResult] = []

@@ -7,6 +7,7 @@ import pytest
 
 from compiler.allowances import stated_difference
 from compiler.build import compile_one
+from compiler.logsources import find
 from compiler.conditions import Conditions
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rawforms import ABSENT, CLOUDTRAIL, NotInThisSource
@@ -163,3 +164,25 @@ def test_splunk_json_null_reads_as_the_text_null_and_is_stated(rule_from, detect
             "JSON null read as the text null (stated in the artifact's caveats)",
         )
     assert any(c.startswith(f"{field}: ") and "JSON null" in c for c in caveats)
+
+
+@pytest.mark.parametrize("name", ["lucene", "eql"], ids=["lucene", "eql"])
+def test_elastic_states_that_initiated_maps_in_sysmons_case_only(name):
+    """Elastic's pipeline maps Initiated 'true' to network.direction; 'TRUE' (which Sigma matches) is
+    not mapped: found by a recased witness, now stated on the artifact."""
+    from compiler.rawforms import raw_form
+    from compiler.rules import load_rule
+    from tests.support import ROOT
+
+    rule = load_rule(ROOT / "sigma" / "windows" / "network_connection" / "net_connection_win_certutil_initiated_connection.yml")
+    form = raw_form(rule)
+    event = form.base_record()
+    for field, value in (("Image", "C:\\Windows\\System32\\certutil.exe"), ("Initiated", "TRUE"), ("DestinationPort", 443)):
+        form.set_field(event, field, value)
+    assert _reference(rule, event) is True
+    target = REGISTRY.get(name)
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    got = bool(target.evaluator(compiled.query)(target.shape(event, DEFAULT_PROFILE, find(rule.sigma.logsource))))
+    assert got is False
+    assert any(c.startswith("Initiated: ") for c in compiled.caveats)
+    assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == "case (stated in the artifact's caveats)"
