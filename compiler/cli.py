@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
@@ -18,17 +16,18 @@ from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
 from compiler.errors import DetcError, UnsupportedFeature, UsageError, shown
-from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
+from compiler.outputs import compare, write_files, write_tree
+from compiler.paths import CLIENTS_DIR, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.progress import ProgressBar
+from compiler.uptodate import OutputTree, build_keys, save_records, unchanged
 
 DEFAULT_BUDGET = 200
 """Generated events per rule (``--budget``); the generator's own default (``compiler.generate``)."""
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
     from compiler.rules import DetcRule
     from compiler.target import Registry
@@ -237,101 +236,6 @@ JobsOpt = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (defa
 NoCacheOpt = typer.Option(False, "--no-cache", help="Ignore and do not write .detc-cache/.")
 
 
-def _progress(total: int) -> Callable[[int], None] | None:
-    """A progress bar on a terminal for long builds; nothing in CI or when piped."""
-    if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(
-        TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
-    )
-    task = progress.add_task("compile", total=total)
-    progress.start()
-    _PROGRESS.append(progress)
-    return lambda n: progress.advance(task, n)
-
-
-_PROGRESS: list[Progress] = []
-
-
-def _build_keys(
-    cache: Cache, rules: Sources, target: Sequence[str] | None, clients: Sequence[str] | None,
-    all_clients: bool, clients_dir: Path,
-) -> dict[str, str]:
-    """Each requested build's key (profile name to key), computed without importing pySigma;
-    empty when the cache is off or a profile is missing (the full path reports that)."""
-    from compiler.fingerprint import build_key
-
-    if cache.root is None:
-        return {}
-    selection = list(target) if target else None
-    if not all_clients and not clients:
-        return {DEFAULT_PROFILE.name: build_key(rules, selection, DEFAULT_PROFILE.name, "")}
-    names = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(clients or []))
-    if not names:
-        return {}
-    keys: dict[str, str] = {}
-    for name in names:
-        path = clients_dir / f"{name}.yml"
-        if not path.is_file():
-            return {}
-        keys[name] = build_key(rules, selection, name, hashlib.sha256(path.read_bytes()).hexdigest())
-    return keys
-
-
-class _Tree:
-    """An output folder's current digests, read once per build: from its file record where the
-    files' metadata allows, in a thread of its own while the build compiles."""
-
-    def __init__(self, cache: Cache, root: Path, preserve: Sequence[str]) -> None:
-        from compiler.filestate import FileRecord
-
-        self.root, self.preserve = root, preserve
-        self.record = FileRecord(cache, root)
-        self._digests: dict[str, str] | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._digests is None and self._thread is None:
-            self._thread = threading.Thread(target=self._read, daemon=True)
-            self._thread.start()
-
-    def _read(self) -> None:
-        self._digests = digests(self.root, self.preserve, self.record)
-
-    def digests(self) -> dict[str, str]:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._digests is None:
-            self._read()
-        assert self._digests is not None
-        return self._digests
-
-
-def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
-    """The number of files when the output folder holds exactly what the cached build made
-    (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.fingerprint import events_unchanged
-
-    entry = cache.get_json("build", build_key)
-    if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
-        return None
-    if not events_unchanged(entry.get("events", {})):
-        return None
-    expected = entry["files"]
-    if tree.digests() != expected:
-        return None
-    return len(expected)
 
 
 @app.command()
@@ -359,11 +263,11 @@ def build(
 
     cache = Cache(None if no_cache else CACHE_DIR)
     builds: list[tuple[Profile, Any]] = []
-    trees: dict[str, _Tree] = {}
+    trees: dict[str, OutputTree] = {}
 
-    def tree(name: str) -> _Tree:
+    def tree(name: str) -> OutputTree:
         if name not in trees:
-            trees[name] = _Tree(cache, *_output_for(output, name))
+            trees[name] = OutputTree(cache, *_output_for(output, name))
         return trees[name]
 
     inputs = FileRecord(cache, rules if rules.is_dir() else rules.parent)
@@ -375,13 +279,13 @@ def build(
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
         for where, why in sources.skipped:
             typer.echo(f"{where}: warning: {why}", err=True)
-        keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
-        counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
+        keys = build_keys(cache, sources, target, client, all_clients, clients_dir)
+        counts = {name: unchanged(cache, key, tree(name)) for name, key in keys.items()}
         if keys and all(count is not None for count in counts.values()):
             # Every requested build is on disk as the cache recorded it: nothing to compile.
             for name, count in counts.items():
                 typer.echo(f"{tree(name).root} is up to date ({count} files, from cache)", err=True)
-            _save_records(inputs, trees)
+            save_records(inputs, trees)
             return
         from compiler.pipeline import default_jobs, run_builds
 
@@ -390,12 +294,11 @@ def build(
         profiles = _profiles(registry, client, all_clients, clients_dir)
         for profile in profiles:
             tree(profile.name).start()  # read the output folders while the rules compile
-        outcomes = run_builds(
-            sources, registry, chosen, profiles, jobs=jobs or default_jobs(), cache=cache,
-            progress=_progress, wholes=keys,
-        )
-        while _PROGRESS:
-            _PROGRESS.pop().stop()
+        with ProgressBar() as bar:
+            outcomes = run_builds(
+                sources, registry, chosen, profiles, jobs=jobs or default_jobs(), cache=cache,
+                progress=bar.start, wholes=keys,
+            )
         builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
@@ -434,37 +337,23 @@ def build(
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
         for path, rule_id, name, reason in outcome.unsupported_pairs:
             typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
-    _save_records(inputs, trees)
+    save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
-
-
-def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
-    """Keep what was learnt of the rule files and the output folders for the next build."""
-    inputs.save()
-    for one in trees.values():
-        one.digests()  # never leave a reading thread behind
-        one.record.save()
 
 
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules
     from compiler.jsonio import dumps
-    from compiler.report import support_report
-    from compiler.rules import load_rules
+    from compiler.report import support_matrix
 
     try:
-        registry = _registry()
-        chosen = registry.select(target)
-        ruleset = load_rules(rules)
-        for line in ruleset.warnings:
+        data, errors, warnings = support_matrix(rules, _registry().select(target))
+        for line in warnings:
             typer.echo(line, err=True)
-        results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
     except DetcError as err:
         _fail(err)
-    data = support_report(results, chosen, ruleset.errors, errors)
     console = _stdout()
     table = Table(title=f"support matrix: {data['rules']} rules ({data['loaded']} loaded)")
     for column in ("target", "ok", "unsupported", "error"):
@@ -826,8 +715,6 @@ def main() -> None:
         code = done.code
     except Interrupted:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        while _PROGRESS:
-            _PROGRESS.pop().stop()
         sys.stderr.write(_interrupted_line() + "\n")
         code = 130
     if isinstance(code, str):

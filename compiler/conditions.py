@@ -35,7 +35,6 @@ from sigma.types import (
     SigmaString,
 )
 
-from backends.sigma.sigma_evaluator import compile_condition
 from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 Record = Mapping[str, Any]
@@ -59,7 +58,7 @@ class Leaf:
     @functools.cached_property
     def predicate(self) -> Callable[[Record], bool]:
         """The reference's verdict on this leaf alone."""
-        return compile_condition(self.node)
+        return reference().leaf_predicate(self.node)
 
     @functools.cached_property
     def cased_predicate(self) -> Callable[[Record], bool] | None:
@@ -73,12 +72,20 @@ class Leaf:
             node = ConditionFieldEqualsValueExpression(self.node.field, cased)
         else:
             node = ConditionValueExpression(cased)
-        return compile_condition(node)
+        return reference().leaf_predicate(node)
 
     def describe(self, negated: bool = False) -> str:
         text = f"{self.field} {value_text(self.value)}" if self.field is not None else f"keyword {value_text(self.value)}"
         where = f"{'not ' if negated else ''}{self.detection}" if self.detection else ("not" if negated else "")
         return f"{where}: {text}" if where else text
+
+
+@functools.lru_cache(maxsize=1)
+def reference() -> Any:
+    """The reference target (``sigma``), found through the registry like every target."""
+    from compiler.target import load_registry
+
+    return load_registry().get("sigma")
 
 
 def literal_text(value: SigmaString) -> str:

@@ -48,10 +48,9 @@ from sigma.types import (
     SigmaString,
 )
 
-from backends.sigma.sigma_evaluator import conditions_predicate, logsource_predicate
-from compiler.conditions import Conditions, Leaf
+from compiler.conditions import Conditions, Leaf, reference
 from compiler.errors import UnsupportedFeature
-from compiler.logsources import dotted_values, require
+from compiler.logsources import dotted_values
 from compiler.patterns import UnresolvedPlaceholder, python_regex_flags, sigma_string_pattern
 from compiler.rawforms import ABSENT, NotInThisSource, RawForm
 from compiler.rules import DetcRule
@@ -347,7 +346,7 @@ class Generator:
         self.rule = rule
         self.form = form
         self.conditions = Conditions.of(rule)
-        self.reference = logsource_predicate(require(rule.sigma.logsource), conditions_predicate(rule.conditions))
+        self.reference = reference().records_predicate(rule)
         fields = [leaf.field for leaf in self.conditions.leaves if leaf.field is not None]
         fields += [leaf.value.field for leaf in self.conditions.leaves if isinstance(leaf.value, SigmaFieldReference)]
         self.fields = list(dict.fromkeys(fields))

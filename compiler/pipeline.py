@@ -18,7 +18,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from compiler.paths import Sources, orphan_errors, read_sources
 from compiler.profile import Profile
 from compiler.rules import DetcRule, duplicate_id, load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, Target
+from compiler.uptodate import record_build
 
 SERIAL_BELOW = 32
 """Fewer rules to make than this are made in-process: a worker pool costs more than it saves."""
@@ -103,11 +104,17 @@ class Plan:
 
 def _compiled_json(compiled: Compiled) -> dict[str, Any]:
     compiled = plain(compiled)
-    return {"query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details)}
+    return {
+        "query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details),
+        "deployment": dict(compiled.deployment),
+    }
 
 
 def _compiled(name: str, data: dict[str, Any]) -> Compiled:
-    return Compiled(target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"])
+    return Compiled(
+        target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"],
+        deployment=data["deployment"],
+    )
 
 
 @dataclass(frozen=True)
@@ -372,8 +379,7 @@ def _run_builds(
             sources, plan, entries[j], made[j], unreadable, shared, problems[j], cache, wholes.get(plan.profile.name, "")
         )
         misses = sum(j in task.todo for task in pending)
-        outcome.stats.update(hits=count - misses, misses=misses)
-        outcomes.append(outcome)
+        outcomes.append(replace(outcome, stats={"hits": count - misses, "misses": misses}))
     return outcomes
 
 
@@ -405,7 +411,7 @@ def _assemble(
     files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, plan.profile)
     if whole and not emit_problems:
         events = {name: sha for entry in entries if entry for name, sha in entry.get("events", {}).items()}
-        cache.put_json("build", whole, {"files": digests, "events": events})
+        record_build(cache, whole, digests, events)
     return Outcome(
         files=files,
         digests=digests,

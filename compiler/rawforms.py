@@ -131,6 +131,12 @@ def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
     show (``compiler.cloudtrail_paths``; a path nothing shows is taken to hold single values)."""
     if field in _CLOUDTRAIL_ALWAYS and not (isinstance(value, str) and value):
         raise NotInThisSource(f"every CloudTrail record has {field} as a non-empty string")
+    if field == "eventSource":
+        service, dot, domain = value.lower().partition(".")
+        if not service or not dot or domain != "amazonaws.com" or any(c.isspace() for c in service):
+            # "the service that the request was made to ... a short form of the service name without
+            # spaces plus .amazonaws.com" (CloudTrail record contents)
+            raise NotInThisSource("CloudTrail's eventSource is <service>.amazonaws.com")
     known = shape(field)
     arrays = set(known.arrays) if known is not None else set()
     parts = field.split(".")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from compiler.errors import DetcError
@@ -50,3 +51,18 @@ def support_report(
         "load_errors": dict(sorted(load.items(), key=lambda kv: (-kv[1], kv[0]))),
         "targets": per_target,
     }
+
+
+def support_matrix(
+    rules: Path, targets: Sequence[Target]
+) -> tuple[dict[str, Any], list[DetcError], list[str]]:
+    """``detc build --report``: every rule under ``rules`` compiled for ``targets`` in the default
+    build, counted (``support_report``), with the compile errors met and the rules folder's warnings
+    (entries named like rules that are not); writes nothing."""
+    from compiler.build import compile_rules
+    from compiler.profile import DEFAULT_PROFILE
+    from compiler.rules import load_rules
+
+    ruleset = load_rules(rules)
+    results, errors = compile_rules(ruleset.rules, targets, DEFAULT_PROFILE)
+    return support_report(results, targets, ruleset.errors, errors), list(errors), list(ruleset.warnings)

@@ -191,7 +191,7 @@ def test_fixtures_command_writes_a_tests_file_that_loads_checks_and_passes(tmp_p
     result = runner.invoke(app, ["fixtures", str(rule), "--out", str(out), "--budget", "30"])
     assert result.exit_code == 0, result.output
     fixtures = load_fixtures(load_rule(rule))
-    assert len(fixtures.cases) == 13
+    assert len(fixtures.cases) == 10
     assert fixtures.cases[0].name == SEED_NAMES[0][1]
     waived = {name for c in fixtures.cases for name in c.waive}
     assert waived <= {"kql", "spl", "lucene", "eventbridge"}
@@ -219,7 +219,7 @@ def test_test_generated_reports_cases_differences_and_coverage(tmp_path: Path):
     report = json.loads(out.read_text())
     seed_id = load_rule(SEED_RULE).id
     generated = [r for r in report["results"] if r.get("origin") == "generated" and r["rule"] == seed_id]
-    assert len(generated) == 13 * 6  # the seed's 13 events (under the budget) on six targets
+    assert len(generated) == 10 * 6  # the seed's 10 events (under the budget) on six targets
     assert report["summary"]["generated"]["total"] == len([r for r in report["results"] if r.get("origin")])
     assert report["summary"]["generated"]["silent_differences"] == 0
     stated = [r for r in generated if r.get("difference") == "stated"]

@@ -37,6 +37,12 @@ KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
 variant (KQL, Lucene, EQL)."""
 
 
+def rule_id_namespace(profile: Profile) -> str:
+    """The client's ``targets.kql.rule_id_namespace`` over its default: derived here only, for the
+    emitter that names every variant's rule."""
+    return str(profile.settings("kql", KQL_DEFAULTS)["rule_id_namespace"])
+
+
 class _ElasticTarget:
     """What the Elastic targets share: the cell lookup, backend reuse, error mapping."""
 

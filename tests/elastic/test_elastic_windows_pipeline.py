@@ -17,7 +17,7 @@ REGISTRY = load_registry()
 SYSMON_11 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "11"\n    and '
 SYSMON_11_LUCENE = "(winlog.channel:Microsoft\\-Windows\\-Sysmon\\/Operational AND event.code:11) AND "
 SYSMON_3 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "3"\n    and '
-SYSMON_25 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "25"\n    and ' 
+SYSMON_25 = 'winlog.channel: "Microsoft-Windows-Sysmon/Operational"\n    and event.code: "25"\n    and '
 
 
 @pytest.fixture

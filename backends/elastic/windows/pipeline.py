@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionOR
-from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation, PreprocessingTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections, SigmaRule
 from sigma.types import (
@@ -43,7 +43,6 @@ from sigma.types import (
     SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
-    SigmaRegularExpression,
     SigmaString,
     SigmaType,
     SpecialChars,
