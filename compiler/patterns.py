@@ -15,8 +15,6 @@ from typing import Any
 
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
-    SigmaExists,
-    SigmaNull,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
@@ -86,17 +84,6 @@ def value_fits(value: Any, text: str) -> bool:
     if isinstance(value, SigmaRegularExpression):
         return re.search(value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE) is not None
     return False
-
-
-def tests_text(rule: SigmaRule, text: str) -> bool:
-    """Whether the rule has a ``null`` or ``exists`` test, or a string or regex value that ``text``
-    satisfies (case ignored): what decides whether a platform that stores ``text`` in place of a
-    JSON null must say so on the artifact."""
-    return any(
-        isinstance(value, (SigmaNull, SigmaExists)) or value_fits(value, text)
-        for item in detection_items(rule)
-        for value in item.value
-    )
 
 
 _VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")
