@@ -23,6 +23,9 @@ from compiler.profile import DEFAULT_PROFILE, Profile
 from compiler.progress import ProgressBar
 from compiler.uptodate import OutputTree, build_keys, save_records, unchanged
 
+DEFAULT_BUDGET = 200
+"""Generated events per rule (``--budget``); the generator's own default (``compiler.generate``)."""
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -393,15 +396,21 @@ def test_cmd(
     allow_untested: bool = typer.Option(
         False, "--allow-untested", help="Accept a target whose every match case of a rule is waived."
     ),
+    generated: bool = typer.Option(
+        False, "--generated", help="Also run generated witnesses and near misses (verdicts from the Sigma reference)."
+    ),
+    budget: int = typer.Option(DEFAULT_BUDGET, "--budget", min=1, help="Generated events per rule, at most."),
 ) -> None:
-    """Run every fixture case and every regression test (SigmaHQ's regression_tests_path) against
-    every target; exit 1 on any failure, when no rule has any, or when a target's every match
-    case of a rule is waived."""
+    """Run every fixture case, every regression test (SigmaHQ's regression_tests_path) and with
+    --generated the generated events against every target; exit 1 on any failure, when no rule has
+    any, or when a target's every match case of a rule is waived."""
     from compiler.fixtures import load_fixtures
     from compiler.regression import load_regression
     from compiler.testing import (
+        generated_cases,
         live_targets,
         read_samples,
+        rule_coverage,
         run_rule,
         to_json,
         to_junit,
@@ -418,23 +427,42 @@ def test_cmd(
             chosen = [*chosen, *twins]
         loaded = _load(rules)
         results: list[CaseResult] = []
+        coverage: list[dict[str, Any]] = []
+        not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule, rules)
                 regression = load_regression(rule)
-                if fixtures is None and regression is None:
-                    typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
+                try:
+                    made = generated_cases(rule, budget) if generated else ()
+                except UnsupportedFeature as err:  # e.g. an unresolved placeholder: nothing to instantiate
+                    typer.echo(f"{rule.path}: {rule.id}: no generated events: {err.message}", err=True)
+                    made = ()
+                if made is None:
+                    from compiler.logsources import describe
+
+                    not_generated[describe(rule.sigma.logsource)] = not_generated.get(describe(rule.sigma.logsource), 0) + 1
+                    made = ()
+                if fixtures is None and regression is None and not made:
+                    if not generated:
+                        typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
                 if fixtures is not None:
                     fixtures = with_client_cases(fixtures, rule, profile)
+                samples = read_samples(regression)
                 results.extend(run_rule(
-                    rule, fixtures, chosen, profile, read_samples(regression), allow_untested=allow_untested
+                    rule, fixtures, chosen, profile, samples, generated=made, allow_untested=allow_untested
                 ))
+                events = [c.event for c in (fixtures.cases if fixtures else ())]
+                events += [e for sample in samples for e in sample.events] + [c.event for c in made]
+                coverage.append({**rule_coverage(rule, events), "client": "" if profile.name == "default" else profile.name})
     except DetcError as err:
         _fail(err)
-    _print_matrix(results, [t.name for t in chosen])
+    for logsource, count in sorted(not_generated.items()):
+        typer.echo(f"{logsource}: no generated events for this logsource yet ({count} rule(s))", err=True)
+    _print_matrix(results, [t.name for t in chosen], coverage)
     if json_path:
-        json_path.write_bytes(to_json(results))
+        json_path.write_bytes(to_json(results, coverage))
     if junit_path:
         junit_path.write_bytes(to_junit(results))
     if not results and not allow_empty:
@@ -442,6 +470,46 @@ def test_cmd(
         raise typer.Exit(1)
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)
+
+
+@app.command("fixtures")
+def fixtures_cmd(
+    rule: Path = typer.Argument(..., help="A Sigma rule file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the tests file here (default: stdout)."),
+    budget: int = typer.Option(DEFAULT_BUDGET, "--budget", min=1, help="Generated events, at most."),
+) -> None:
+    """Write generated witnesses and near misses as an X.tests.yml to review and keep."""
+    from compiler.fixtures import Case
+    from compiler.generate import fixtures_text, generate
+    from compiler.rawforms import raw_form
+    from compiler.rules import load_rule
+    from compiler.testing import run_rule
+
+    try:
+        loaded = load_rule(rule, display_path(rule))
+        form = raw_form(loaded)
+        if form is None:
+            raise UsageError(f"{loaded.path}: {loaded.id}: no generated events for this logsource yet")
+        made = generate(loaded, form, budget)
+        missing = [e for e in ("match", "no_match") if not any(g.expect == e for g in made)]
+        if missing:
+            _fail(f"{loaded.path}: {loaded.id}: no generated event gets the verdict {missing[0]}", 1)
+        cases = [Case(name=g.name, expect=g.expect, event=g.event) for g in made]  # type: ignore[arg-type]
+        waivers: dict[str, dict[str, str]] = {}
+        for result in run_rule(loaded, None, _registry().select(None), DEFAULT_PROFILE, generated=cases, allow_untested=True):
+            if result.difference == "stated":
+                waivers.setdefault(result.case, {})[result.target] = result.message
+    except DetcError as err:
+        _fail(err)
+    text = fixtures_text(loaded, made, waivers)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_files(out.parent, {out.name: text.encode("utf-8")})
+    except DetcError as err:
+        _fail(err)
+    typer.echo(f"{out}: {len(made)} cases", err=True)
 
 
 @app.command("package")
@@ -504,7 +572,9 @@ def diff_cmd(
             typer.echo(f"  {item['id']}  {item['title']}{extra}")
 
 
-def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) -> None:
+def _print_matrix(
+    results: Sequence[CaseResult], target_names: Sequence[str], coverage: Sequence[dict[str, Any]] = ()
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -515,6 +585,9 @@ def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) ->
     table.add_column("rule", overflow="fold")
     for name in target_names:
         table.add_column(name, justify="center")
+    covered = {(f"{c['path']} [{c['client']}]" if c["client"] else c["path"]): c for c in coverage}
+    if coverage:
+        table.add_column("leaves covered", justify="right")
     rows: dict[str, dict[str, list[CaseResult]]] = {}
     for r in results:
         rows.setdefault(r.label, {}).setdefault(r.target, []).append(r)
@@ -523,6 +596,9 @@ def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) ->
         for name in target_names:
             mine = per_target.get(name, [])
             cells.append(_cell(mine))
+        if coverage:
+            c = covered.get(path)
+            cells.append(f"{c['covered']}/{c['leaves']}" if c else "-")
         table.add_row(escape(path), *cells)
     console.print(table)
     for r in results:
@@ -540,7 +616,24 @@ def _print_matrix(results: Sequence[CaseResult], target_names: Sequence[str]) ->
     for r in results:
         if r.status == "waived":
             console.print(f"waived {r.label} [{r.target}] case {r.case!r}: {r.message}", markup=False)
+    for c in coverage:
+        for leaf in c["uncovered"]:
+            console.print(f"uncovered {c['path']}: no case takes the rule from match to no match by {leaf}", markup=False)
     totals = summary(results)
+    if "generated" in totals:
+        made = totals["generated"]
+        console.print(
+            f"generated: {made['total']} results, {made['stated_differences']} stated differences, "
+            f"{made['silent_differences']} silent differences",
+            markup=False,
+        )
+    if coverage:
+        leaves = sum(c["leaves"] for c in coverage)
+        hit = sum(c["covered"] for c in coverage)
+        console.print(
+            f"fixture coverage: {hit}/{leaves} condition leaves ({100 * hit / leaves if leaves else 100:.1f}%)",
+            markup=False,
+        )
     console.print(
         f"{totals['pass']} passed, {totals['fail']} failed, {totals['waived']} waived, "
         f"{totals['unsupported']} unsupported",

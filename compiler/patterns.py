@@ -89,6 +89,18 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     return out
 
 
+def value_fits(value: Any, text: str) -> bool:
+    """Whether ``text`` satisfies a Sigma string or regex value (case ignored)."""
+    try:
+        if isinstance(value, SigmaString):
+            return re.fullmatch(sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
+    except UnresolvedPlaceholder:
+        return False
+    if isinstance(value, SigmaRegularExpression):
+        return re.search(value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE) is not None
+    return False
+
+
 _VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +36,10 @@ class CaseResult:
     query: str = ""
     message: str = ""
     client: str = ""
+    origin: str = ""
+    """``generated`` for a generated case; empty for a fixture case."""
+    difference: str = ""
+    """For a generated case the target gets wrong: ``stated`` (a limit its artifact states) or ``silent``."""
 
     @property
     def label(self) -> str:
@@ -54,6 +58,10 @@ class CaseResult:
             out["message"] = self.message
         if self.client:
             out["client"] = self.client
+        if self.origin:
+            out["origin"] = self.origin
+        if self.difference:
+            out["difference"] = self.difference
         return out
 
 
@@ -90,17 +98,19 @@ def run_rule(
     targets: Sequence[Target],
     profile: Profile,
     samples: Sequence[Sample] = (),
+    generated: Sequence[Case] = (),
     *,
     allow_untested: bool = False,
 ) -> list[CaseResult]:
-    """Every fixture case and every regression sample of a rule on every target.
+    """Every fixture case, every regression sample and every generated case of a rule on every target.
 
     A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
-    at least ``match_count`` of its sample's events to match. Both are reported as cases. A target
-    that compiles the rule but whose every ``match`` case is waived fails once more, as case
-    ``UNTESTED_CASE`` (its query would ship with nothing showing it ever matches), unless
-    ``allow_untested``."""
-    out = _run_cases(rule, fixtures, targets, profile, samples)
+    at least ``match_count`` of its sample's events to match. Both are reported as cases. A generated
+    case's expected verdict is the reference's: a target that disagrees fails unless its artifact
+    states the limit that explains it (``compiler.allowances``). A target that compiles the rule but
+    whose every ``match`` case is waived fails once more, as case ``UNTESTED_CASE`` (its query would
+    ship with nothing showing it ever matches), unless ``allow_untested``."""
+    out = _run_cases(rule, fixtures, targets, profile, samples, generated)
     if allow_untested:
         return out
     by_target: dict[str, list[CaseResult]] = {}
@@ -114,7 +124,7 @@ def run_rule(
             final.append(dataclasses.replace(
                 results[0], case=UNTESTED_CASE, expected="match", actual="error", status="fail", query="",
                 message="every match case is waived on this target, so its query is untested "
-                "(detc test --allow-untested to accept)",
+                "(detc test --allow-untested to accept)", origin="", difference="",
             ))
     return final
 
@@ -125,11 +135,13 @@ def _run_cases(
     targets: Sequence[Target],
     profile: Profile,
     samples: Sequence[Sample] = (),
+    generated: Sequence[Case] = (),
 ) -> list[CaseResult]:
-    """Every fixture case and every regression sample of a rule on every target, as they come."""
-    cases = fixtures.cases if fixtures else ()
-    names = [c.name for c in cases] + [s.name for s in samples]
+    """Every fixture case, regression sample and generated case of a rule on every target, as they come."""
+    cases = [(c, "") for c in (fixtures.cases if fixtures else ())] + [(c, "generated") for c in generated]
+    names = [(c.name, c.expect, origin) for c, origin in cases] + [(s.name, "match", "") for s in samples]
     out: list[CaseResult] = []
+    conditions = None
     logsource = find(rule.sigma.logsource)
     for target in targets:
         base = {
@@ -140,16 +152,16 @@ def _run_cases(
             compiled = compile_one(target, rule, profile)
         except UnsupportedFeature as err:
             out.extend(
-                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
-                           actual="unsupported", status="unsupported", message=err.message)
-                for i, name in enumerate(names)
+                CaseResult(**base, case=name, expected=expect, actual="unsupported",
+                           status="unsupported", message=err.message, origin=origin)
+                for name, expect, origin in names
             )
             continue
         except DetcError as err:
             out.extend(
-                CaseResult(**base, case=name, expected="match" if i >= len(cases) else cases[i].expect,
-                           actual="error", status="fail", message=str(err))
-                for i, name in enumerate(names)
+                CaseResult(**base, case=name, expected=expect, actual="error", status="fail",
+                           message=str(err), origin=origin)
+                for name, expect, origin in names
             )
             continue
         try:
@@ -158,9 +170,10 @@ def _run_cases(
         except Exception as err:  # an unparsable query fails every case, never passes one
             matcher = None
             compile_error = f"evaluator rejected the query: {err}"
-        for case in cases:
+        for case, origin in cases:
             actual: Actual
             message = compile_error
+            difference = ""
             if matcher is None:
                 actual = "error"
             else:
@@ -180,9 +193,21 @@ def _run_cases(
                 )
             else:
                 status = "pass" if actual == case.expect else "fail"
+            if origin and status == "fail" and actual in ("match", "no_match"):
+                if conditions is None:
+                    from compiler.conditions import Conditions
+
+                    conditions = Conditions.of(rule)
+                from compiler.allowances import stated_difference
+
+                stated = stated_difference(compiled.caveats, conditions, case.event, actual == "match")
+                if stated:
+                    status, difference, message = "waived", "stated", f"stated difference: {stated}"
+                else:
+                    difference = "silent"
             out.append(
-                CaseResult(**base, case=case.name, expected=case.expect, actual=actual,
-                           status=status, query=compiled.query, message=message)
+                CaseResult(**base, case=case.name, expected=case.expect, actual=actual, status=status,
+                           query=compiled.query, message=message, origin=origin, difference=difference)
             )
         for sample in samples:
             out.append(_run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query))
@@ -245,15 +270,74 @@ def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
     for r in results:
         per_target.setdefault(r.target, Counter())[r.status] += 1
     statuses: tuple[Status, ...] = ("pass", "fail", "waived", "unsupported")
-    return {
+    out: dict[str, Any] = {
         "total": len(results),
         **{s: by_status.get(s, 0) for s in statuses},
         "targets": {t: dict(sorted(c.items())) for t, c in sorted(per_target.items())},
     }
+    generated = [r for r in results if r.origin == "generated"]
+    if generated:
+        differences: dict[str, dict[str, int]] = {}
+        for r in generated:
+            if r.difference:
+                differences.setdefault(r.target, {"stated": 0, "silent": 0})[r.difference] += 1
+        out["generated"] = {
+            "total": len(generated),
+            "stated_differences": sum(r.difference == "stated" for r in generated),
+            "silent_differences": sum(r.difference == "silent" for r in generated),
+            "targets": dict(sorted(differences.items())),
+        }
+    return out
 
 
-def to_json(results: Sequence[CaseResult]) -> bytes:
-    return dumps({"results": [r.as_json() for r in results], "summary": summary(results)})
+def to_json(results: Sequence[CaseResult], coverage: Sequence[Mapping[str, Any]] | None = None) -> bytes:
+    data: dict[str, Any] = {"results": [r.as_json() for r in results], "summary": summary(results)}
+    if coverage is not None:
+        data["coverage"] = coverage_summary(coverage)
+    return dumps(data)
+
+
+def rule_coverage(rule: DetcRule, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Fixture coverage of one rule: the condition leaves that some case takes from match to no
+    match (the rule does not match the case's event, and would if that leaf alone went the other
+    way), over all its leaves."""
+    from compiler.conditions import Conditions
+
+    conditions = Conditions.of(rule)
+    covered: set[int] = set()
+    for event in events:
+        covered.update(conditions.flips_to_no_match(event))
+        if len(covered) == len(conditions.leaves):
+            break
+    return {
+        "rule": rule.id,
+        "path": rule.path,
+        "leaves": len(conditions.leaves),
+        "covered": len(covered),
+        "uncovered": [leaf.describe() for leaf in conditions.leaves if leaf.index not in covered],
+    }
+
+
+def coverage_summary(per_rule: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    leaves = sum(r["leaves"] for r in per_rule)
+    covered = sum(r["covered"] for r in per_rule)
+    return {
+        "leaves": leaves,
+        "covered": covered,
+        "share": round(covered / leaves, 4) if leaves else 1.0,
+        "rules": list(per_rule),
+    }
+
+
+def generated_cases(rule: DetcRule, budget: int) -> tuple[Case, ...] | None:
+    """The generated cases of a rule (None when detc cannot build records of its logsource)."""
+    from compiler.generate import generate
+    from compiler.rawforms import raw_form
+
+    form = raw_form(rule)
+    if form is None:
+        return None
+    return tuple(Case(name=g.name, expect=g.expect, event=g.event) for g in generate(rule, form, budget))  # type: ignore[arg-type]
 
 
 def to_junit(results: Sequence[CaseResult]) -> bytes:

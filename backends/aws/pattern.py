@@ -174,9 +174,10 @@ class PatternBuilder:
         if isinstance(test, Numeric):
             if not neg:
                 return frozenset({Alt("pos", "numeric", tuple(self._numeric_ops(test.ops)))})
-            # not (x in range): x in the complement, or x is a string, or x is absent.
+            # not (x in range): x in the complement, or x is a string, or x is null or absent (Sigma's
+            # comparison is false on a JSON null, so its negation holds there).
             ranges = [Alt("pos", "numeric", tuple(self._numeric_ops((r,)))) for r in _complement(test.ops)]
-            return frozenset({*ranges, Alt("pos", "prefix", ("",)), ABSENT})
+            return frozenset({*ranges, Alt("pos", "prefix", ("",)), NULL, ABSENT})
         if isinstance(test, Cidr):
             if neg:
                 raise unsupported(f"not {name}|cidr", "EventBridge's anything-but takes no cidr")

@@ -9,7 +9,7 @@ from sigma.types import SigmaCasedString, SigmaExists, SigmaNull, SigmaRegularEx
 
 from backends.elastic.index_mapping import FieldSpec, field_spec
 from backends.elastic.lucene_regex import has_letters
-from compiler.patterns import detection_items
+from compiler.patterns import detection_items, value_fits
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -39,7 +39,7 @@ def _all_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
     return detection_items(rule)
 
 
-def _common(items: list[SigmaDetectionItem]) -> list[str]:
+def _common(items: list[SigmaDetectionItem], rule: SigmaRule) -> list[str]:
     fields = {i.field for i in items}
     out = []
     if "userIdentity.userName" in fields:
@@ -59,14 +59,14 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
         for i in items
         for v in i.value
     )
-    return tuple(([KQL_CASE] if folded else []) + _common(items))
+    return tuple(([KQL_CASE] if folded else []) + _common(items, rule))
 
 
 def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     """Caveats of the Lucene (and the EQL) query for a rule (before the pipeline rewrites it): both
     write Sigma regexes in Lucene's dialect."""
     items = _all_items(rule)
-    out = _common(items)
+    out = _common(items, rule)
     if any(
         isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S"))
         for i in items
@@ -92,6 +92,11 @@ def ingest_caveats(rule: SigmaRule) -> list[str]:
                 out.append(
                     f"{item.field}: '': Elastic's ingest pipeline drops empty strings, so no stored document holds "
                     f"'' in {item.field}; this test matches none (under NOT: every document)"
+                )
+            elif isinstance(value, SigmaString) and value_fits(value, ""):
+                out.append(
+                    f"{item.field}: {str(value)!r} also matches '' in Sigma; Elastic's ingest pipeline drops empty "
+                    f"strings, so a record whose {item.field} is '' is not found by it"
                 )
             elif isinstance(value, SigmaNull):
                 out.append(

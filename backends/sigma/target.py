@@ -12,7 +12,7 @@ import yaml
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from backends.sigma.sigma_evaluator import conditions_predicate, rule_predicate
+from backends.sigma.sigma_evaluator import compile_condition, conditions_predicate, logsource_predicate, rule_predicate
 from compiler.errors import EvaluationError, UnsupportedFeature
 from compiler.logsources import describe, find, require
 from compiler.profile import Profile
@@ -84,6 +84,16 @@ class SigmaTarget:
         if find(rule.logsource) is None:
             raise EvaluationError(f"logsource {describe(rule.logsource)}: detc has no definition of it", target=self.name)
         return rule_predicate(rule)
+
+    def leaf_predicate(self, node: Any) -> Matcher:
+        """The reference's verdict on one condition node (a field test or keyword) over a record's
+        view: what the event generator, fixture coverage and the caveat allowance read leaf by leaf."""
+        return compile_condition(node)
+
+    def records_predicate(self, rule: DetcRule) -> Matcher:
+        """The reference's verdict on raw records of the rule's logsource (as ``evaluator`` gives it
+        for the compiled query), from the conditions parsed at load."""
+        return logsource_predicate(require(rule.sigma.logsource), conditions_predicate(rule.conditions))
 
     def check_syntax(self, query: str) -> None:
         """The reference's query is the rule's own detection (parsed by pySigma when the rule

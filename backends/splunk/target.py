@@ -27,7 +27,7 @@ from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
 from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
 from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
-from compiler.patterns import detection_items
+from compiler.patterns import detection_items, value_fits
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
@@ -131,6 +131,20 @@ def _prefilter(rule: Any, calculated: frozenset[str]) -> list[str]:
     return terms
 
 
+def _json_null_text(rule: Any) -> list[str]:
+    """A value the text ``null`` satisfies (``*``, ``n*``) also finds a field present as JSON null,
+    which Splunk's JSON extraction gives that text, where Sigma's value needs one: a wider search.
+    (``null`` itself, and errorCode, are rewritten by the pipeline with their own statement.)"""
+    return [
+        f"{item.field}: {str(value)!r} also matches a field present as JSON null, which Splunk's JSON extraction "
+        "gives the text null, so the search is wider (under NOT it also leaves out such a record)"
+        for item in detection_items(rule)
+        if item.field and item.field != "errorCode"
+        for value in item.value
+        if isinstance(value, (SigmaString, SigmaRegularExpression)) and value_fits(value, "null")
+    ]
+
+
 class SplTarget:
     name = NAME
     description = (
@@ -173,6 +187,7 @@ class SplTarget:
             if sigma.fields:
                 query += " | table " + ",".join(sigma.fields)
         caveats = list(backend.last_processing_pipeline.state.get(CAVEATS_STATE, []))
+        caveats += _json_null_text(rule.sigma)
         return Compiled(
             target=NAME,
             query=query,

@@ -190,7 +190,7 @@ def test_numeric_comparison_and_its_negation() -> None:
     negated = rule_from({"sel": {"eventName": "X"}, "f": {"requestParameters.pendingWindowInDays|lt": 10},
                          "condition": "sel and not f"})
     assert pattern_of(negated)["detail"]["requestParameters"]["pendingWindowInDays"] == [
-        {"exists": False}, {"numeric": [">=", 10]}, {"prefix": ""}]
+        None, {"exists": False}, {"numeric": [">=", 10]}, {"prefix": ""}]
     for days in (7, 30, None):
         rec = record(eventName="X", requestParameters={} if days is None else {"pendingWindowInDays": days})
         eb, ref = verdicts(negated, rec)

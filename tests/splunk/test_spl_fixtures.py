@@ -76,7 +76,7 @@ def test_upstream_null_form_would_never_match_add_on_events():
     """Why errorCode: null is rewritten: upstream's ``NOT errorCode=*`` misses every add-on event."""
     rule = load_rule(SEED_RULE)
     ours = SPL.compile(rule, DEFAULT_PROFILE).query
-    filled = 'errorCode="success" OR (errorCode="failure" responseElements.ConsoleLogin="Failure")'
+    filled = 'errorCode="success" OR errorCode="null" OR (errorCode="failure" responseElements.ConsoleLogin="Failure")'
     assert filled in ours
     naive = SPL.evaluator(ours.replace(filled, "NOT errorCode=*"))
     reference = REFERENCE.evaluator(REFERENCE.compile(rule, DEFAULT_PROFILE).query)

@@ -16,6 +16,11 @@ KQL_CASE = (
     "(C:\\Windows\\System32\\CMD.EXE, cmd.exe): string values match only in the case the rule writes them, "
     "where Sigma matches any case."
 )
+INITIATED_CASE = (
+    "Initiated: Elastic's Sysmon pipeline maps Initiated to network.direction only when it is 'true' or 'false' "
+    "as Sysmon writes it (egress, ingress); the same text in another letter case is not mapped, where Sigma "
+    "matches any case."
+)
 LONG_VALUES = "a long command line, script path or registry value"
 _CLASSES = (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S")
 
@@ -44,5 +49,7 @@ def caveats(rule: SigmaRule, target: str, mapped: SigmaRule, constant: tuple[str
         for v in i.value
     ):
         out.append(ASCII_CLASSES)
+    if any(i.field == "Initiated" for i in detection_items(rule)):
+        out.append(INITIATED_CASE)
     out.extend(ignore_above_caveat(mapped, field_spec, LONG_VALUES, constant=constant))
     return tuple(out)

@@ -231,10 +231,19 @@ class AddonErrorCode(DetectionItemTransformation):
                 "errorCode: null combined with other values or modifiers is not supported on spl"
             )
         # coalesce('errorCode', if(like(ConsoleLogin, "Failure"), "failure", "success"), "success")
-        # takes "failure" only where the record says ConsoleLogin=Failure; "success" otherwise.
+        # takes "failure" only where the record says ConsoleLogin=Failure; "success" otherwise. A
+        # record whose errorCode is JSON null keeps the text "null" the JSON extraction gives it
+        # (coalesce takes the first non-null), so that text counts as no errorCode too.
+        add_caveat(
+            self,
+            "errorCode: null also matches the text 'null' in any letter form, which Splunk's JSON extraction gives "
+            "an errorCode present as JSON null, so the search is wider (under NOT it also leaves out a record "
+            "holding that text)",
+        )
         return SigmaDetection(
             [
                 SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_SUCCESS)]),
+                SigmaDetectionItem(ERROR_CODE, [], [SigmaString("null")]),
                 SigmaDetection(
                     [
                         SigmaDetectionItem(ERROR_CODE, [], [SigmaString(FILLED_FAILURE)]),

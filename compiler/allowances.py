@@ -1,0 +1,186 @@
+"""When a target may disagree with the Sigma reference: the limits its artifact states, and nothing else.
+
+One function, ``stated_difference``, used by the property tests and by ``detc test --generated``:
+given the caveats a compiled query carries, a record and the target's verdict, it names the stated
+limit that explains the target's verdict, or returns None (a silent difference: a bug).
+
+The allowance is precise. A caveat never excuses a verdict wholesale: each one names which
+condition leaves it may turn on this record (a leaf whose verdict depends on letter case, under a
+case caveat; a ``null``/``exists`` leaf on a field the record holds as JSON null, under
+EventBridge's null caveat; ...). The target's verdict is allowed only when the reference's verdict
+with some of those leaves taken the other way gives it. Two limits are whole-query:
+a search the artifact calls *wider* may match more (never less), and letter case outside ASCII,
+where each platform folds case by its own tables (documented in the README), may turn a leaf whose
+text holds a non-ASCII cased character.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sigma.types import (
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SpecialChars,
+)
+
+from compiler.conditions import Conditions, Leaf
+from compiler.logsources import dotted_values
+
+Record = Mapping[str, Any]
+_MAX_FLIPPABLE = 10
+"""Up to this many turnable leaves, the allowance names the fewest that explain a verdict (2**10
+subsets at most); beyond, it asks whether any choice of them gives it (three-valued evaluation)."""
+
+
+def _scalars(record: Record, field: str | None) -> list[Any]:
+    if field is None:
+        return []
+    out: list[Any] = []
+    stack = list(dotted_values(record, field))
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, list):
+            stack[:0] = value
+        else:
+            out.append(value)
+    return out
+
+
+def _non_ascii_cased(text: str) -> bool:
+    return any(not c.isascii() and (c.lower() != c or c.upper() != c or c.casefold() != c) for c in text)
+
+
+def _case_turns(leaf: Leaf, record: Record) -> bool:
+    """Whether the leaf's verdict on this record depends on letter case."""
+    cased = leaf.cased_predicate
+    return cased is not None and cased(record) != leaf.predicate(record)
+
+
+def _folding_outside_ascii(leaf: Leaf, record: Record) -> bool:
+    value = leaf.value
+    if not isinstance(value, (SigmaString, SigmaRegularExpression)):
+        return False
+    if isinstance(value, SigmaString):
+        rule_text = "".join(p for p in value.s if isinstance(p, str))
+    else:
+        rule_text = value.regexp.to_plain()
+    texts = [rule_text] + [str(v) for v in _scalars(record, leaf.field) if isinstance(v, str)]
+    if leaf.field is None:  # a keyword: any string of the record
+        texts += [v for v in _all_strings(record)]
+    if any(_irregular_case(c) for t in texts for c in t if not c.isascii()):
+        return True  # ß→SS, İ, final sigma, ligatures: each platform's table maps these its own way
+    return _case_turns(leaf, record) and any(_non_ascii_cased(t) for t in texts)
+
+
+def _irregular_case(c: str) -> bool:
+    """A character whose case mapping is not one-to-one (so tables disagree on it)."""
+    upper, lower = c.upper(), c.lower()
+    return len(upper) != 1 or len(lower) != 1 or upper.lower() != lower or lower.upper() != upper or c.casefold() != lower
+
+
+def _all_strings(node: Any) -> list[str]:
+    if isinstance(node, Mapping):
+        return [s for v in node.values() for s in _all_strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _all_strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def _tests_presence(leaf: Leaf) -> bool:
+    """``null``, ``exists`` or a value of ``*`` wildcards only (which a platform writes as exists)."""
+    value = leaf.value
+    if isinstance(value, (SigmaNull, SigmaExists)):
+        return True
+    return isinstance(value, SigmaString) and all(p == SpecialChars.WILDCARD_MULTI for p in value.s)
+
+
+# Each stated limit: the words its caveat says (the caveat texts are the targets'), what it is
+# called in a report, and which leaves it may turn on a record.
+LeafTest = Callable[[Leaf, Record, list[str]], bool]
+"""A leaf, the record, and the caveats that say the limit: whether the limit may turn the leaf."""
+_STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
+    (lambda c: "case" in c.lower(), "case (stated in the artifact's caveats)", lambda leaf, rec, said: _case_turns(leaf, rec)),
+    (
+        lambda c: "EventBridge also grants a field present as JSON null" in c,
+        "exists on a JSON null (stated in the artifact's caveats)",
+        lambda leaf, rec, said: _tests_presence(leaf)
+        and leaf.field in {c.removeprefix("not ").split(":")[0] for c in said}
+        and None in _scalars(rec, leaf.field),
+    ),
+    (
+        lambda c: "Splunk's JSON extraction gives" in c and "JSON null" in c,
+        "JSON null read as the text null (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0] for c in said} and None in _scalars(rec, leaf.field),
+    ),
+    (
+        lambda c: "ingest pipeline drops empty strings" in c or "dropped at ingest" in c,
+        "empty strings and nulls dropped at ingest (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0].split("|")[0] for c in said}
+        and any(v == "" or v is None for v in _scalars(rec, leaf.field)),
+    ),
+    (
+        lambda c: "numeric comparisons match JSON numbers only" in c,
+        "a number written as a string (stated in the artifact's caveats)",
+        lambda leaf, rec, said: type(leaf.value) in (SigmaNumber, SigmaCompareExpression)
+        and any(isinstance(v, str) for v in _scalars(rec, leaf.field)),
+    ),
+    (
+        lambda c: c.startswith("user.name:"),
+        "user.name holds the session issuer (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field == "userIdentity.userName",
+    ),
+    (
+        lambda c: c.startswith("whole-object text:"),
+        "whole objects matched as text (stated in the artifact's caveats)",
+        lambda leaf, rec, said: any(isinstance(v, (dict, list)) for v in dotted_values(rec, leaf.field or "")),
+    ),
+    (
+        lambda c: c.startswith("regex classes:"),
+        "regex classes in ASCII (stated in the artifact's caveats)",
+        lambda leaf, rec, said: isinstance(leaf.value, SigmaRegularExpression)
+        and any(isinstance(v, str) and not v.isascii() for v in _scalars(rec, leaf.field)),
+    ),
+)
+WIDER = "a wider search (stated in the artifact's caveats)"
+NON_ASCII = "case folding outside ASCII"
+
+
+def stated_difference(
+    caveats: Sequence[str], conditions: Conditions, record: Record, verdict: bool
+) -> str | None:
+    """The stated limit that explains a target's ``verdict`` on a raw record where the reference
+    disagrees, or None if nothing the artifact states explains it."""
+    if verdict and any("wider" in c for c in caveats):
+        return WIDER
+    view = conditions.view(record)
+    if view is None:  # the logsource does not admit the record: no leaf can explain a verdict
+        return None
+    record = view
+    truths = conditions.truths(record)
+    turnable: dict[int, str] = {}
+    for leaf in conditions.leaves:
+        for says, name, turns in _STATED:
+            said = [c for c in caveats if says(c)]
+            if said and turns(leaf, record, said):
+                turnable.setdefault(leaf.index, name)
+        if leaf.index not in turnable and _folding_outside_ascii(leaf, record):
+            turnable[leaf.index] = NON_ASCII
+    if not turnable:
+        return None
+    indices = sorted(turnable)
+    if len(indices) <= _MAX_FLIPPABLE:  # the fewest leaves that explain it, for the report
+        for size in range(1, len(indices) + 1):
+            for subset in itertools.combinations(indices, size):
+                if conditions.verdict(truths, frozenset(subset)) == verdict:
+                    return "; ".join(dict.fromkeys(turnable[i] for i in subset))
+        return None
+    if verdict in conditions.possible(truths, frozenset(indices)):
+        return "; ".join(dict.fromkeys(turnable[i] for i in indices))
+    return None

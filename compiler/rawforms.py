@@ -1,0 +1,215 @@
+"""What the event generator needs of a logsource: a base record and a way to set a field in it.
+
+The generator (``compiler.generate``) writes events through these two callables only, so that it
+knows nothing of any one logsource's raw form. ``ABSENT`` as a value removes the field.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.cloudtrail_paths import shape
+from compiler.rules import DetcRule
+
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
+"""A value for ``set_field`` that removes the field from the record."""
+
+
+@dataclass(frozen=True)
+class RawForm:
+    """A logsource's raw record, as the generator builds it."""
+
+    name: str
+    base_record: Callable[[], dict[str, Any]]
+    """A fresh, realistic record of the logsource (the generator changes only what a rule tests)."""
+    set_field: Callable[[dict[str, Any], str, Any], None]
+    """Set a Sigma field in a record, in place (``ABSENT`` removes it); raises ``NotInThisSource``
+    for a value no record of the logsource holds there (the generator then proposes something else)."""
+
+
+class NotInThisSource(ValueError):
+    """A record of this logsource never holds that value in that field."""
+
+
+# AWS's documented CloudTrail record for IAM CreateUser: awsdocs/aws-cloudtrail-user-guide @
+# 56f54d99dfee0c3faf3d4a2b87bb572ad9edf58a, doc_source/cloudtrail-log-file-examples.md (CC BY-SA 4.0,
+# samples MIT-0), with the envelope fields every current record carries (eventID, eventType,
+# recipientAccountId, readOnly, managementEvent, eventCategory) as the CloudTrail record contents
+# page documents them.
+_CLOUDTRAIL_BASE: dict[str, Any] = {
+    "eventVersion": "1.08",
+    "userIdentity": {
+        "type": "IAMUser",
+        "principalId": "EX_PRINCIPAL_ID",
+        "arn": "arn:aws:iam::123456789012:user/Alice",
+        "accountId": "123456789012",
+        "accessKeyId": "EXAMPLE_KEY_ID",
+        "userName": "Alice",
+    },
+    "eventTime": "2014-03-24T21:11:59Z",
+    "eventSource": "iam.amazonaws.com",
+    "eventName": "CreateUser",
+    "awsRegion": "us-east-2",
+    "sourceIPAddress": "127.0.0.1",
+    "userAgent": "aws-cli/1.3.2 Python/2.7.5 Windows/7",
+    "requestParameters": {"userName": "Bob"},
+    "responseElements": {
+        "user": {
+            "createDate": "Mar 24, 2014 9:11:59 PM",
+            "userName": "Bob",
+            "arn": "arn:aws:iam::123456789012:user/Bob",
+            "path": "/",
+            "userId": "EXAMPLEUSERID",
+        }
+    },
+    "requestID": "6b6cf3e2-0e0b-4d7b-8a4f-2f3c5e7b9a10",
+    "eventID": "3f8a1e42-5c1d-4f0e-9b7a-1d2c3b4a5e6f",
+    "readOnly": False,
+    "eventType": "AwsApiCall",
+    "managementEvent": True,
+    "recipientAccountId": "123456789012",
+    "eventCategory": "Management",
+}
+
+
+def _cloudtrail_base() -> dict[str, Any]:
+    return copy.deepcopy(_CLOUDTRAIL_BASE)
+
+
+def set_dotted(record: dict[str, Any], path: str, value: Any, arrays: Collection[str] = ()) -> None:
+    """Set a dotted path in a JSON record, in place: objects are made on the way, ``ABSENT``
+    removes the leaf (and the objects it leaves empty). A step named in ``arrays`` is a JSON array:
+    the path goes on in its first element (made if needed)."""
+    _set(record, path.split("."), value, "", arrays)
+
+
+def _set(node: dict[str, Any], parts: list[str], value: Any, prefix: str, arrays: Collection[str]) -> None:
+    key = parts[0]
+    if len(parts) == 1:
+        _put(node, key, value)
+        return
+    path = prefix + key
+    child = node.get(key)
+    if path in arrays:
+        if not (isinstance(child, list) and child and isinstance(child[0], dict)):
+            if value is ABSENT:
+                return
+            child = [{}]
+            node[key] = child
+        inner = child[0]
+    else:
+        if not isinstance(child, dict):
+            if value is ABSENT:
+                return
+            child = {}
+            node[key] = child
+        inner = child
+    _set(inner, parts[1:], value, path + ".", arrays)
+    if value is ABSENT and not inner:
+        del node[key]
+
+
+def _put(node: dict[str, Any], key: str, value: Any) -> None:
+    if value is ABSENT:
+        node.pop(key, None)
+    else:
+        node[key] = copy.deepcopy(value)
+
+
+_CLOUDTRAIL_ALWAYS = ("eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "eventID", "eventType")
+"""Fields every CloudTrail record carries, as a non-empty string ("Optional: False", CloudTrail record contents:
+https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+Removing one, nulling it or making it an array makes something that is not a CloudTrail record
+(EventBridge, for one, derives the event's ``source`` from ``eventSource``)."""
+
+
+def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
+    """Set a field as CloudTrail holds it: the path's arrays from what records and API references
+    show (``compiler.cloudtrail_paths``; a path nothing shows is taken to hold single values)."""
+    if field in _CLOUDTRAIL_ALWAYS and not (isinstance(value, str) and value):
+        raise NotInThisSource(f"every CloudTrail record has {field} as a non-empty string")
+    if field == "eventSource":
+        service, dot, domain = value.lower().partition(".")
+        if not service or not dot or domain != "amazonaws.com" or any(c.isspace() for c in service):
+            # "the service that the request was made to ... a short form of the service name without
+            # spaces plus .amazonaws.com" (CloudTrail record contents)
+            raise NotInThisSource("CloudTrail's eventSource is <service>.amazonaws.com")
+    known = shape(field)
+    arrays = set(known.arrays) if known is not None else set()
+    parts = field.split(".")
+    last = len(parts) - 1
+    if isinstance(value, list) and last not in arrays:
+        raise NotInThisSource(f"CloudTrail holds {field} as a single value, not an array")
+    if last in arrays and value is not ABSENT and value is not None and not isinstance(value, list):
+        value = [value]
+    set_dotted(record, field, value, {".".join(parts[: i + 1]) for i in arrays if i < last})
+
+
+CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)
+
+def _remove_marked(node: Any, mark: Any) -> bool:
+    """Remove every dict entry holding ``mark`` (and the objects left empty); whether any was removed."""
+    removed = False
+    if isinstance(node, dict):
+        for key in list(node):
+            if node[key] is mark:
+                del node[key]
+                removed = True
+            elif _remove_marked(node[key], mark):
+                removed = True
+                if node[key] == {}:
+                    del node[key]
+    elif isinstance(node, list):
+        for item in node:
+            removed = _remove_marked(item, mark) or removed
+    return removed
+
+
+def family_form(source: Any) -> RawForm:
+    """A raw form from a ``compiler.logsources`` logsource: its family sets fields, and the base
+    record is an event of the logsource's first kind (its conditions, such as Sysmon's EventID and
+    channel, filled in). Windows: the fields every event carries (``SYSTEM_FIELDS``) are never
+    removed, nulled or made arrays, and event data are single values."""
+    from compiler.logsources.windows import SYSTEM_FIELDS
+
+    family = source.family
+    variant = source.variants[0]
+
+    def base() -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for name, wanted in variant.conditions.items():
+            record = family.set_field(record, variant.renames.get(name, name), wanted[0])
+        return record
+
+    def set_field(record: dict[str, Any], field: str, value: Any) -> None:
+        if isinstance(value, list):
+            raise NotInThisSource(f"a {family.name} event holds {field} as a single value")
+        if field in SYSTEM_FIELDS and (value is ABSENT or value is None):
+            raise NotInThisSource(f"every {family.name} event carries {field}")
+        name = variant.renames.get(field, field)
+        mark = object()
+        changed = family.set_field(record, name, mark if value is ABSENT else copy.deepcopy(value))
+        if value is ABSENT:
+            _remove_marked(changed, mark)
+        record.clear()
+        record.update(changed)
+
+    return RawForm(name=source.name, base_record=base, set_field=set_field)
+
+
+def raw_form(rule: DetcRule) -> RawForm | None:
+    """The raw form of a rule's logsource (as ``compiler.logsources`` finds it), or None when detc
+    cannot build records of it yet."""
+    from compiler.logsources import find
+
+    source = find(rule.sigma.logsource)
+    if source is None:
+        return None
+    if source.family.name == "cloudtrail":
+        return CLOUDTRAIL
+    if source.family.name == "windows":
+        return family_form(source)
+    return None

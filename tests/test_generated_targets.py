@@ -1,0 +1,199 @@
+"""Differences between targets and the reference that generated events found, and how each is now
+stated on the artifact (with the allowance that reads the statement) or no longer possible."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler.allowances import stated_difference
+from compiler.build import compile_one
+from compiler.conditions import Conditions
+from compiler.logsources import find
+from compiler.profile import DEFAULT_PROFILE
+from compiler.rawforms import ABSENT, CLOUDTRAIL, NotInThisSource
+from compiler.target import load_registry
+
+REGISTRY = load_registry()
+
+
+def verdict(name: str, rule, record) -> tuple[bool, tuple[str, ...]]:
+    target = REGISTRY.get(name)
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    return bool(target.evaluator(compiled.query)(target.shape(record, DEFAULT_PROFILE))), compiled.caveats
+
+
+def record(**fields):
+    out = CLOUDTRAIL.base_record()
+    for field, value in fields.items():
+        CLOUDTRAIL.set_field(out, field.replace("__", "."), value)
+    return out
+
+
+STAR_EMPTY = (
+    "requestParameters.layers: '*' also matches '' in Sigma; Elastic's ingest pipeline drops empty strings, "
+    "so a record whose requestParameters.layers is '' is not found by it"
+)
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene"], ids=["kql", "lucene"])
+def test_elastic_drops_empty_strings_and_says_so_for_a_star(rule_from, name):
+    rule = rule_from({"sel": {"eventName": "UpdateFunctionConfiguration", "requestParameters.layers": "*"}, "condition": "sel"})
+    event = record(eventName="UpdateFunctionConfiguration", requestParameters__layers="")
+    got, caveats = verdict(name, rule, event)
+    assert got is False  # the ingest pipeline removed the empty value; Sigma's * matches ""
+    assert STAR_EMPTY in caveats
+    assert stated_difference(caveats, Conditions.of(rule), event, got) == (
+        "empty strings and nulls dropped at ingest (stated in the artifact's caveats)"
+    )
+    # the statement names its field: an empty string elsewhere excuses nothing
+    other = record(eventName="UpdateFunctionConfiguration", requestParameters__layers="x", userAgent="")
+    assert stated_difference(caveats, Conditions.of(rule), other, False) is None
+
+
+def test_elastic_says_nothing_of_empty_values_where_they_cannot_matter(rule_from):
+    _, caveats = verdict("kql", rule_from({"sel": {"eventName": "DeleteKey"}, "condition": "sel"}), record())
+    assert not any("empty strings" in c for c in caveats)
+
+
+def test_eventbridge_star_is_exists_and_its_null_caveat_covers_it(rule_from):
+    rule = rule_from({"sel": {"eventName": "ModifyDBInstance", "responseElements.pendingModifiedValues.masterUserPassword": "*"}, "condition": "sel"})
+    event = record(eventName="ModifyDBInstance", responseElements__pendingModifiedValues__masterUserPassword=None)
+    got, caveats = verdict("eventbridge", rule, event)
+    assert got is True  # exists:true holds for JSON null on EventBridge; Sigma's * does not match null
+    assert stated_difference(caveats, Conditions.of(rule), event, got) == (
+        "exists on a JSON null (stated in the artifact's caveats)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("eventSource", ABSENT), ("eventName", None), ("eventName", ["DeleteKey"]), ("userAgent", ["x", "y"])],
+    ids=["eventSource-removed", "eventName-null", "eventName-array", "userAgent-array"],
+)
+def test_cloudtrail_raw_form_refuses_what_no_record_holds(field, value):
+    with pytest.raises(NotInThisSource):
+        CLOUDTRAIL.set_field(CLOUDTRAIL.base_record(), field, value)
+
+
+def test_cloudtrail_raw_form_writes_array_paths_as_arrays():
+    out = record(requestParameters__containerDefinitions__command="curl $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    assert out["requestParameters"]["containerDefinitions"] == [{"command": ["curl $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]}]
+    CLOUDTRAIL.set_field(out, "requestParameters.containerDefinitions.command", ABSENT)
+    assert "containerDefinitions" not in out["requestParameters"]
+
+
+def test_kql_ipv6_network_parses_and_matches(rule_from):
+    """An IPv6 CIDR was written unquoted with its colons bare, which kuery does not parse (found by
+    generated events; main quotes the network now)."""
+    rule = rule_from({"sel": {"sourceIPAddress|cidr": "2001:db8::/32"}, "condition": "sel"})
+    compiled = compile_one(REGISTRY.get("kql"), rule, DEFAULT_PROFILE)
+    assert compiled.query.endswith('\n    and source.ip: "2001:db8::/32"')
+    inside, outside = record(sourceIPAddress="2001:db8::1"), record(sourceIPAddress="2001:db9::")
+    assert verdict("kql", rule, inside)[0] is True
+    assert verdict("kql", rule, outside)[0] is False
+
+
+def _reference(rule, event) -> bool:
+    sigma = REGISTRY.get("sigma")
+    return bool(sigma.evaluator(compile_one(sigma, rule, DEFAULT_PROFILE).query)(event))
+
+
+@pytest.mark.parametrize(
+    ("arn", "user", "expected"),
+    [("Bob", "bob", False), ("Bob", "Alice", True), ("Bob", None, True)],
+    ids=["equal-but-case", "different", "reference-missing"],
+)
+def test_splunk_negated_field_reference_keeps_sigmas_meaning(rule_from, arn, user, expected):
+    """Upstream's ``| where NOT 'a'='b'`` compared case-sensitively and was null (false) when a field
+    was missing; Sigma compares case-insensitively and ``not`` holds when the reference cannot."""
+    rule = rule_from({"sel": {"eventName": "UpdateLoginProfile"}, "filter_main": {"userIdentity.arn|fieldref": "requestParameters.userName"},
+                      "condition": "sel and not 1 of filter_main*"})
+    fields = {"eventName": "UpdateLoginProfile", "userIdentity__arn": arn}
+    if user is not None:
+        fields["requestParameters__userName"] = user
+    event = record(**fields)
+    if user is None:
+        CLOUDTRAIL.set_field(event, "requestParameters.userName", ABSENT)
+    assert _reference(rule, event) is expected
+    got, _ = verdict("spl", rule, event)
+    assert got is expected
+    compiled = compile_one(REGISTRY.get("spl"), rule, DEFAULT_PROFILE)
+    assert (
+        "NOT (isnotnull('userIdentity.arn') AND isnotnull('requestParameters.userName') "
+        "AND lower('userIdentity.arn') == lower('requestParameters.userName'))"
+    ) in compiled.query.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "arn", "user"),
+    [("X", "Bob", "bob"), ("X", "Bob", "Alice"), ("Y", "Bob", "bob"), ("X", "Bob", None)],
+    ids=["both-hold", "reference-differs", "other-test-fails", "reference-missing"],
+)
+def test_splunk_field_reference_negated_with_other_tests_gives_the_reference_verdict(rule_from, name, arn, user):
+    """A field reference under a NOT beside another test is written in the | where form, where the
+    NOT covers the whole conjunction as Sigma's does."""
+    rule = rule_from({"sel": {"eventName": "X", "userIdentity.arn|fieldref": "requestParameters.userName"}, "condition": "not sel"})
+    fields = {"eventName": name, "userIdentity__arn": arn}
+    if user is not None:
+        fields["requestParameters__userName"] = user
+    event = record(**fields)
+    if user is None:
+        CLOUDTRAIL.set_field(event, "requestParameters.userName", ABSENT)
+    got, _ = verdict("spl", rule, event)
+    assert got is _reference(rule, event)
+
+
+def test_eventbridge_negated_comparison_holds_on_a_json_null(rule_from):
+    """``not count > 5`` is true for a JSON null in Sigma; the pattern lacked the null alternative."""
+    rule = rule_from({"sel": {"requestParameters.memorySize|gt": 5}, "condition": "not sel"})
+    event = record(requestParameters__memorySize=None)
+    assert _reference(rule, event) is True
+    assert verdict("eventbridge", rule, event)[0] is True
+
+
+@pytest.mark.parametrize(
+    ("detection", "condition", "reference", "spl"),
+    [
+        ({"eventName": "DeleteBucket", "errorCode": None}, "sel", True, True),
+        ({"eventName": "DeleteBucket", "responseElements.pendingModifiedValues.masterUserPassword": "*"}, "sel", False, True),
+        ({"eventName": "DeleteBucket", "responseElements.pendingModifiedValues.masterUserPassword": "*"}, "not sel", True, False),
+    ],
+    ids=["errorCode-null-finds-json-null", "star-wider", "star-under-not"],
+)
+def test_splunk_json_null_reads_as_the_text_null_and_is_stated(rule_from, detection, condition, reference, spl):
+    """Splunk's JSON extraction gives a JSON null the text null: ``errorCode: null`` now also finds it
+    (the add-on keeps that text), and a value the text fits says the search is wider."""
+    rule = rule_from({"sel": detection, "condition": condition})
+    field = next(k for k in detection if k != "eventName")
+    event = record(eventName="DeleteBucket", **{field.replace(".", "__"): None})
+    assert _reference(rule, event) is reference
+    got, caveats = verdict("spl", rule, event)
+    assert got is spl
+    if got != reference:  # a wider search may match more; under NOT, the null's own statement
+        assert stated_difference(caveats, Conditions.of(rule), event, got) in (
+            "a wider search (stated in the artifact's caveats)",
+            "JSON null read as the text null (stated in the artifact's caveats)",
+        )
+    assert any(c.startswith(f"{field}: ") and "JSON null" in c for c in caveats)
+
+
+@pytest.mark.parametrize("name", ["lucene", "eql"], ids=["lucene", "eql"])
+def test_elastic_states_that_initiated_maps_in_sysmons_case_only(name):
+    """Elastic's pipeline maps Initiated 'true' to network.direction; 'TRUE' (which Sigma matches) is
+    not mapped: found by a recased witness, now stated on the artifact."""
+    from compiler.rawforms import raw_form
+    from compiler.rules import load_rule
+    from tests.support import ROOT
+
+    rule = load_rule(ROOT / "sigma" / "windows" / "network_connection" / "net_connection_win_certutil_initiated_connection.yml")
+    form = raw_form(rule)
+    event = form.base_record()
+    for field, value in (("Image", "C:\\Windows\\System32\\certutil.exe"), ("Initiated", "TRUE"), ("DestinationPort", 443)):
+        form.set_field(event, field, value)
+    assert _reference(rule, event) is True
+    target = REGISTRY.get(name)
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    got = bool(target.evaluator(compiled.query)(target.shape(event, DEFAULT_PROFILE, find(rule.sigma.logsource))))
+    assert got is False
+    assert any(c.startswith("Initiated: ") for c in compiled.caveats)
+    assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == "case (stated in the artifact's caveats)"
