@@ -1,6 +1,7 @@
 """detc benchmarks, reported as ratios measured side by side in one run.
 
-    python3 bench/run.py [--copies 55] [--events 100000] [--json bench/results.json]
+    python3 bench/run.py [--copies 55] [--events 100000] [--large-list 100000] [--json bench/results.json]
+    python3 bench/run.py --only-large-list --repeat 1
 
 Needs the ``bench`` extra (sigma-cli) and the third-party corpus (``DETC_CORPUS``, see CONTRIBUTING.md).
 Each timing is the best of --repeat runs of a fresh process, detc and sigma-cli taking turns;
@@ -236,12 +237,52 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
     return out
 
 
+def write_large_list_rule(folder: Path, values: int) -> Path:
+    """One rule whose selection is a list of ``values`` event names, with two fixture cases."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rule = {
+        "title": "Large value list", "id": "5b0c3b9e-6f1d-4d7a-9c6e-2f0b8a1d4e70", "status": "test",
+        "description": "A benchmark rule: one selection holding a very long value list.", "author": "detc bench",
+        "date": "2026-01-01", "level": "low", "logsource": {"product": "aws", "service": "cloudtrail"},
+        "detection": {"sel": {"eventName": [f"BenchEvent{i:06d}" for i in range(values)]}, "condition": "sel"},
+    }
+    path = folder / "aws_bench_large_value_list.yml"
+    path.write_text(yaml.safe_dump(rule))
+    cases = {"cases": [
+        {"name": "last value", "expect": "match", "event": {"eventName": f"BenchEvent{values - 1:06d}"}},
+        {"name": "no value", "expect": "no_match", "event": {"eventName": "Other"}},
+    ]}
+    path.with_name("aws_bench_large_value_list.tests.yml").write_text(yaml.safe_dump(cases))
+    return folder
+
+
+def bench_large_list(work: Path, values: int, repeat: int) -> dict[str, Any]:
+    """A rule with one very long value list (issue: 100,000 values took 15 s to build and did not
+    finish ``detc test`` in a minute): build and test, all targets and each target alone."""
+    from compiler.target import load_registry
+
+    rules = write_large_list_rule(work / "large-list", values)
+    detc = [sys.executable, "-m", "compiler"]
+    out = work / "out-large-list"
+    commands: dict[str, tuple[list[str], Any]] = {
+        "build": ([*detc, "build", "--rules", str(rules), "--output", str(out), "--no-cache"], None),
+        "test": ([*detc, "test", "--rules", str(rules)], None),
+    }
+    for name in load_registry().targets:
+        commands[f"test_{name}"] = ([*detc, "test", "--rules", str(rules), "-t", name], None)
+    measured = side_by_side(commands, work, repeat)
+    return {"values": values, **{f"{k}_s": t for k, (t, _) in measured.items()},
+            **{f"{k}_peak_kib": m for k, (_, m) in measured.items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=55, help="variants per SigmaHQ AWS rule (55 x 57 = 3,135)")
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--large-list", type=int, default=100_000, help="values of the large-list rule (0: skip)")
+    parser.add_argument("--only-large-list", action="store_true", help="run the large-list case alone")
     args = parser.parse_args()
     rng = random.Random(20261129)
     report: dict[str, Any] = {
@@ -253,6 +294,11 @@ def main() -> None:
     byte_compile()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.large_list:
+            report["large_list"] = bench_large_list(work, args.large_list, args.repeat)
+        if args.only_large_list:
+            print(json.dumps(report, indent=2, sort_keys=True))
+            return
         report["sigmahq_aws"] = bench_build(AWS_RULES, work, args.repeat, "aws")
         generated = work / "generated"
         generate_rules(generated, args.copies)

@@ -149,7 +149,10 @@ def plain(compiled: Compiled) -> Compiled:
     """The compilation with its details as JSON gives them back (tuples as lists, other values as
     text): what the manifest and the cache hold."""
     details = plain_value(dict(compiled.details))
-    return Compiled(target=compiled.target, query=compiled.query, caveats=tuple(compiled.caveats), details=details)
+    return Compiled(
+        target=compiled.target, query=compiled.query, caveats=tuple(compiled.caveats), details=details,
+        deployment=plain_value(dict(compiled.deployment)),
+    )
 
 
 def rule_manifest(

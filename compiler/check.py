@@ -18,9 +18,12 @@ OFFLINE_EXCLUDED = {"attacktag", "d3_fendtag"}
 """pySigma's ATT&CK and D3FEND tag validators download their taxonomies at run time."""
 
 
-def validate(root: Path, registry: Registry) -> list[DetcError]:
-    """Every problem with the rules and tests below root, in path order."""
+def validate(root: Path, registry: Registry, warnings: list[str] | None = None) -> list[DetcError]:
+    """Every problem with the rules and tests below root, in path order (``warnings`` receives one
+    line per entry named like a rule file that is not one)."""
     ruleset = load_rules(root)
+    if warnings is not None:
+        warnings.extend(ruleset.warnings)
     problems: list[DetcError] = list(ruleset.errors)
     validator = SigmaValidator(
         [cls for name, cls in sorted(core_validators.items()) if name not in OFFLINE_EXCLUDED]
@@ -44,7 +47,7 @@ def validate(root: Path, registry: Registry) -> list[DetcError]:
             problems.append(err)
             regression = None
         try:
-            fixtures = load_fixtures(rule)
+            fixtures = load_fixtures(rule, root)
         except RuleLoadError as err:
             problems.append(err)
             continue

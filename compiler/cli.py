@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+import functools
+import gc
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
@@ -15,15 +15,16 @@ import typer
 from compiler import __version__
 from compiler.cache import DEFAULT_DIR as CACHE_DIR
 from compiler.cache import Cache
-from compiler.errors import DetcError, UnsupportedFeature, UsageError
-from compiler.outputs import compare, digests, write_files, write_tree
-from compiler.paths import CLIENTS_DIR, Sources, display_path, orphan_errors, orphan_tests_files, read_sources
+from compiler.errors import DetcError, UnsupportedFeature, UsageError, shown
+from compiler.outputs import compare, write_files, write_tree
+from compiler.paths import CLIENTS_DIR, display_path, orphan_errors, orphan_tests_files, read_sources
 from compiler.paths import all_clients as all_clients_in
 from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.progress import ProgressBar
+from compiler.uptodate import OutputTree, build_keys, save_records, unchanged
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
     from compiler.rules import DetcRule
     from compiler.target import Registry
@@ -42,6 +43,26 @@ PRESERVED = ("clients",)
 
 RulesOpt = typer.Option(Path("sigma"), "--rules", help="Directory of Sigma rules (or one rule file).")
 TargetOpt = typer.Option(None, "--target", "-t", help="Target name; repeat for several (default: all).")
+
+
+def _without_gc(command: Callable[..., None]) -> Callable[..., None]:
+    """Run a command with the cyclic garbage collector paused. A large rule set, or one rule with
+    a huge value list, is millions of long-lived objects and few cycles: the collector would scan
+    them again and again, a cost that grows with the square of their number (a 100,000-value list
+    spent most of ``detc test`` there). The command's process ends soon after, and in-process
+    callers get the collector back."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            command(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    return run
 
 
 def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
@@ -79,12 +100,15 @@ def check(rules: Path = RulesOpt) -> None:
     """Validate every rule and tests file; one line per problem, exit 1 if any."""
     from compiler.check import validate
 
+    warnings: list[str] = []
     try:
-        problems = validate(rules, _registry())
+        problems = validate(rules, _registry(), warnings)
     except DetcError as err:
         _fail(err)
+    for line in warnings:
+        typer.echo(line, err=True)
     for problem in problems:
-        typer.echo(str(problem))
+        typer.echo(str(problem), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
@@ -99,8 +123,12 @@ def convert(
     ),
     client: str = typer.Option(None, "--client", "-c", help="Compile with a client profile (clients/NAME.yml)."),
     clients_dir: Path = typer.Option(CLIENTS_DIR, "--clients-dir", help="Directory of client profiles."),
+    skip_unsupported: bool = typer.Option(
+        False, "--skip-unsupported", help="Exit 0 when a target cannot express the rule (still said on stderr)."
+    ),
 ) -> None:
-    """Print one rule compiled for one target, or for several under a `# target` header each."""
+    """Print one rule compiled for one target, or for several under a `# target` header each; exit 1
+    when any target asked for (every target by default) cannot express it, unless --skip-unsupported."""
     from compiler.build import compile_one
     from compiler.rules import load_rule
 
@@ -121,8 +149,6 @@ def convert(
         try:
             compiled = compile_one(one, loaded, profile)
         except UnsupportedFeature as err:
-            if not several:
-                _fail(f"unsupported: {err}", 1)
             refused.append(one.name)
             typer.echo(f"unsupported: {err}", err=True)
             continue
@@ -133,7 +159,7 @@ def convert(
         sys.stdout.write(compiled.query if compiled.query.endswith("\n") else compiled.query + "\n")
         for caveat in compiled.caveats:
             typer.echo(f"caveat [{one.name}]: {caveat}" if several else f"caveat: {caveat}", err=True)
-    if refused and target:
+    if refused and not skip_unsupported:
         raise typer.Exit(1)
 
 
@@ -145,10 +171,12 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
+    for line in ruleset.warnings:
+        typer.echo(line, err=True)
     problems: list[str] = [str(err) for err in ruleset.errors]
     for rule in ruleset.rules:
         try:
-            load_fixtures(rule)
+            load_fixtures(rule, rules)
             load_regression(rule)
         except DetcError as err:
             problems.append(str(err))
@@ -205,104 +233,10 @@ JobsOpt = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (defa
 NoCacheOpt = typer.Option(False, "--no-cache", help="Ignore and do not write .detc-cache/.")
 
 
-def _progress(total: int) -> Callable[[int], None] | None:
-    """A progress bar on a terminal for long builds; nothing in CI or when piped."""
-    if total < 200 or not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(
-        TextColumn("compiling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
-    )
-    task = progress.add_task("compile", total=total)
-    progress.start()
-    _PROGRESS.append(progress)
-    return lambda n: progress.advance(task, n)
-
-
-_PROGRESS: list[Progress] = []
-
-
-def _build_keys(
-    cache: Cache, rules: Sources, target: Sequence[str] | None, clients: Sequence[str] | None,
-    all_clients: bool, clients_dir: Path,
-) -> dict[str, str]:
-    """Each requested build's key (profile name to key), computed without importing pySigma;
-    empty when the cache is off or a profile is missing (the full path reports that)."""
-    from compiler.fingerprint import build_key
-
-    if cache.root is None:
-        return {}
-    selection = list(target) if target else None
-    if not all_clients and not clients:
-        return {DEFAULT_PROFILE.name: build_key(rules, selection, DEFAULT_PROFILE.name, "")}
-    names = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(clients or []))
-    if not names:
-        return {}
-    keys: dict[str, str] = {}
-    for name in names:
-        path = clients_dir / f"{name}.yml"
-        if not path.is_file():
-            return {}
-        keys[name] = build_key(rules, selection, name, hashlib.sha256(path.read_bytes()).hexdigest())
-    return keys
-
-
-class _Tree:
-    """An output folder's current digests, read once per build: from its file record where the
-    files' metadata allows, in a thread of its own while the build compiles."""
-
-    def __init__(self, cache: Cache, root: Path, preserve: Sequence[str]) -> None:
-        from compiler.filestate import FileRecord
-
-        self.root, self.preserve = root, preserve
-        self.record = FileRecord(cache, root)
-        self._digests: dict[str, str] | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._digests is None and self._thread is None:
-            self._thread = threading.Thread(target=self._read, daemon=True)
-            self._thread.start()
-
-    def _read(self) -> None:
-        self._digests = digests(self.root, self.preserve, self.record)
-
-    def digests(self) -> dict[str, str]:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._digests is None:
-            self._read()
-        assert self._digests is not None
-        return self._digests
-
-
-def _unchanged(cache: Cache, build_key: str, tree: _Tree) -> int | None:
-    """The number of files when the output folder holds exactly what the cached build made
-    (every file's digest compared); None when it does not or nothing is cached."""
-    from compiler.fingerprint import events_unchanged
-
-    entry = cache.get_json("build", build_key)
-    if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
-        return None
-    if not events_unchanged(entry.get("events", {})):
-        return None
-    expected = entry["files"]
-    if tree.digests() != expected:
-        return None
-    return len(expected)
 
 
 @app.command()
+@_without_gc
 def build(
     rules: Path = RulesOpt,
     output: Path = typer.Option(Path("output"), "--output", "-o", help="Output directory."),
@@ -326,11 +260,11 @@ def build(
 
     cache = Cache(None if no_cache else CACHE_DIR)
     builds: list[tuple[Profile, Any]] = []
-    trees: dict[str, _Tree] = {}
+    trees: dict[str, OutputTree] = {}
 
-    def tree(name: str) -> _Tree:
+    def tree(name: str) -> OutputTree:
         if name not in trees:
-            trees[name] = _Tree(cache, *_output_for(output, name))
+            trees[name] = OutputTree(cache, *_output_for(output, name))
         return trees[name]
 
     inputs = FileRecord(cache, rules if rules.is_dir() else rules.parent)
@@ -338,14 +272,17 @@ def build(
         if not check:
             wanted = all_clients_in(clients_dir) if all_clients else list(dict.fromkeys(client or []))
             _guard_outputs(output, wanted or [DEFAULT_PROFILE.name], rules, clients_dir)
+            _SIGINT["pending"] = [str(_output_for(output, name)[0]) for name in wanted or [DEFAULT_PROFILE.name]]
         sources = read_sources(rules, inputs)  # read once, for the build's key and for the build
-        keys = _build_keys(cache, sources, target, client, all_clients, clients_dir)
-        counts = {name: _unchanged(cache, key, tree(name)) for name, key in keys.items()}
+        for where, why in sources.skipped:
+            typer.echo(f"{where}: warning: {why}", err=True)
+        keys = build_keys(cache, sources, target, client, all_clients, clients_dir)
+        counts = {name: unchanged(cache, key, tree(name)) for name, key in keys.items()}
         if keys and all(count is not None for count in counts.values()):
             # Every requested build is on disk as the cache recorded it: nothing to compile.
             for name, count in counts.items():
                 typer.echo(f"{tree(name).root} is up to date ({count} files, from cache)", err=True)
-            _save_records(inputs, trees)
+            save_records(inputs, trees)
             return
         from compiler.pipeline import default_jobs, run_builds
 
@@ -354,12 +291,11 @@ def build(
         profiles = _profiles(registry, client, all_clients, clients_dir)
         for profile in profiles:
             tree(profile.name).start()  # read the output folders while the rules compile
-        outcomes = run_builds(
-            sources, registry, chosen, profiles, jobs=jobs or default_jobs(), cache=cache,
-            progress=_progress, wholes=keys,
-        )
-        while _PROGRESS:
-            _PROGRESS.pop().stop()
+        with ProgressBar() as bar:
+            outcomes = run_builds(
+                sources, registry, chosen, profiles, jobs=jobs or default_jobs(), cache=cache,
+                progress=bar.start, wholes=keys,
+            )
         builds = list(zip(profiles, outcomes, strict=True))
     except DetcError as err:
         _fail(err)
@@ -384,9 +320,10 @@ def build(
         current = tree(profile.name)
         try:
             # an identical tree is left alone
-            write_tree(
-                root, outcome.files, preserve, current=current.digests(), record=current.record, wanted=outcome.digests
-            )
+            _write_guarded(root, functools.partial(
+                write_tree, root, outcome.files, preserve, current=current.digests(), record=current.record,
+                wanted=outcome.digests,
+            ))
         except DetcError as err:
             _fail(err)
         summary_line = f"built {outcome.rules} rule(s)" + (
@@ -395,35 +332,25 @@ def build(
         if outcome.stats.get("hits"):
             summary_line += f" ({outcome.stats['hits']} from cache)"
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
-    _save_records(inputs, trees)
+        for path, rule_id, name, reason in outcome.unsupported_pairs:
+            typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
+    save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
-
-
-def _save_records(inputs: Any, trees: dict[str, _Tree]) -> None:
-    """Keep what was learnt of the rule files and the output folders for the next build."""
-    inputs.save()
-    for one in trees.values():
-        one.digests()  # never leave a reading thread behind
-        one.record.save()
 
 
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
-    from compiler.build import compile_rules
     from compiler.jsonio import dumps
-    from compiler.report import support_report
-    from compiler.rules import load_rules
+    from compiler.report import support_matrix
 
     try:
-        registry = _registry()
-        chosen = registry.select(target)
-        ruleset = load_rules(rules)
-        results, errors = compile_rules(ruleset.rules, chosen, DEFAULT_PROFILE)
+        data, errors, warnings = support_matrix(rules, _registry().select(target))
+        for line in warnings:
+            typer.echo(line, err=True)
     except DetcError as err:
         _fail(err)
-    data = support_report(results, chosen, ruleset.errors, errors)
     console = _stdout()
     table = Table(title=f"support matrix: {data['rules']} rules ({data['loaded']} loaded)")
     for column in ("target", "ok", "unsupported", "error"):
@@ -440,6 +367,9 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
             console.print(f"{name}: unsupported because", markup=False)
             for reason, count in row["reasons"].items():
                 console.print(f"  {count:4}  {reason}", markup=False)
+            console.print(f"{name}: unsupported rules", markup=False)
+            for item in row["unsupported_rules"]:
+                console.print(f"  {shown(item['path'])}: {item['id']}: {item['reason']}", markup=False)
     for err in errors:
         console.print(f"error: {err}", markup=False)
     if report_json:
@@ -447,6 +377,7 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
 
 
 @app.command("test")
+@_without_gc
 def test_cmd(
     rules: Path = RulesOpt,
     target: Optional[list[str]] = TargetOpt,
@@ -458,9 +389,14 @@ def test_cmd(
     live: bool = typer.Option(
         False, "--live", help="Also ask the live platform (EventBridge TestEventPattern; needs AWS credentials)."
     ),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no rule has fixture cases."),
+    allow_untested: bool = typer.Option(
+        False, "--allow-untested", help="Accept a target whose every match case of a rule is waived."
+    ),
 ) -> None:
     """Run every fixture case and every regression test (SigmaHQ's regression_tests_path) against
-    every target; exit 1 on any failure."""
+    every target; exit 1 on any failure, when no rule has any, or when a target's every match
+    case of a rule is waived."""
     from compiler.fixtures import load_fixtures
     from compiler.regression import load_regression
     from compiler.testing import (
@@ -484,14 +420,16 @@ def test_cmd(
         results: list[CaseResult] = []
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
-                fixtures = load_fixtures(rule)
+                fixtures = load_fixtures(rule, rules)
                 regression = load_regression(rule)
                 if fixtures is None and regression is None:
                     typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
                 if fixtures is not None:
                     fixtures = with_client_cases(fixtures, rule, profile)
-                results.extend(run_rule(rule, fixtures, chosen, profile, read_samples(regression)))
+                results.extend(run_rule(
+                    rule, fixtures, chosen, profile, read_samples(regression), allow_untested=allow_untested
+                ))
     except DetcError as err:
         _fail(err)
     _print_matrix(results, [t.name for t in chosen])
@@ -499,6 +437,9 @@ def test_cmd(
         json_path.write_bytes(to_json(results))
     if junit_path:
         junit_path.write_bytes(to_junit(results))
+    if not results and not allow_empty:
+        typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
+        raise typer.Exit(1)
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)
 
@@ -621,16 +562,68 @@ def _cell(results: Sequence[CaseResult]) -> str:
     return f"[red]{text} FAIL[/red]" if fails else f"[green]{text}[/green]"
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT), raised by detc's own handler: click turns a KeyboardInterrupt into
+    "Aborted!" and exit 1, detc says what became of the output and exits 130."""
+
+
+_SIGINT: dict[str, Any] = {"defer": False, "seen": False, "pending": [], "written": []}
+"""While an output folder is swapped in, Ctrl-C is noted and acted on at the next safe point;
+``pending``/``written``: the output folders of the running build, not yet / already replaced."""
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if _SIGINT["defer"]:
+        _SIGINT["seen"] = True
+        return
+    raise Interrupted
+
+
+def _stop_if_interrupted() -> None:
+    if _SIGINT["seen"]:
+        _SIGINT["seen"] = False
+        raise Interrupted
+
+
+def _write_guarded(root: Path, write: Callable[..., Any]) -> None:
+    """Write one output folder (``write(abort=...)``): Ctrl-C during the write stops it before the
+    swap (the folder unchanged) or, once swapped, after it (the folder written in full)."""
+    _SIGINT["defer"] = True
+    try:
+        write(abort=_stop_if_interrupted)
+    finally:
+        _SIGINT["defer"] = False
+    shown = str(root)
+    if shown in _SIGINT["pending"]:
+        _SIGINT["pending"].remove(shown)
+    _SIGINT["written"].append(shown)
+    _stop_if_interrupted()
+
+
+def _interrupted_line() -> str:
+    said = [f"{', '.join(_SIGINT['written'])} written in full"] if _SIGINT["written"] else []
+    if _SIGINT["pending"]:
+        said.append(f"{', '.join(_SIGINT['pending'])} unchanged")
+    return "; ".join(["interrupted", *said])
+
+
 def main() -> None:
     """The ``detc`` command: the app, then an exit that skips tearing down the heap.
 
     Everything is written and flushed by then; freeing a large build's objects one by one at
     interpreter exit only costs time (mypy exits the same way)."""
+    import signal
+
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         app(prog_name="detc")
         code: object = 0
     except SystemExit as done:
         code = done.code
+    except Interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        sys.stderr.write(_interrupted_line() + "\n")
+        code = 130
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1

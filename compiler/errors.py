@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def shown(text: str) -> str:
+    """A name as one line of output: quoted (Python's escapes) when it holds a line break, another
+    unprintable character or a byte that is not UTF-8 (kept by the file system decoding as a
+    surrogate), so that it never breaks the one-line format nor the terminal's encoding."""
+    return text if text.isprintable() else repr(text)
+
+
 class DetcError(Exception):
     """An error located at a file, rule, target and fixture case where known."""
 
@@ -34,10 +41,12 @@ class DetcError(Exception):
         return self
 
     def __str__(self) -> str:
-        parts = [p for p in (self.path, self.rule_id, self.target) if p]
+        parts = [shown(p) for p in (self.path, self.rule_id, self.target) if p]
         if self.case:
             parts.append(f"case {self.case!r}")
         text = " ".join(self.message.split("\n")) if "\n" in self.message else self.message
+        if not text.isprintable():  # a name quoted into a message: no line break, no undecodable byte
+            text = "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
         return ": ".join([*parts, text])
 
 

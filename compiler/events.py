@@ -10,10 +10,16 @@ record in the same JSON form.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from compiler.errors import RuleLoadError
+from compiler.yamlio import MAX_BYTES, MAX_DEPTH, check_plain
+
+MAX_EVENT_BYTES = MAX_BYTES
+"""An event file larger than this (4 MiB, as a rule or tests file) is refused before it is read."""
 
 KINDS = ("json", "ndjson", "jsonl", "evtx")
 """The sample types SigmaHQ's info.yml names, which are also the event file suffixes read here."""
@@ -41,25 +47,59 @@ def json_objects(text: str) -> list[Any]:
 
 
 def read_events(path: Path, kind: str | None = None, *, shown: str | None = None) -> list[Any]:
-    """The events in a file, in file order; a RuleLoadError naming the file when it cannot be read."""
+    """The events in a file, in file order; a RuleLoadError naming the file when it cannot be read,
+    is not a regular file (a FIFO or a device is never waited on), is larger than
+    ``MAX_EVENT_BYTES`` or nests deeper than ``MAX_DEPTH``."""
     shown = shown or str(path)
     kind = kind or kind_of(path)
     if kind not in KINDS:
         raise RuleLoadError(f"{shown}: unknown event file type {kind!r} (known: {', '.join(KINDS)})")
+    raw = _read_regular(path, shown)
+    if kind == "evtx":
+        events = _evtx(path)
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise RuleLoadError(f"{shown} is not UTF-8: {err}") from err
+        try:
+            if kind in ("ndjson", "jsonl"):
+                events = [json.loads(line) for line in text.splitlines() if line.strip()]
+            else:
+                events = json_objects(text)
+        except RecursionError as err:
+            raise RuleLoadError(f"{shown}: the JSON document nested deeper than {MAX_DEPTH} levels") from err
+        except ValueError as err:  # json.JSONDecodeError, or an integer too long to convert
+            raise RuleLoadError(f"{shown} is not {kind.upper()}: {err}") from err
+    for event in events:
+        try:
+            check_plain(event, "")
+        except RuleLoadError as err:
+            raise RuleLoadError(f"{shown}: {err.message}") from err
+    return events
+
+
+def _read_regular(path: Path, shown: str) -> bytes:
+    """A regular file's bytes, at most ``MAX_EVENT_BYTES``, opened without blocking."""
     try:
-        if kind == "evtx":
-            return _evtx(path)
-        text = path.read_bytes().decode("utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as err:
         raise RuleLoadError(f"cannot read {shown}: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise RuleLoadError(f"{shown} is not UTF-8: {err}") from err
     try:
-        if kind in ("ndjson", "jsonl"):
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return json_objects(text)
-    except json.JSONDecodeError as err:
-        raise RuleLoadError(f"{shown} is not {kind.upper()}: {err}") from err
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RuleLoadError(f"{shown} is not a regular file")
+        if info.st_size > MAX_EVENT_BYTES:
+            raise RuleLoadError(f"{shown} has {info.st_size} bytes, more than the limit of {MAX_EVENT_BYTES}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_EVENT_BYTES + 1)
+    except OSError as err:
+        raise RuleLoadError(f"cannot read {shown}: {err.strerror}") from err
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_EVENT_BYTES:  # it grew while it was read
+        raise RuleLoadError(f"{shown} has more than {MAX_EVENT_BYTES} bytes")
+    return raw
 
 
 def _evtx(path: Path) -> list[Any]:

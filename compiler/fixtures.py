@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from compiler.errors import RuleLoadError
-from compiler.events import read_events
+from compiler.events import MAX_EVENT_BYTES, read_events  # noqa: F401 (re-exported)
 from compiler.paths import display_path
 from compiler.rules import DetcRule
 from compiler.yamlio import load_yaml
@@ -35,7 +36,9 @@ class FixtureFile:
     """The ``event_file`` entries the cases were read from (resolved paths): inputs of the build's checks."""
 
 
-def _cases(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str], read: list[str]) -> list[Case]:
+def _cases(
+    raw: Any, index: int, base: Path, root: Path, path: str, rid: str, seen: set[str], read: list[str]
+) -> list[Case]:
     """One case of a tests file: one Case per event (an event file may hold several)."""
 
     def err(msg: str) -> RuleLoadError:
@@ -57,7 +60,7 @@ def _cases(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str]
         raise err(f"'expect' must be match or no_match, not {expect!r}")
     if ("event" in raw) == ("event_file" in raw):
         raise err("give exactly one of 'event' and 'event_file'")
-    events = _event_file(raw["event_file"], base, err, read) if "event_file" in raw else [raw["event"]]
+    events = _event_file(raw["event_file"], base, root, err, read) if "event_file" in raw else [raw["event"]]
     for event in events:
         if not isinstance(event, dict):
             raise err(f"the event must be a JSON object, not {type(event).__name__}")
@@ -74,12 +77,22 @@ def _cases(raw: Any, index: int, base: Path, path: str, rid: str, seen: set[str]
     ]
 
 
-def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> list[Any]:
+def _event_file(ref: Any, base: Path, root: Path, err: Any, read: list[str]) -> list[Any]:
     """The events of an event file: JSON (one object, or several back to back), NDJSON/JSONL or EVTX
-    by its suffix; every one must be expected to give the case's verdict."""
-    if not isinstance(ref, str) or not ref:
+    by its suffix; every one must be expected to give the case's verdict. The file must be inside
+    the rules folder (``root``, links followed) and a regular file (``read_events``)."""
+    if not isinstance(ref, str) or not ref or "\x00" in ref:
         raise err("'event_file' must be a relative path")
-    target = (base / ref).resolve()
+    try:
+        target = (base / ref).resolve(strict=True)
+    except RuntimeError as exc:  # Python 3.11 reports a symbolic link loop so
+        raise err(f"cannot read event_file {ref!r}: a symbolic link that loops") from exc
+    except OSError as exc:
+        why = "a symbolic link that loops" if exc.errno == errno.ELOOP else exc.strerror
+        raise err(f"cannot read event_file {ref!r}: {why}") from exc
+    allowed = root.resolve()
+    if target != allowed and allowed not in target.parents:
+        raise err(f"event_file {ref!r} is outside the rules folder")
     read.append(str(target))
     try:
         events = read_events(target, shown=f"event_file {ref!r}")
@@ -90,8 +103,9 @@ def _event_file(ref: Any, base: Path, err: Any, read: list[str]) -> list[Any]:
     return events
 
 
-def load_fixtures(rule: DetcRule) -> FixtureFile | None:
-    """The fixture cases beside a rule, or None when it has no tests file."""
+def load_fixtures(rule: DetcRule, root: Path | None = None) -> FixtureFile | None:
+    """The fixture cases beside a rule, or None when it has no tests file. ``root``: the rules
+    folder, which every ``event_file`` must be inside (default: the tests file's folder)."""
     if rule.tests_path is None:
         return None
     path = display_path(rule.tests_path)
@@ -107,7 +121,7 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
     cases = tuple(
         case
         for i, raw_case in enumerate(data["cases"])
-        for case in _cases(raw_case, i, rule.tests_path.parent, path, rule.id, seen, read)
+        for case in _cases(raw_case, i, rule.tests_path.parent, _root(root, rule.tests_path), path, rule.id, seen, read)
     )
     expects = {c.expect for c in cases}
     for needed in ("match", "no_match"):
@@ -115,3 +129,10 @@ def load_fixtures(rule: DetcRule) -> FixtureFile | None:
             raise RuleLoadError(f"needs at least one {needed!r} case", path=path, rule_id=rule.id)
     return FixtureFile(path=path, rule_id=rule.id, cases=cases, event_files=tuple(dict.fromkeys(read)))
 
+
+
+def _root(root: Path | None, tests_path: Path) -> Path:
+    """The folder event files must be inside: the rules folder (a rule file given alone: its folder)."""
+    if root is None:
+        return tests_path.parent
+    return root.parent if root.is_file() else root

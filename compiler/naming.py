@@ -16,10 +16,12 @@ def slug(text: str, fallback: str = "rule") -> str:
 
 
 def rule_stem(rule_path: str) -> str:
-    """The artifact stem of a rule: its file name without .yml, made safe."""
+    """The artifact stem of a rule: its file name without .yml (or .yaml), made safe."""
     name = rule_path.replace("\\", "/").rsplit("/", 1)[-1]
-    if name.endswith(".yml"):
-        name = name[: -len(".yml")]
+    for suffix in (".yml", ".yaml"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
     return slug(name)
 
 

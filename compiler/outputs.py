@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,7 +114,7 @@ def compare(
 def write_tree(
     root: Path, files: Mapping[str, bytes], preserve: Sequence[str] = (), *,
     current: Mapping[str, str] | None = None, record: FileRecord | None = None,
-    wanted: Mapping[str, str] | None = None,
+    wanted: Mapping[str, str] | None = None, abort: Callable[[], None] | None = None,
 ) -> bool:
     """Replace the owned content of root with files, all at once: readers see old or new, never a
     mix. Returns False, writing nothing, when root already holds exactly these files.
@@ -124,7 +124,8 @@ def write_tree(
     are hard-linked into the stage from the current tree (where links work): creating a file
     costs far more than linking one, and a one-rule change leaves most files as they were.
     ``current`` is root's digests and ``wanted`` the files' when the caller has them; ``record``
-    learns the new tree.
+    learns the new tree. ``abort`` is called just before the swap: when it raises (the user
+    interrupted the build), the stage is removed and root is left untouched.
     """
     for rel in files:
         check_relative(rel)
@@ -155,6 +156,8 @@ def write_tree(
             with open(target, "wb") as handle:
                 handle.write(data)
         _flush_to_disk(stage)  # the staged tree is on disk before it replaces the old one
+        if abort is not None:
+            abort()
         if not root.exists():
             os.rename(stage, root)
         elif not _exchange(stage, root):

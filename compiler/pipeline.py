@@ -15,9 +15,10 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from compiler.paths import Sources, orphan_errors, read_sources
 from compiler.profile import Profile
 from compiler.rules import DetcRule, duplicate_id, load_rule
 from compiler.target import Compiled, Emitter, Fragment, Outcome, Registry, Target
+from compiler.uptodate import record_build
 
 SERIAL_BELOW = 32
 """Fewer rules to make than this are made in-process: a worker pool costs more than it saves."""
@@ -57,6 +59,8 @@ class Task:
     keys: tuple[str, ...]
     olds: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     todo: tuple[int, ...] = ()
+    root: Path | None = None
+    """The rules folder (event files must be inside it)."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +104,17 @@ class Plan:
 
 def _compiled_json(compiled: Compiled) -> dict[str, Any]:
     compiled = plain(compiled)
-    return {"query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details)}
+    return {
+        "query": compiled.query, "caveats": list(compiled.caveats), "details": dict(compiled.details),
+        "deployment": dict(compiled.deployment),
+    }
 
 
 def _compiled(name: str, data: dict[str, Any]) -> Compiled:
-    return Compiled(target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"])
+    return Compiled(
+        target=name, query=data["query"], caveats=tuple(data["caveats"]), details=data["details"],
+        deployment=data["deployment"],
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ def load(task: Task) -> Loaded:
     """Parse the rule and check its tests file (a broken tests file stops the build as surely as
     a broken rule); DetcError when either is bad."""
     rule = load_rule(task.path, task.display, task.raw)
-    fixtures = load_fixtures(rule)
+    fixtures = load_fixtures(rule, task.root)
     tests_sha = hashlib.sha256(rule.tests_path.read_bytes()).hexdigest() if rule.tests_path else None
     return Loaded(rule, tests_sha, file_digests(fixtures.event_files) if fixtures else {})
 
@@ -221,6 +231,11 @@ def make_batch(tasks: Sequence[Task], positions: Sequence[int], plans: Sequence[
     return out
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the build and says so in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _work(positions: list[int]) -> list[Made]:
     cache = _WORKER.get("cache")
     if cache is None:  # first batch in this process: a connection of its own
@@ -259,12 +274,20 @@ def make_entries(
     # Objects that exist before the fork are left out of the workers' garbage collections: they
     # are never garbage, and scanning them would copy every memory page they sit on.
     gc.freeze()
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+    )
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for made in pool.map(_work, _batches(len(tasks), jobs)):
-                yield from made
-                if progress:
-                    progress(len(made))
+        for made in pool.map(_work, _batches(len(tasks), jobs)):
+            yield from made
+            if progress:
+                progress(len(made))
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: drop the batches not started; running ones end soon.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         gc.unfreeze()
         _WORKER.clear()
@@ -337,7 +360,9 @@ def _run_builds(
             if source.sha256 != sources.rules[i].sha256:  # changed since it was recorded
                 keys[i] = tuple(plan.key(source.display, source.sha256) for plan in plans)
                 olds = {j: None for j in olds}
-        pending.append(Task(i, source.path, source.display, source.raw or b"", keys[i], olds, tuple(olds)))
+        pending.append(
+            Task(i, source.path, source.display, source.raw or b"", keys[i], olds, tuple(olds), sources.root)
+        )
     step = progress(len(pending)) if progress and pending else None
     made: list[dict[int, RuleUnit]] = [{} for _ in plans]  # units made as entries arrive, while workers go on
     for position, new, errs in make_entries(pending, plans, cache, jobs=jobs, progress=step):
@@ -354,8 +379,7 @@ def _run_builds(
             sources, plan, entries[j], made[j], unreadable, shared, problems[j], cache, wholes.get(plan.profile.name, "")
         )
         misses = sum(j in task.todo for task in pending)
-        outcome.stats.update(hits=count - misses, misses=misses)
-        outcomes.append(outcome)
+        outcomes.append(replace(outcome, stats={"hits": count - misses, "misses": misses}))
     return outcomes
 
 
@@ -387,12 +411,16 @@ def _assemble(
     files, digests, emit_problems = assemble(units, plan.emitters, plan.targets, plan.profile)
     if whole and not emit_problems:
         events = {name: sha for entry in entries if entry for name, sha in entry.get("events", {}).items()}
-        cache.put_json("build", whole, {"files": digests, "events": events})
+        record_build(cache, whole, digests, events)
     return Outcome(
         files=files,
         digests=digests,
         rules=len(units),
         unsupported=sum(u.unsupported for u in units),
+        unsupported_pairs=tuple(
+            (u.path, u.rule_id, name, entry["reason"])
+            for u in units for name, entry in u.manifest["targets"].items() if entry.get("status") == "unsupported"
+        ),
         problems=tuple(emit_problems),
     )
 

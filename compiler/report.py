@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from compiler.errors import DetcError
@@ -35,6 +36,13 @@ def support_report(
             "unsupported": sum(reasons.values()),
             "error": len(errors),
             "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "unsupported_rules": sorted(
+                (
+                    {"path": r.rule.path, "id": r.rule.id, "reason": r.unsupported[target.name]}
+                    for r in results if target.name in r.unsupported
+                ),
+                key=lambda item: (item["path"], item["id"]),
+            ),
         }
     load = Counter(reason_group(e.message) for e in load_errors)
     return {
@@ -43,3 +51,18 @@ def support_report(
         "load_errors": dict(sorted(load.items(), key=lambda kv: (-kv[1], kv[0]))),
         "targets": per_target,
     }
+
+
+def support_matrix(
+    rules: Path, targets: Sequence[Target]
+) -> tuple[dict[str, Any], list[DetcError], list[str]]:
+    """``detc build --report``: every rule under ``rules`` compiled for ``targets`` in the default
+    build, counted (``support_report``), with the compile errors met and the rules folder's warnings
+    (entries named like rules that are not); writes nothing."""
+    from compiler.build import compile_rules
+    from compiler.profile import DEFAULT_PROFILE
+    from compiler.rules import load_rules
+
+    ruleset = load_rules(rules)
+    results, errors = compile_rules(ruleset.rules, targets, DEFAULT_PROFILE)
+    return support_report(results, targets, ruleset.errors, errors), list(errors), list(ruleset.warnings)

@@ -15,7 +15,7 @@ from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.rule import SigmaRule
 
 from compiler.errors import RuleLoadError, reason_of
-from compiler.paths import display_path, rule_files, tests_path_for
+from compiler.paths import display_path, rule_files, scan, tests_path_for
 from compiler.yamlio import load_yaml
 
 LEVEL_TO_SEVERITY = {
@@ -213,7 +213,7 @@ def load_rule(path: Path, display: str | None = None, raw: bytes | None = None) 
         source=raw,
         sigma=rule,
         meta=meta,
-        tests_path=tests if tests.exists() else None,
+        tests_path=tests if tests.is_file() else None,  # a FIFO or a folder is never read as one
         data=data,
     )
     try:
@@ -237,14 +237,24 @@ def duplicate_id(seen: dict[str, str], rule_id: str, shown: str) -> RuleLoadErro
 class RuleSet:
     rules: tuple[DetcRule, ...]
     errors: tuple[RuleLoadError, ...]
+    warnings: tuple[str, ...] = ()
+    """One line per entry named like a rule file that is not one (a FIFO, a broken link ...)."""
 
 
 def load_rules(root: Path) -> RuleSet:
     """Load every rule below root, collecting errors; duplicate ids are errors too."""
     rules: list[DetcRule] = []
     errors: list[RuleLoadError] = []
+    warnings: list[str] = []
     seen: dict[str, str] = {}
-    for path in rule_files(root):
+    if root.is_dir():
+        walked = scan(root)
+        paths = [f.path for f in walked.rules]
+        warnings.extend(f"{where}: warning: {why}" for where, why in walked.skipped)
+        errors.extend(RuleLoadError(why, path=where) for where, why in walked.bad_names)
+    else:
+        paths = rule_files(root)
+    for path in paths:
         shown = display_path(path)
         try:
             rule = load_rule(path, shown)
@@ -256,6 +266,6 @@ def load_rules(root: Path) -> RuleSet:
             errors.append(duplicate)
             continue
         rules.append(rule)
-    return RuleSet(tuple(rules), tuple(errors))
+    return RuleSet(tuple(rules), tuple(errors), tuple(warnings))
 
 

@@ -36,7 +36,12 @@ class Compiled:
     caveats: tuple[str, ...] = ()
     """Known, documented differences from Sigma semantics that this query carries."""
     details: Mapping[str, Any] = field(default_factory=dict)
-    """Target-specific facts an emitter needs (index, source, delivery requirements ...)."""
+    """Target-specific facts an emitter needs (index, source, delivery requirements ...), recorded
+    in the manifest."""
+    deployment: Mapping[str, Any] = field(default_factory=dict)
+    """The target's settings this compilation was made with (its defaults under the profile's),
+    for the emitters that need them (names, alert topics): read here, never derived again from the
+    profile; not recorded in the manifest."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +106,8 @@ class Outcome:
     """Rules built (after a client profile's selection)."""
     unsupported: int = 0
     """Rule x target pairs a target cannot express."""
+    unsupported_pairs: tuple[tuple[str, str, str, str], ...] = ()
+    """Those pairs: (rule path, rule id, target, reason), in rule path order."""
     problems: tuple["DetcError", ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
     """Rules served from the cache (``hits``) and made anew (``misses``)."""

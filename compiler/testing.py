@@ -80,17 +80,53 @@ def read_samples(regression: RegressionInfo | None) -> list[Sample]:
     return out
 
 
+UNTESTED_CASE = "(no match case tested)"
+"""The case name of the failure ``run_rule`` adds for a target whose every ``match`` case is waived."""
+
+
 def run_rule(
     rule: DetcRule,
     fixtures: FixtureFile | None,
     targets: Sequence[Target],
     profile: Profile,
     samples: Sequence[Sample] = (),
+    *,
+    allow_untested: bool = False,
 ) -> list[CaseResult]:
     """Every fixture case and every regression sample of a rule on every target.
 
     A fixture case expects one event to match or not; a regression test (SigmaHQ's info.yml) expects
-    at least ``match_count`` of its sample's events to match. Both are reported as cases."""
+    at least ``match_count`` of its sample's events to match. Both are reported as cases. A target
+    that compiles the rule but whose every ``match`` case is waived fails once more, as case
+    ``UNTESTED_CASE`` (its query would ship with nothing showing it ever matches), unless
+    ``allow_untested``."""
+    out = _run_cases(rule, fixtures, targets, profile, samples)
+    if allow_untested:
+        return out
+    by_target: dict[str, list[CaseResult]] = {}
+    for result in out:
+        by_target.setdefault(result.target, []).append(result)
+    final: list[CaseResult] = []
+    for results in by_target.values():
+        final.extend(results)
+        matches = [r for r in results if r.expected == "match"]
+        if matches and all(r.status == "waived" for r in matches):
+            final.append(dataclasses.replace(
+                results[0], case=UNTESTED_CASE, expected="match", actual="error", status="fail", query="",
+                message="every match case is waived on this target, so its query is untested "
+                "(detc test --allow-untested to accept)",
+            ))
+    return final
+
+
+def _run_cases(
+    rule: DetcRule,
+    fixtures: FixtureFile | None,
+    targets: Sequence[Target],
+    profile: Profile,
+    samples: Sequence[Sample] = (),
+) -> list[CaseResult]:
+    """Every fixture case and every regression sample of a rule on every target, as they come."""
     cases = fixtures.cases if fixtures else ()
     names = [c.name for c in cases] + [s.name for s in samples]
     out: list[CaseResult] = []

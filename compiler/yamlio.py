@@ -34,7 +34,7 @@ MAX_STRING = 256 * 1024
 """No single value in a rule or fixture may be longer than this many characters."""
 
 
-def _check_size(data: Any, path: str) -> None:
+def _check_size(data: Any, path: str, what: str = "YAML document") -> None:
     budget = MAX_NODES
     stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
@@ -42,10 +42,11 @@ def _check_size(data: Any, path: str) -> None:
         budget -= 1
         if budget < 0:
             raise RuleLoadError(
-                f"YAML document expands to more than {MAX_NODES} nodes (alias bomb?)", path=path
+                f"{what} expands to more than {MAX_NODES} nodes" + (" (alias bomb?)" if what.startswith("YAML") else ""),
+                path=path,
             )
         if depth > MAX_DEPTH:
-            raise RuleLoadError(f"YAML document nested deeper than {MAX_DEPTH} levels", path=path)
+            raise RuleLoadError(f"{what} nested deeper than {MAX_DEPTH} levels", path=path)
         if isinstance(node, str) and len(node) > MAX_STRING:
             raise RuleLoadError(
                 f"a value of {len(node)} characters exceeds the limit of {MAX_STRING}", path=path
@@ -56,6 +57,12 @@ def _check_size(data: Any, path: str) -> None:
                 stack.append((value, depth + 1))
         elif isinstance(node, list):
             stack.extend((item, depth + 1) for item in node)
+
+
+def check_plain(data: Any, path: str) -> None:
+    """Refuse plain data (from YAML or JSON) nested deeper than ``MAX_DEPTH``, larger than
+    ``MAX_NODES`` or holding a string longer than ``MAX_STRING``, without recursing."""
+    _check_size(data, path, "the JSON document")
 
 
 def _max_depth_events(text: str) -> int:

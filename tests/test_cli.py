@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def test_check_reports_each_problem_on_one_line(rules_dir: Path):
     (rules_dir / "orphan.tests.yml").write_text("cases: []\n")
     result = run("check", "--rules", str(rules_dir))
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
+    assert result.stdout == ""  # problems go to stderr, as every error does
+    lines = result.stderr.splitlines()
     assert any("needs at least one 'no_match' case" in line for line in lines)
     assert any("orphan.tests.yml: tests file without a rule beside it" in line for line in lines)
 
@@ -91,6 +93,25 @@ def test_convert_several_targets_one_unsupported_exits_1(tmp_path: Path):
     assert result.exit_code == 1
     assert result.stdout.startswith("# sigma")
     assert result.stderr.startswith("unsupported:") and "regular expression" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [([], 1), (["--skip-unsupported"], 0), (["-t", "kql"], 1), (["-t", "kql", "--skip-unsupported"], 0),
+     (["-t", "sigma"], 0)],
+    ids=["default-all-targets", "default-skip", "one-target", "one-target-skip", "supported-target"],
+)
+def test_convert_exit_code_rule(tmp_path: Path, args: list[str], code: int):
+    """Exit 1 when any target asked for, explicitly or by default, is unsupported, unless --skip-unsupported."""
+    from tests.support import rule_dict
+
+    path = tmp_path / "r.yml"
+    path.write_text(yaml.safe_dump(rule_dict({"sel": {"eventName|re": "^Delete"}, "condition": "sel"})))
+    result = run("convert", str(path), *args)
+    assert result.exit_code == code, result.output
+    unsupported = [line for line in result.stderr.splitlines() if line.startswith("unsupported: ")]
+    assert ("kql" in " ".join(unsupported)) == ("sigma" not in args)
+    assert result.stdout.startswith("# sigma") or result.stdout.startswith("{") or result.stdout == ""
 
 
 def test_convert_unknown_target_is_a_usage_error():
@@ -210,3 +231,57 @@ def test_committed_output_is_current():
     for extra in ([], ["--all-clients", "--clients-dir", str(ROOT / "clients")]):
         result = run("build", "--rules", str(ROOT / "sigma"), "--output", str(ROOT / "output"), "--check", *extra)
         assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_test_with_no_fixtures_fails_unless_allowed(tmp_path: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(SEED_RULE, rules / SEED_RULE.name)  # a rule without its tests file
+    result = run("test", "--rules", str(rules))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)"
+    assert run("test", "--rules", str(rules), "--allow-empty").exit_code == 0
+
+
+def test_a_target_whose_every_match_case_is_waived_fails(tmp_path: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(SEED_RULE, rules / SEED_RULE.name)
+    tests_file = rules / SEED_RULE.name.replace(".yml", ".tests.yml")
+    data = yaml.safe_load(SEED_RULE.with_name(tests_file.name).read_text())
+    for case in data["cases"]:
+        if case["expect"] == "match":
+            case["waive"] = {**case.get("waive", {}), "lucene": "waived by a test"}
+    tests_file.write_text(yaml.safe_dump(data))
+    report = tmp_path / "r.json"
+    result = run("test", "--rules", str(rules), "--json", str(report))
+    assert result.exit_code == 1
+    failed = [r for r in json.loads(report.read_text())["results"] if r["status"] == "fail"]
+    assert [(r["target"], r["case"]) for r in failed] == [("lucene", "(no match case tested)")]
+    assert "every match case is waived on this target" in result.stdout
+    assert run("test", "--rules", str(rules), "--allow-untested").exit_code == 0
+
+
+def test_build_and_report_name_the_unsupported_rules(tmp_path: Path):
+    from tests.support import rule_dict
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    data = rule_dict({"sel": {"eventName|re": "^Delete"}, "condition": "sel"}, id="11111111-2222-4333-8444-555555555555")
+    (rules / "aws_regex_rule_here.yml").write_text(yaml.safe_dump(data))
+    shown = f"{rules}/aws_regex_rule_here.yml"
+    result = run("build", "--rules", str(rules), "--output", str(tmp_path / "out"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[1:] == [
+        f"{shown}: 11111111-2222-4333-8444-555555555555: kql: unsupported: regular expression: KQL has no regex syntax",
+        f"{shown}: 11111111-2222-4333-8444-555555555555: eventbridge: unsupported: regular expression (|re): "
+        "EventBridge event patterns have no regular-expression operator",
+    ]
+    report = tmp_path / "report.json"
+    result = run("build", "--rules", str(rules), "--report", "--report-json", str(report))
+    assert result.exit_code == 0, result.output
+    assert f"  {shown}: 11111111-2222-4333-8444-555555555555: regular expression: KQL has no regex syntax" in result.stdout
+    assert json.loads(report.read_text())["targets"]["kql"]["unsupported_rules"] == [
+        {"id": "11111111-2222-4333-8444-555555555555", "path": shown,
+         "reason": "regular expression: KQL has no regex syntax"}
+    ]

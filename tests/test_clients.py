@@ -282,10 +282,11 @@ def test_an_exclusion_one_language_of_a_platform_cannot_query_keeps_the_profile(
     [
         ("kql", {"event.action": "act", "act": "act2"}, "act: "),
         ("lucene", {"event.action": "act", "act": "act2"}, "act:"),
+        ("eql", {"event.action": "act", "act": "act2"}, "act : "),
         ("spl", {"eventName": "act", "act": "act2"}, "act="),
         ("eventbridge", {"detail.eventName": "detail.act", "detail.act": "detail.act2"}, '"act":'),
     ],
-    ids=["kql", "lucene", "spl", "eventbridge"],
+    ids=["kql", "lucene", "eql", "spl", "eventbridge"],
 )
 def test_chained_field_renames_keep_the_seed_fixtures_passing(target: str, mapping: dict[str, str], in_query: str):
     """pySigma renames a rule's fields in one simultaneous step; the shaped documents must be renamed

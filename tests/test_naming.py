@@ -35,10 +35,11 @@ def test_slug_is_bounded_and_takes_a_fallback() -> None:
     [
         ("sigma/aws/kms/aws_kms_imported_key_material_deleted.yml", "aws_kms_imported_key_material_deleted"),
         ("sigma\\aws\\rule one.yml", "rule_one"),
-        ("rule.yaml", "rule.yaml"),
+        ("rule.yaml", "rule"),
+        ("rule.json", "rule.json"),
         ("sigma/..yml", "rule"),
     ],
-    ids=["posix", "windows-separators", "other-suffix-kept", "nothing-left"],
+    ids=["posix", "windows-separators", "yaml-suffix", "other-suffix-kept", "nothing-left"],
 )
 def test_rule_stem(path: str, stem: str) -> None:
     assert rule_stem(path) == stem

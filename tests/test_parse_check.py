@@ -71,7 +71,7 @@ def test_build_refuses_a_query_its_grammar_cannot_parse(tmp_path: Path, monkeypa
     assert not output.exists()
 
 
-@pytest.mark.parametrize("name", ["kql", "lucene", "spl", "eventbridge", "sigma"], ids=str)
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql", "spl", "eventbridge", "sigma"], ids=str)
 def test_every_target_rejects_text_outside_its_grammar(name: str) -> None:
     target = REGISTRY.get(name)
     check = getattr(target, "check_syntax", None) or target.evaluator

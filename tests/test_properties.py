@@ -150,7 +150,7 @@ def check(judged: Judged, records: list[dict[str, Any]], rule_values: list[str],
 
 # --- literals ---------------------------------------------------------------------------------
 
-SPECIALS = "\"'\\*?:()[]{}<>=!|&^~/+-,;#$%@` \t\n\r.$"
+SPECIALS = "\"'\\*?:()[]{}<>=!|&^~/+-,;#$%@` \t\n\r.$\x01"  # U+0001: the escape of the LIKE pattern Elasticsearch makes of an EQL wildcard value
 TEXT = st.text(
     alphabet=st.one_of(
         st.sampled_from(SPECIALS),

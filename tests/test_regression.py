@@ -118,8 +118,7 @@ def test_regression_tests_run_and_report_like_fixture_cases(tmp_path: Path) -> N
         {"rule": RULE_ID, "case": "Positive Detection Test", "target": "sigma", "expected": "match",
          "actual": "match", "status": "pass", "message": "1 of 1 events match (at least 1 expected)"},
         {"rule": RULE_ID, "case": "Positive Detection Test", "target": "kql", "expected": "match",
-         "actual": "unsupported", "status": "unsupported",
-         "message": "logsource windows/registry_set: kql has no cell for windows logsources (its cells: cloudtrail)"},
+         "actual": "match", "status": "pass", "message": "1 of 1 events match (at least 1 expected)"},
     ]
     cases = ET.parse(out_junit).getroot().iter("testcase")
     assert {c.get("name") for c in cases} == {"Positive Detection Test"}
@@ -153,11 +152,11 @@ def test_check_validates_regression_tests_path(tmp_path: Path) -> None:
     rules = repository(tmp_path, rule_id="00000000-0000-0000-0000-000000000000")
     result = run("check", "--rules", str(rules))
     assert result.exit_code == 1
-    assert "rule_metadata does not name this rule's id aa37cbb0-da36-42cb-a90f-fdf216fc7467" in result.stdout
-    assert "has no tests file" not in result.stdout
+    assert "rule_metadata does not name this rule's id aa37cbb0-da36-42cb-a90f-fdf216fc7467" in result.stderr
+    assert "has no tests file" not in result.stderr
     ok = repository(tmp_path / "ok")
     assert run("check", "--rules", str(ok)).exit_code == 0
     (tmp_path / "ok" / "regression_data" / "amsi" / "sample.evtx").unlink()
     result = run("check", "--rules", str(ok))
-    assert result.exit_code == 1 and "sample 'regression_data/amsi/sample.evtx' not found" in result.stdout
+    assert result.exit_code == 1 and "sample 'regression_data/amsi/sample.evtx' not found" in result.stderr
     assert run("test", "--rules", str(ok)).exit_code == 2  # bad input: nothing runs

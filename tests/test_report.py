@@ -38,8 +38,13 @@ def test_support_report_counts_per_target(rule_from) -> None:
         "loaded": 3,
         "load_errors": {"missing required attribute '…'": 2},
         "targets": {
-            "kql": {"ok": 2, "unsupported": 1, "error": 1, "reasons": {"regular expression": 1}},
-            "spl": {"ok": 1, "unsupported": 2, "error": 0, "reasons": {"field '…' is not kept": 2}},
+            "kql": {"ok": 2, "unsupported": 1, "error": 1, "reasons": {"regular expression": 1},
+                    "unsupported_rules": [{"path": third.path, "id": third.id, "reason": "regular expression"}]},
+            "spl": {"ok": 1, "unsupported": 2, "error": 0, "reasons": {"field '…' is not kept": 2},
+                    "unsupported_rules": sorted(
+                        [{"path": second.path, "id": second.id, "reason": "field 'a' is not kept"},
+                         {"path": third.path, "id": third.id, "reason": "field 'b' is not kept"}],
+                        key=lambda item: (item["path"], item["id"]))},
         },
     }
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from backends.aws.target import DEFAULTS, NAME, compact
+from backends.aws.target import NAME, compact, deployment
 from compiler.errors import EmitError
 from compiler.jsonio import dumps
 from compiler.naming import rule_stem
@@ -148,7 +148,7 @@ class EventBridgeEmitter:
         if compiled is None:
             return None
         rule = result.rule
-        settings = profile.settings(NAME, DEFAULTS)
+        settings = compiled.deployment
         stem = rule_stem(rule.path)
         name = rule_name(str(settings["name_prefix"]), stem, rule.id)
         description = _description(rule.title, rule.id)
@@ -185,7 +185,7 @@ class EventBridgeEmitter:
         ordered = sorted(fragments, key=lambda f: f.rule_path)
         if not ordered:
             return []
-        settings = profile.settings(NAME, DEFAULTS)
+        settings = deployment(profile)  # the templates' parameters: the build's, not one rule's
         names: dict[str, str] = {}
         for fragment in ordered:
             name = fragment.parts[CFN_PATH]["name"]

@@ -50,6 +50,13 @@ def compact(pattern: Mapping[str, Any]) -> str:
     return json.dumps(pattern, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def deployment(profile: Profile) -> dict[str, Any]:
+    """This deployment's settings: the defaults under the client's ``targets.eventbridge``. The one
+    place they are derived: a compilation carries them (``Compiled.deployment``), the emitter reads
+    them from there for a rule, and from here for the templates every rule shares."""
+    return profile.settings(NAME, DEFAULTS)
+
+
 class EventBridgeTarget:
     name = NAME
     settings = DEFAULTS
@@ -58,7 +65,7 @@ class EventBridgeTarget:
     description = "AWS EventBridge event pattern on the CloudTrail event stream (real time, no SIEM)"
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
-        settings = profile.settings(NAME, DEFAULTS)
+        settings = deployment(profile)
         limit = int(settings["max_pattern_chars"])
         if not 1 <= limit <= PATTERN_MAX:
             raise unsupported("max_pattern_chars", f"must be 1..{PATTERN_MAX} ({DOCS['put_rule']})")
@@ -89,7 +96,8 @@ class EventBridgeTarget:
             "pattern_chars": size,
         }
         return Compiled(
-            target=NAME, query=pattern_text(pattern), caveats=tuple(sorted(builder.caveats)), details=details
+            target=NAME, query=pattern_text(pattern), caveats=tuple(sorted(builder.caveats)), details=details,
+            deployment=settings,
         )
 
     def _backend_for(self, profile: Profile, cell: Any) -> EventBridgeBackend:
@@ -97,13 +105,13 @@ class EventBridgeTarget:
         backends: dict[tuple[str, str], EventBridgeBackend] = self.__dict__.setdefault("_backends", {})
         key = (profile.target_key(NAME), cell.__name__)
         if key not in backends:
-            pipeline = cell.pipeline.processing_pipeline(profile.settings(NAME, DEFAULTS))
+            pipeline = cell.pipeline.processing_pipeline(deployment(profile))
             backends[key] = EventBridgeBackend(pipeline + profile.mapping_pipeline(NAME))
         return backends[key]
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> dict[str, Any]:
         cell = record_cell(CELLS, record, logsource, target=NAME)
-        document: dict[str, Any] = cell.shaper.shape(record, profile.settings(NAME, DEFAULTS))
+        document: dict[str, Any] = cell.shaper.shape(record, deployment(profile))
         return document
 
     def evaluator(self, query: str) -> Matcher:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaCasedString, SigmaExists, SigmaNull, SigmaRegularExpression, SigmaString
 
-from backends.elastic.index_mapping import field_spec
+from backends.elastic.index_mapping import FieldSpec, field_spec
 from backends.elastic.lucene_regex import has_letters
 from compiler.patterns import detection_items
 
@@ -104,7 +106,10 @@ def ingest_caveats(rule: SigmaRule) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
+def ignore_above_caveat(
+    mapped: SigmaRule, types: Callable[[str], FieldSpec] = field_spec, example: str = "a padded userAgent or ARN",
+    constant: Collection[str] = (),
+) -> list[str]:
     """Keyword fields the rule matches a value on whose mapping stops indexing long values
     (``ignore_above``, from the data stream's field definitions): a longer value is not indexed, so
     the document is seen as lacking the field. Read on the rule after the pipeline (ECS names)."""
@@ -112,7 +117,9 @@ def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
     for item in detection_items(mapped):
         if not item.field or not any(isinstance(v, (SigmaString, SigmaRegularExpression)) for v in item.value):
             continue
-        spec = field_spec(item.field)
+        if item.field in constant:  # a field whose stored values are short constants (a channel name)
+            continue
+        spec = types(item.field)
         if spec.ignore_above is not None:
             limits[item.field] = spec.ignore_above
     if not limits:
@@ -120,7 +127,7 @@ def ignore_above_caveat(mapped: SigmaRule) -> list[str]:
     listed = ", ".join(f"{name} ({limit})" for name, limit in sorted(limits.items()))
     return [
         f"ignore_above: values longer than the mapping's limit in characters are not indexed in {listed}; "
-        "an event holding a longer value (a padded userAgent or ARN) is seen as lacking the field and "
+        f"an event holding a longer value ({example}) is seen as lacking the field and "
         "escapes a match on it"
     ]
 

@@ -20,7 +20,7 @@ from typing import Any
 from backends.elastic import toml_writer as tw
 from backends.elastic.api_format import nested_normalize, related_integrations, required_fields
 from backends.elastic.cells import CELLS
-from backends.elastic.target import KQL_DEFAULTS
+from backends.elastic.target import rule_id_namespace
 from compiler import attack
 from compiler.errors import EmitError
 from compiler.logsources import cell_for
@@ -91,7 +91,7 @@ def threat(rule: DetcRule) -> list[dict[str, Any]]:
 def elastic_rule_id(rule: DetcRule, profile: Profile) -> str:
     """The KQL variant's rule id: the Sigma id in the default build (as the seed has it), and a
     stable id of the client's own in a client build, so that clients never share an id."""
-    namespace = str(profile.settings("kql", KQL_DEFAULTS)["rule_id_namespace"]) or (
+    namespace = rule_id_namespace(profile) or (
         "" if profile.name == DEFAULT_PROFILE.name else profile.name
     )
     if not namespace:

@@ -9,7 +9,9 @@ Each fix is pinned by a test in ``tests/test_eql_backend.py``; upstream 2.1.1 wr
   folded into ``[Kk]`` classes, refused where Lucene cannot say it).
 * a Sigma literal ``*`` or ``?`` (``\\*``) into a ``:`` pattern, where Elasticsearch has no escape
   for them (EQL's optimizer turns every ``*``/``?`` of a ``:`` string into a wildcard:
-  ``Optimizer.ReplaceWildcards``). detc writes such a value as a case-insensitive regex.
+  ``Optimizer.ReplaceWildcards``). detc writes such a value as a case-insensitive regex, as it does
+  a wildcard value holding U+0001 (the unescaped escape character of the LIKE pattern
+  Elasticsearch makes of it, ``StringUtils.toLikePattern``).
 * ``|cased`` with wildcards as ``f == "Delete*"``, a literal asterisk (``==`` has no wildcards,
   EQL syntax reference); detc writes ``like`` (case-sensitive wildcards) or ``regex``.
 * tab, newline and carriage return as a backslash before the raw character, which no EQL parser
@@ -52,7 +54,7 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString
+from sigma.types import SigmaCasedString, SigmaNumber, SigmaString
 
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
@@ -110,6 +112,8 @@ def _colon_pattern(value: SigmaString) -> str | None:
     literal = "".join(p for p in value.s if isinstance(p, str))
     if "*" in literal or "?" in literal or any(not ch.isascii() and ch.lower() != ch.upper() for ch in literal):
         return None
+    if "\x01" in literal and value.contains_special():
+        return None  # U+0001 is the escape of the LIKE pattern Elasticsearch makes of a wildcard value
     try:
         return '"' + sigma_string_pattern(value, _escaped, multi="*", single="?") + '"'
     except UnresolvedPlaceholder as err:
@@ -128,7 +132,6 @@ class DetcEqlBackend(EqlBackend):
     field_exists_expression: ClassVar[str] = "?{field} != null"
     field_not_exists_expression: ClassVar[str] = "?{field} == null"
     field_in_list_expression: ClassVar[str] = "{field} : ({list})"
-    or_in_operator: ClassVar[str] = ":"
 
     def escape_and_quote_field(self, field_name: str) -> str:
         return eql_field(field_name)
@@ -137,7 +140,7 @@ class DetcEqlBackend(EqlBackend):
 
     def _string(self, field: str, value: SigmaString, cased: bool) -> str:
         name = eql_field(field)
-        if field in BOOLEAN_FIELDS:
+        if field in self._booleans():
             return self._boolean(field, name, _plain_text(value), cased)
         try:
             if not cased:
@@ -170,15 +173,25 @@ class DetcEqlBackend(EqlBackend):
     ) -> Any:
         return self._string(cond.field, cond.value, cased=True)
 
+    def _booleans(self) -> frozenset[str]:
+        """Boolean fields: CloudTrail's, and those the cell names (backend option ``boolean_fields``)."""
+        return BOOLEAN_FIELDS | frozenset(self.backend_options.get("boolean_fields", ()))
+
+    def _numeric(self, field: str | None) -> bool:
+        """A number field the cell names (backend option ``numeric_fields``): ``:`` compares strings only."""
+        return field in self.backend_options.get("numeric_fields", ())
+
     def convert_condition_field_eq_val_num(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
-        """Sigma compares a number as its text; the cell's fields hold text (keywords)."""
-        if cond.field in BOOLEAN_FIELDS:
+        """Sigma compares a number as its text; keyword fields hold text, number fields compare with ``==``."""
+        if cond.field in self._booleans():
             raise ElasticUnsupported(f"{cond.field} is a boolean field: it holds only true or false")
+        if self._numeric(cond.field):
+            return f"{eql_field(cond.field)} == {cond.value}"
         return f"{eql_field(cond.field)} : {eql_string(str(cond.value))}"
 
     def convert_condition_field_eq_val_bool(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         text = "true" if cond.value.boolean else "false"
-        if cond.field in BOOLEAN_FIELDS:
+        if cond.field in self._booleans():
             return f"{eql_field(cond.field)} == {text}"
         return f"{eql_field(cond.field)} : {eql_string(text)}"
 
@@ -195,7 +208,7 @@ class DetcEqlBackend(EqlBackend):
         if not super().decide_convert_condition_as_in_expression(cond, state):
             return False
         args: list[ConditionFieldEqualsValueExpression] = cond.args  # type: ignore[assignment]
-        if args[0].field in BOOLEAN_FIELDS:
+        if args[0].field in self._booleans() or self._numeric(args[0].field):
             return False
         return all(
             isinstance(a.value, SigmaNumber)
@@ -235,7 +248,8 @@ class DetcEqlBackend(EqlBackend):
 
 
 def _safe_pattern(value: Any) -> str | None:
-    if not isinstance(value, SigmaString) or isinstance(value, SigmaBool):
+    """The ``:`` pattern of a list member, or None where the member needs another form."""
+    if not isinstance(value, SigmaString):
         return None
     try:
         return _colon_pattern(value)
@@ -254,18 +268,30 @@ class FlattenedFieldCheck(DetectionItemTransformation):
     """Refuse fields inside the cell's ``flattened`` fields: EQL's verifier rejects that type."""
 
     roots: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    """Field-name patterns the cell maps to (``winlog.event_data.param*``): EQL names one field each."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
         name = detection_item.field
         if name is not None and any(name == r or name.startswith(r + ".") for r in self.roots):
             raise ElasticUnsupported(f"field {name!r}: {FLATTENED_REASON}", source=detection_item.source)
+        if name in self.patterns:
+            raise ElasticUnsupported(
+                f"field {name!r}: a field-name pattern, and EQL has none (each condition names one field)",
+                source=detection_item.source,
+            )
         return None
 
 
-def eql_field_check(flattened_roots: tuple[str, ...]) -> ProcessingPipeline:
+def eql_field_check(flattened_roots: tuple[str, ...], patterns: tuple[str, ...] = ()) -> ProcessingPipeline:
     """Runs after the cell's mapping (priority 20), on the names the data stream stores."""
     return ProcessingPipeline(
         name="detc: fields Elasticsearch EQL can query",
         priority=50,
-        items=[ProcessingItem(identifier="detc_eql_field_check", transformation=FlattenedFieldCheck(tuple(flattened_roots)))],
+        items=[
+            ProcessingItem(
+                identifier="detc_eql_field_check",
+                transformation=FlattenedFieldCheck(tuple(flattened_roots), tuple(patterns)),
+            )
+        ],
     )

@@ -5,7 +5,7 @@ in ``elasticsearch_syntax`` mode, as Elastic's detection-rules validates EQL rul
 (``detection_rules/rule_validators.py``: ``with eql.parser.elasticsearch_syntax,
 eql.parser.ignore_missing_functions: eql.parse_query(query)``), so text Elastic's tooling rejects
 never passes. The tree evaluated is the parse tree of that package's grammar (``eql.g``, read by
-``eql_grammar``), not the package's AST: the AST folds ``:``, ``like``, ``like~`` into one ``wildcard``
+``parse`` below), not the package's AST: the AST folds ``:``, ``like``, ``like~`` into one ``wildcard``
 call and ``regex``/``regex~``, ``in``/``in~`` into one form each, dropping the case sensitivity
 Elasticsearch gives them. The package's Python engine is not used: it compares ``==`` and
 ``regex`` case-insensitively, never matches a ``?`` inside a ``:`` pattern, and never matches
@@ -23,15 +23,19 @@ Elasticsearch's verifier refuses them.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from lark import Token, Tree
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedInput
 
-from backends.elastic import eql_grammar
 from backends.elastic.es_regexp import lucene_regexp
-from backends.elastic.es_semantics import Field
+from backends.elastic.es_semantics import Field, FieldTypes
+from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
@@ -42,6 +46,37 @@ _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'"
 _UNICODE = re.compile(r"\\u\{([0-9A-Fa-f]{2,8})\}")
 _STRING_FIELD_TYPES = ("keyword", "constant_keyword", "flattened")
 _RANGE_OPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+
+
+# --- the grammar: eql.g of the installed package, read without importing the package -----------
+# The package builds its own parser from this grammar when it is imported (a third of a second,
+# uncached); the build's syntax check needs only the grammar's verdict, so it reads the grammar
+# file and lets lark cache the parse tables.
+
+
+def grammar_path() -> Path:
+    """``etc/eql.g`` of the installed ``eql`` package (found without running the package)."""
+    spec = importlib.util.find_spec("eql")
+    if spec is None or not spec.submodule_search_locations:
+        raise EvaluationError("the eql package is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "etc" / "eql.g"
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    """LALR, as the package builds it; lark keeps the analysed tables in its temp-file cache."""
+    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", start=["piped_query", "field_parts"], cache=True)
+
+
+def parse(query: str, start: str = "piped_query") -> Tree:
+    """The parse tree of EQL text by the package's grammar (the build's syntax check); text the
+    grammar rejects is an EvaluationError with its place."""
+    try:
+        return parser().parse(query if query.endswith("\n") else query + "\n", start=start)
+    except UnexpectedInput as err:
+        raise EvaluationError(f"EQL does not parse at line {err.line}, column {err.column}:\n{err.get_context(query)}") from err
+    except LarkError as err:
+        raise EvaluationError(f"EQL does not parse: {err}") from err
 
 
 def validate(query: str) -> None:
@@ -86,15 +121,26 @@ def string_value(raw: str) -> str:
 
 
 def wildcard_regex(pattern: str, fold_ascii: bool) -> re.Pattern[str]:
-    """A ``:``/``like`` pattern (``*`` any run, ``?`` one character, nothing escapes) as a
-    whole-value regex; ASCII letters in either case when folding."""
+    """A ``:``/``like`` pattern (``*`` any run, ``?`` one character) as a whole-value regex; ASCII
+    letters in either case when folding. Elasticsearch turns a pattern holding a wildcard into a
+    LIKE pattern whose escape character is U+0001 (``eql.util.StringUtils.toLikePattern``), without
+    escaping that character itself: there, U+0001 vanishes and makes the next character literal."""
+    wild = "*" in pattern or "?" in pattern
     out = []
+    escaped = False
     for ch in pattern:
-        if ch == "*":
+        if escaped:
+            escaped = False
+        elif wild and ch == "\x01":
+            escaped = True
+            continue
+        elif ch == "*":
             out.append(".*")
+            continue
         elif ch == "?":
             out.append(".")
-        elif fold_ascii and ch.isascii() and ch.lower() != ch.upper():
+            continue
+        if fold_ascii and ch.isascii() and ch.lower() != ch.upper():
             out.append("[" + ch.lower() + ch.upper() + "]")
         else:
             out.append(re.escape(ch))
@@ -133,7 +179,7 @@ def _field_name(node: Tree) -> str:
         return str(token).strip("`")
     text = str(node.children[0]).lstrip("?")
     parts = []
-    for part in eql_grammar.parse(text, start="field_parts").children:
+    for part in parse(text, start="field_parts").children:
         token = part.children[0]
         if isinstance(token, Tree):  # array_index
             raise EvaluationError(f"array index in field {text}: not evaluated")
@@ -156,10 +202,11 @@ def _is_field(node: Any) -> bool:
 class EqlEvaluator:
     """A compiled EQL event query: call it with a document."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, types: FieldTypes = field_spec) -> None:
         self.query = query
+        self.types = types
         validate(query)
-        self._predicate = self._query(eql_grammar.parse(query))
+        self._predicate = self._query(parse(query))
 
     def __call__(self, doc: Any) -> bool:
         return self._predicate(doc)
@@ -176,7 +223,7 @@ class EqlEvaluator:
         match = self._compile(condition)
         if category == "any":
             return match
-        in_category = Field(EVENT_CATEGORY_FIELD).term(category)
+        in_category = Field(EVENT_CATEGORY_FIELD, self.types).term(category)
         return lambda doc: in_category(doc) and match(doc)
 
     # --- boolean structure -----------------------------------------------------------------------
@@ -217,7 +264,7 @@ class EqlEvaluator:
     def _field(self, node: Any, what: str) -> Field:
         if not _is_field(node):
             raise EvaluationError(f"{what}: the left side must be a field (Elasticsearch compares fields to literals)")
-        return _checked(Field(_field_name(node)))
+        return _checked(Field(_field_name(node), self.types))
 
     def _comparison(self, left: Any, op: Token, right: Any) -> Predicate:
         operator = str(op)
@@ -294,7 +341,7 @@ class EqlEvaluator:
             raise EvaluationError(f"function {name} is not evaluated")
         if not args or not _is_field(args[0]):
             raise EvaluationError("cidrMatch takes a field, then CIDR blocks")
-        field = _checked(Field(_field_name(args[0])))
+        field = _checked(Field(_field_name(args[0]), self.types))
         if field.spec.type != "ip":
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]
@@ -309,6 +356,6 @@ def wildcard_regex_literal(text: str) -> re.Pattern[str]:
     )
 
 
-def evaluator(query: str) -> Predicate:
-    """Parse EQL once; the predicate answers per document."""
-    return EqlEvaluator(query)
+def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:
+    """Parse EQL once; the predicate answers per document of data streams with these field types."""
+    return EqlEvaluator(query, types)

@@ -18,6 +18,9 @@ from typing import Any
 from backends.elastic.index_mapping import FieldSpec, field_spec, flattened_root
 from compiler.errors import EvaluationError
 
+FieldTypes = Callable[[str], FieldSpec]
+"""A data stream's mapping: the type of each field name (``index_mapping.field_spec`` for CloudTrail)."""
+
 _MISSING = object()
 
 
@@ -105,9 +108,10 @@ def keyword_text(value: Any) -> str | None:
 class Field:
     """One field of a document as a query sees it: its type and its indexed values."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, types: FieldTypes = field_spec) -> None:
         self.name = name
-        self.spec: FieldSpec = field_spec(name)
+        self.types = types
+        self.spec: FieldSpec = types(name)
         self.root = flattened_root(name)
         self.path = _Path(name)
         self._keyword = self.spec.type in ("keyword", "constant_keyword")
@@ -138,7 +142,7 @@ class Field:
             return True
         # An object field "exists" when any field below it does (exists query on an object).
         return any(
-            Field(f"{self.name}.{sub}").values(doc)
+            Field(f"{self.name}.{sub}", self.types).values(doc)
             for obj in self.path.walk(doc)
             if isinstance(obj, dict)
             for sub in obj
@@ -293,10 +297,10 @@ def _split_star(pattern: str) -> list[str]:
     return out
 
 
-def any_field(doc: Any, match: Callable[[Field, Any], bool]) -> bool:
+def any_field(doc: Any, match: Callable[[Field, Any], bool], types: FieldTypes = field_spec) -> bool:
     """Free text: true when the query matches any field of the document (lenient on type errors)."""
     for name in sorted(set(leaf_paths(doc))):
-        field = Field(name)
+        field = Field(name, types)
         try:
             if match(field, doc):
                 return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point"]
+FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point", "text"]
 
 KEYWORD_IGNORE_ABOVE = 1024
 """elastic-package gives keyword fields ``ignore_above: 1024`` unless the field says otherwise."""
@@ -59,15 +59,20 @@ FLATTENED_ROOTS: tuple[str, ...] = (
 """``flattened`` fields: the whole object is indexed as keyword leaves (numbers as their text)."""
 
 
-def field_spec(name: str) -> FieldSpec:
-    """The type of a field; strings elsewhere are keywords (ECS and the integration's default)."""
+def typed(name: str) -> FieldSpec | None:
+    """The type this data stream gives a field explicitly (None: a plain keyword, or not its field)."""
     spec = _TYPED.get(name)
     if spec is not None:
         return spec
     for root in FLATTENED_ROOTS:
         if name == root or name.startswith(root + "."):
             return FieldSpec("flattened")
-    return FieldSpec("keyword", KEYWORD_IGNORE_ABOVE)
+    return None
+
+
+def field_spec(name: str) -> FieldSpec:
+    """The type of a field; strings elsewhere are keywords (ECS and the integration's default)."""
+    return typed(name) or FieldSpec("keyword", KEYWORD_IGNORE_ABOVE)
 
 
 def flattened_root(name: str) -> str | None:

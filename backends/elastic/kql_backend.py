@@ -125,6 +125,8 @@ class KqlBackend(TextQueryBackend):
     """The top-level conjunction is laid out one clause per line, as Elastic's own rules are."""
 
     def escape_and_quote_field(self, field_name: str) -> str:
+        if field_name in self.backend_options.get("wildcard_fields", ()):
+            return field_name  # a field-name pattern kuery expands (``winlog.event_data.param*``)
         if any(ch.isspace() for ch in field_name):
             return quote_kql(field_name)
         return "".join("\\" + ch if ch in _SPECIAL else ch for ch in field_name)

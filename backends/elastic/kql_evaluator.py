@@ -17,7 +17,8 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
-from backends.elastic.es_semantics import Field, any_field, field_names, glob_regex
+from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
+from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
@@ -143,8 +144,9 @@ def parse(query: str) -> Tree:
 class KqlEvaluator:
     """A compiled KQL query: call it with a document."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, types: FieldTypes = field_spec) -> None:
         self.query = query
+        self.types = types
         self._predicate = self._compile(parse(query))
 
     def __call__(self, doc: Any) -> bool:
@@ -175,7 +177,7 @@ class KqlEvaluator:
             return self._range(_field_pattern(field), str(op), KqlLiteral(literal.children[0]))
         if kind == "free_text_query":
             literal = KqlLiteral(node.children[0].children[0])
-            return lambda doc: any_field(doc, lambda f, d: self._is(f, literal)(d))
+            return lambda doc: any_field(doc, lambda f, d: self._is(f, literal)(d), self.types)
         if kind == "nested_query":
             raise EvaluationError("nested query: no field of this data stream has the nested type")
         raise EvaluationError(f"unsupported KQL construct {kind}")  # pragma: no cover
@@ -198,11 +200,11 @@ class KqlEvaluator:
 
     def _on_fields(self, field: KqlLiteral, build: Callable[[Field], Predicate]) -> Predicate:
         if not field.has_wildcard:
-            predicate = build(Field(field.text))
+            predicate = build(Field(field.text, self.types))
             return predicate
 
         def over_matching_fields(doc: Any) -> bool:
-            return any(build(Field(name))(doc) for name in field_names(doc, field.pattern_text))
+            return any(build(Field(name, self.types))(doc) for name in field_names(doc, field.pattern_text))
 
         return over_matching_fields
 
@@ -227,6 +229,6 @@ def _field_pattern(node: Tree) -> KqlLiteral:
     return KqlLiteral(node.children[0])
 
 
-def evaluator(query: str) -> Predicate:
-    """Parse KQL once; the predicate answers per document."""
-    return KqlEvaluator(query)
+def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:
+    """Parse KQL once; the predicate answers per document of a data stream with these field types."""
+    return KqlEvaluator(query, types)

@@ -16,12 +16,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import luqum.parser as luqum_parser
 from luqum import tree as lt
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
 from backends.elastic.es_regexp import lucene_regexp
-from backends.elastic.es_semantics import Field, any_field, field_names, glob_regex
+from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
+from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
 
 Predicate = Callable[[Any], bool]
@@ -60,16 +62,44 @@ def _unescape_phrase(raw: str) -> str:
 def parse(query: str) -> Any:
     """luqum's syntax tree of the query; text it cannot parse is an EvaluationError."""
     try:
-        return parser.parse(query)
+        return _linear_parse(query)
     except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
         raise EvaluationError(f"Lucene query does not parse: {err}") from err
+
+
+def _linear_parse(query: str) -> Any:
+    """luqum's parse, with its operand merging made linear.
+
+    luqum 1.0's ``create_operation`` copies every operand of ``a OR b`` into a new operation at
+    each ``OR`` of a chain, so a list of n values costs n²/2 copies (100,000 values: minutes).
+    During this parse an operation the merge itself made is extended in place instead (nothing
+    else holds it yet), which builds the same tree in linear time."""
+    original = luqum_parser.create_operation
+
+    def merge(cls: Any, a: Any, b: Any, op_tail: str = " ") -> Any:
+        if isinstance(a, cls) and getattr(a, "_detc_open", False):
+            right = list(b.operands) if isinstance(b, cls) else [b]
+            right[0].head += op_tail
+            a.operands.extend(right)
+            return a
+        made = original(cls, a, b, op_tail)
+        made.operands = list(made.operands)
+        made._detc_open = True
+        return made
+
+    luqum_parser.create_operation = merge
+    try:
+        return parser.parse(query)
+    finally:
+        luqum_parser.create_operation = original
 
 
 class LuceneEvaluator:
     """A compiled query_string query: call it with a document."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, types: FieldTypes = field_spec) -> None:
         self.query = query
+        self.types = types
         self._predicate = self._compile(parse(query), None)
 
     def __call__(self, doc: Any) -> bool:
@@ -139,7 +169,7 @@ class LuceneEvaluator:
             return self._on_fields(name, lambda f: f.exists)
         build = self._builder(node)
         if field is None:
-            return lambda doc: any_field(doc, lambda f, d: build(f)(d))
+            return lambda doc: any_field(doc, lambda f, d: build(f)(d), self.types)
         return self._on_fields(field, build)
 
     def _builder(self, node: lt.Item) -> Callable[[Field], Predicate]:
@@ -179,11 +209,10 @@ class LuceneEvaluator:
             return lambda f: f.range(op, bound)
         raise EvaluationError(f"unsupported term {node}")  # pragma: no cover
 
-    @staticmethod
-    def _on_fields(name: str, build: Callable[[Field], Predicate]) -> Predicate:
+    def _on_fields(self, name: str, build: Callable[[Field], Predicate]) -> Predicate:
         if "*" not in name:
-            return build(Field(name))
-        return lambda doc: any(build(Field(n))(doc) for n in field_names(doc, name))
+            return build(Field(name, self.types))
+        return lambda doc: any(build(Field(n, self.types))(doc) for n in field_names(doc, name))
 
 
 def _bound(node: lt.Item) -> str | None:
@@ -199,6 +228,7 @@ def _unescape_field(name: str) -> str:
     return re.sub(r"\\(.)", r"\1", name)
 
 
-def evaluator(query: str) -> Predicate:
-    """Parse query_string text once; the predicate answers per document."""
-    return LuceneEvaluator(query)
+def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:
+    """Parse query_string text once; the predicate answers per document of a data stream with these
+    field types."""
+    return LuceneEvaluator(query, types)

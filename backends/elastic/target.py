@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sigma.conversion.base import TextQueryBackend
-from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError, SigmaPlaceholderError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from backends.elastic.caveats import eql_caveats, ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
-from backends.elastic.cells import CELLS
+from backends.elastic.cells import CELLS, field_spec
 from backends.elastic.cloudtrail.storage import DEFAULT_INDEX
 from backends.elastic.eql_backend import DetcEqlBackend, eql_field_check
 from backends.elastic.errors import ElasticUnsupported
@@ -28,12 +27,20 @@ from compiler.rules import DetcRule
 from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
 from compiler.target import Compiled, Matcher
 
-DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX)}
-"""Per-target settings a client profile may override: the index patterns rules search."""
+DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX), "windows_index": []}
+"""Per-target settings a client profile may override: the index patterns CloudTrail rules search
+(``index``) and those Windows rules search (``windows_index``; empty: each data stream's patterns as
+Elastic's own Windows rules write them, see ``backends/elastic/windows/storage.py``)."""
 KQL_DEFAULTS: Mapping[str, Any] = {**DEFAULTS, "rule_id_namespace": ""}
 """``rule_id_namespace``: the name the Elastic rule ids of a client build are derived from
 (default: the client's name), so two clients' rules never collide in one Kibana; it governs every
 variant (KQL, Lucene, EQL)."""
+
+
+def rule_id_namespace(profile: Profile) -> str:
+    """The client's ``targets.kql.rule_id_namespace`` over its default: derived here only, for the
+    emitter that names every variant's rule."""
+    return str(profile.settings("kql", KQL_DEFAULTS)["rule_id_namespace"])
 
 
 class _ElasticTarget:
@@ -45,45 +52,28 @@ class _ElasticTarget:
     """Kibana's name for the query language (detection rule ``language``)."""
     or_token: ClassVar[str]
     settings: ClassVar[Mapping[str, Any]] = DEFAULTS
-    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX}
+    setting_kinds: ClassVar[Mapping[str, Any]] = {"index": ELASTIC_INDEX, "windows_index": ELASTIC_INDEX}
     field_kind = ECS_FIELD
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         raise NotImplementedError
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         """Processing this language adds after the cell's pipeline."""
         return None
 
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        raise NotImplementedError
-
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
         cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
         sigma = rule.fresh_sigma()
-        caveats = self.caveats(rule.sigma)
-        try:
-            queries = self._backend_for(profile, cell).convert_rule(sigma)
-        except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
-            raise UnsupportedFeature(reason_of(err), target=self.name) from err
-        except NotImplementedError as err:
-            raise UnsupportedFeature(str(err), target=self.name) from err
-        except SigmaError as err:
-            if isinstance(err.__cause__, ElasticUnsupported):
-                raise UnsupportedFeature(reason_of(err.__cause__), target=self.name) from err
-            raise
-        texts = [str(q) for q in queries]
-        if not texts:
-            raise UnsupportedFeature("the rule has no condition to convert", target=self.name)
-        caveats = (*caveats, *ingest_caveats(rule.sigma), *ignore_above_caveat(sigma))  # sigma: as mapped
-        condition = texts[0] if len(texts) == 1 else f" {self.or_token} ".join(f"({t})" for t in texts)
+        condition = convert(self._backend_for(profile, cell), sigma, self.name, self.or_token)
+        caveats = cell.pipeline.caveats(rule.sigma, self.name, sigma)  # the rule as written, and as mapped
         query = self._query(condition, cell, rule)
         settings = profile.settings(self.name, self.settings)
         return Compiled(
             target=self.name,
             query=query,
             caveats=caveats,
-            details={**cell.storage.storage(settings), "language": self.language},
+            details={**cell.storage.storage(settings, rule.sigma.logsource), "language": self.language},
         )
 
     def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
@@ -104,7 +94,8 @@ class _ElasticTarget:
             extra = self.extra_pipeline(cell)
             if extra is not None:
                 pipeline = pipeline + extra
-            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name))
+            options = getattr(cell.pipeline, "BACKEND_OPTIONS", {})
+            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name), **options)
         return backends[key]
 
     def evaluator(self, query: str) -> Matcher:
@@ -117,17 +108,37 @@ class _ElasticTarget:
         raise NotImplementedError
 
 
+def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: str) -> str:
+    """A rule's query text from a backend, with what the documents cannot answer as ``unsupported``."""
+    try:
+        queries = backend.convert_rule(sigma)
+    except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
+        raise UnsupportedFeature(reason_of(err), target=target) from err
+    except SigmaPlaceholderError as err:
+        raise UnsupportedFeature(f"unresolved placeholder: {reason_of(err)}", target=target) from err
+    except NotImplementedError as err:
+        raise UnsupportedFeature(str(err), target=target) from err
+    except SigmaError as err:
+        if isinstance(err.__cause__, ElasticUnsupported):
+            raise UnsupportedFeature(reason_of(err.__cause__), target=target) from err
+        raise
+    texts = [str(q) for q in queries]
+    if not texts:
+        raise UnsupportedFeature("the rule has no condition to convert", target=target)
+    return texts[0] if len(texts) == 1 else f" {or_token} ".join(f"({t})" for t in texts)
+
+
 class KqlTarget(_ElasticTarget):
     name = "kql"
-    description = "Kibana KQL (kuery) on the Elastic AWS CloudTrail integration's ECS documents"
+    description = "Kibana KQL (kuery) on the ECS documents Elastic's integrations store"
     language = "kuery"
     or_token = "or"
     settings = KQL_DEFAULTS
-    setting_kinds = {"index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
+    setting_kinds = {"index": ELASTIC_INDEX, "windows_index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
 
-        return kql_evaluator.evaluator(query)
+        return kql_evaluator.evaluator(query, field_spec)
 
     def check_syntax(self, query: str) -> None:
         from backends.elastic import kql_evaluator
@@ -137,11 +148,8 @@ class KqlTarget(_ElasticTarget):
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return KqlBackend(processing_pipeline=pipeline)
-
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        return kql_caveats(rule)
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
+        return KqlBackend(processing_pipeline=pipeline, **options)
 
 
 class LuceneTarget(_ElasticTarget):
@@ -152,7 +160,7 @@ class LuceneTarget(_ElasticTarget):
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
 
-        return lucene_evaluator.evaluator(query)
+        return lucene_evaluator.evaluator(query, field_spec)
 
     def check_syntax(self, query: str) -> None:
         from backends.elastic import lucene_evaluator
@@ -162,14 +170,11 @@ class LuceneTarget(_ElasticTarget):
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return DetcLuceneBackend(processing_pipeline=pipeline)
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
+        return DetcLuceneBackend(processing_pipeline=pipeline, **options)
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
         return lucene_case_folding()
-
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        return lucene_caveats(rule)
 
 
 class EqlTarget(_ElasticTarget):
@@ -181,29 +186,28 @@ class EqlTarget(_ElasticTarget):
     def _parse(self, query: str) -> Matcher:
         from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
 
-        return eql_evaluator.evaluator(query)
+        return eql_evaluator.evaluator(query, field_spec)
 
     def check_syntax(self, query: str) -> None:
         """The build's check: the grammar of Elastic's eql package (the evaluator adds the
         package's full Elasticsearch-syntax check)."""
-        from backends.elastic import eql_grammar
+        from backends.elastic import eql_evaluator
 
         try:
-            eql_grammar.parse(query)
+            eql_evaluator.parse(query)
         except EvaluationError as err:
             raise err.located(target=self.name) from None
 
-    def backend(self, pipeline: ProcessingPipeline) -> TextQueryBackend:
-        return DetcEqlBackend(processing_pipeline=pipeline)
+    def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
+        return DetcEqlBackend(processing_pipeline=pipeline, **options)
 
     def extra_pipeline(self, cell: Any) -> ProcessingPipeline | None:
-        return eql_field_check(getattr(cell.pipeline, "FLATTENED_ROOTS", ()))
+        return eql_field_check(
+            getattr(cell.pipeline, "FLATTENED_ROOTS", ()), tuple(sorted(getattr(cell.pipeline, "WILDCARD_FIELDS", ())))
+        )
 
     def _query(self, condition: str, cell: Any, rule: DetcRule) -> str:
         """``<category> where <condition>``: the EQL event category the cell gives the rule's
         logsource (its ``storage.eql_event_category``), else ``any``, which matches every event."""
         category = getattr(cell.storage, "eql_event_category", None)
         return f"{category(rule.sigma.logsource) if category else 'any'} where {condition}"
-
-    def caveats(self, rule: SigmaRule) -> tuple[str, ...]:
-        return eql_caveats(rule)

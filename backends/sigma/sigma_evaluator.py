@@ -117,11 +117,21 @@ def _string_matcher(value: SigmaString) -> ValuePredicate:
     # checking a rule at build time, which never runs the predicate, compiles no regex.
     source, flags = _string_regex_source(value)
     compiled: list[re.Pattern[str]] = []
+    # A value without wildcards is compared, not searched: equal text (cased), or equal ASCII text
+    # up to case (where Python's IGNORECASE and lower() agree); other text goes to the regex. A
+    # list of 100,000 values then costs no regex compilation per value.
+    literal = value.s[0] if len(value.s) == 1 and isinstance(value.s[0], str) else ("" if not value.s else None)
+    cased = not flags & re.IGNORECASE
+    folded = literal.lower() if literal is not None and literal.isascii() else None
 
     def match(candidate: Any) -> bool:
         text = _as_text(candidate)
         if text is None:
             return False
+        if literal is not None and cased:
+            return text == literal
+        if folded is not None and text.isascii():
+            return text.lower() == folded
         if not compiled:
             compiled.append(re.compile(source, flags))
         return compiled[0].fullmatch(text) is not None

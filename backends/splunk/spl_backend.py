@@ -6,7 +6,6 @@ import re
 from typing import Any, ClassVar
 
 from sigma.backends.splunk import SplunkBackend
-from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
@@ -48,7 +47,12 @@ class SplBackend(EqualityStrings, SplunkBackend):
     convert_condition_val_num = convert_condition_val_str
     convert_condition_val_re = convert_condition_val_str
 
-    @staticmethod
-    def reset_deferred_state() -> None:
-        """Clear upstream's class-level counter of OR-ed regex fields left by a failed conversion."""
-        SplunkDeferredORRegularExpression.reset()
+    def convert_condition_field_eq_val_re(self, cond: Any, state: ConversionState) -> Any:
+        """Never reached: a rule with a regular expression is written in the ``| where`` form
+        (``target.needs_where``). Upstream's search form would defer it to ``| rex`` through
+        ``SplunkDeferredORRegularExpression``, whose field counts are class-level state shared by every
+        conversion in the process; refusing here keeps that state untouched."""
+        raise SigmaFeatureNotSupportedByBackendError(
+            "regular expression: detc writes it in the | where form, never in the search command",
+            source=getattr(cond, "source", None),
+        )

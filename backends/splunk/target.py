@@ -153,7 +153,6 @@ class SplTarget:
         _check_placeholders(sigma)
         where = needs_where(sigma)
         backend = self._backend_for(profile, cell, where)
-        SplBackend.reset_deferred_state()
         try:
             queries = backend.convert_rule(sigma)
         except (SigmaTransformationError, SigmaFeatureNotSupportedByBackendError) as err:
@@ -162,8 +161,6 @@ class SplTarget:
             raise UnsupportedFeature(f"{err}", target=NAME) from err
         except SigmaError as err:
             raise CompileError(reason_of(err), target=NAME) from err
-        finally:
-            SplBackend.reset_deferred_state()
         if len(queries) != 1 or not isinstance(queries[0], str):
             raise CompileError(f"expected one search, the backend gave {len(queries)}", target=NAME)
         query = queries[0]

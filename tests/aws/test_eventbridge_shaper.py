@@ -6,9 +6,17 @@ import json
 
 import pytest
 
-from backends.aws.cloudtrail.shaper import shape
+from backends.aws.cloudtrail import storage
+from backends.aws.cloudtrail.shaper import envelope_source, shape
+from backends.aws.cloudtrail.storage import source_of
+from compiler.build import compile_one
 from compiler.errors import ShapeError
-from tests.support import DATA
+from compiler.fixtures import load_fixtures
+from compiler.profile import DEFAULT_PROFILE
+from compiler.rules import load_rule
+from compiler.target import load_registry
+from compiler.testing import run_rule
+from tests.support import DATA, SEED_RULE
 
 DOCUMENTED = DATA / "eventbridge" / "aws-api-call-via-cloudtrail.s3-createbucket.json"
 
@@ -47,3 +55,43 @@ def test_documented_kms_record_shapes() -> None:
 def test_undeliverable_records_are_shape_errors(bad: object) -> None:
     with pytest.raises(ShapeError):
         shape(bad)  # type: ignore[arg-type]
+
+
+DOCUMENTED_SOURCES = [
+    ("kms.amazonaws.com", "aws.kms"),
+    ("s3.amazonaws.com", "aws.s3"),
+    ("signin.amazonaws.com", "aws.signin"),
+    ("monitoring.amazonaws.com", "aws.monitoring"),
+    ("elasticmapreduce.amazonaws.com", "aws.elasticmapreduce"),
+    ("acm-pca.amazonaws.com", "aws.acm-pca"),
+]
+"""(eventSource, source) pairs of the EventBridge Events Reference's "events delivered via AWS
+CloudTrail" sections (https://docs.aws.amazon.com/eventbridge/latest/ref/welcome.html)."""
+
+
+@pytest.mark.parametrize(("event_source", "source"), DOCUMENTED_SOURCES, ids=[s for s, _ in DOCUMENTED_SOURCES])
+def test_the_shaper_and_the_pattern_give_the_documented_source(event_source: str, source: str) -> None:
+    assert envelope_source(event_source) == source
+    assert source_of(event_source) == source
+
+
+@pytest.mark.parametrize(
+    "event_source", ["kms", "kms.example.com", "a.kms.amazonaws.com", ".amazonaws.com"],
+    ids=["no-domain", "other-domain", "nested", "no-service"],
+)
+def test_an_undocumented_event_source_is_a_shape_error(event_source: str) -> None:
+    with pytest.raises(ShapeError, match="EventBridge documents no source"):
+        shape({"eventSource": event_source, "eventName": "X"})
+
+
+def test_the_shaper_does_not_take_its_envelope_from_the_pattern_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the pattern's source wrong, the shaped events would not follow it: the seed's match cases fail."""
+    rule = load_rule(SEED_RULE)
+    target = load_registry().get("eventbridge")
+    good = run_rule(rule, load_fixtures(rule), [target], DEFAULT_PROFILE)
+    assert {r.status for r in good} == {"pass"}
+    monkeypatch.setattr(storage, "source_of", lambda event_source: "aws." + event_source)
+    assert '"aws.kms.amazonaws.com"' in compile_one(target, rule, DEFAULT_PROFILE).query
+    bad = run_rule(rule, load_fixtures(rule), [target], DEFAULT_PROFILE)
+    assert sorted(r.case for r in bad if r.status == "fail") == sorted(r.case for r in good if r.expected == "match")
+    assert sum(r.expected == "match" for r in good) >= 3

@@ -51,13 +51,19 @@ def test_elastic_toml_has_every_seed_field() -> None:
 def test_elastic_committed_toml_is_what_the_emitter_writes() -> None:
     artifacts = _emit([_seed()])
     assert artifacts["elastic/aws_kms_imported_key_material_deleted.toml"].data == SEED_TOML.read_bytes()
-    assert artifacts["elastic/rules.ndjson"].data == (OUTPUT / "rules.ndjson").read_bytes()
+    seed_lines = artifacts["elastic/rules.ndjson"].data.decode().splitlines()
+    committed = (OUTPUT / "rules.ndjson").read_text().splitlines()
+    assert len(seed_lines) == 3 and [line for line in committed if line in seed_lines] == seed_lines
     assert artifacts["elastic/eql/aws_kms_imported_key_material_deleted.toml"].data == SEED_EQL_TOML.read_bytes()
 
 
 def test_elastic_ndjson_has_every_language_with_distinct_ids() -> None:
     lines = (OUTPUT / "rules.ndjson").read_text().splitlines()
-    rules = [json.loads(line) for line in lines]
+    every = [json.loads(line) for line in lines]
+    assert len({r["rule_id"] for r in every}) == len(every)
+    seed_id = "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
+    seed_ids = (seed_id, str(uuid.uuid5(LUCENE_RULE_NAMESPACE, seed_id)), str(uuid.uuid5(EQL_RULE_NAMESPACE, seed_id)))
+    rules = [r for r in every if r["rule_id"] in seed_ids]
     assert [r["language"] for r in rules] == ["kuery", "lucene", "eql"]
     kuery, lucene, eql = rules
     assert kuery["rule_id"] == "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"

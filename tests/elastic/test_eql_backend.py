@@ -283,3 +283,11 @@ def test_eql_says_what_kql_cannot(rule_from, detection) -> None:
             assert ours(TARGET.shape(record, DEFAULT_PROFILE)) == expected, (record, compiled.query)
             verdicts.add(bool(expected))
     assert verdicts == {True, False}
+
+
+def test_eql_wildcard_value_holding_u0001_is_a_regex(rule_from) -> None:
+    """Elasticsearch would read U+0001 in a wildcard ``:`` value as its LIKE escape."""
+    query = eql(rule_from, {"sel": {"userAgent|contains": "a\x01b"}, "condition": "sel"})
+    assert query == DS + 'user_agent.original regex ".*[Aa]\x01[Bb].*"'
+    assert verdict(query, {"userAgent": "xA\x01By"}) and not verdict(query, {"userAgent": "xAby"})
+    assert eql(rule_from, {"sel": {"userAgent": "a\x01b"}, "condition": "sel"}) == DS + 'user_agent.original : "a\x01b"'

@@ -166,3 +166,33 @@ def test_eql_package_engine_deviates_and_detc_does_not(query: str, doc: dict[str
     assert eql.__version__ == "1.0.1", "re-measure the engine's deviations for this eql version"
     assert _eql_engine(query, doc) is not elasticsearch
     assert evaluator(query)(doc) is elasticsearch
+
+
+@pytest.mark.parametrize(
+    ("query", "grammar_accepts"),
+    [('any where a : "x" and', False), ('where a : "x"', False), ("any where a : 'x'", True), ('any where a = "x"', True)],
+    ids=["dangling-and", "no-category", "single-quotes", "single-equals"],
+)
+def test_eql_build_check_is_the_packages_grammar(query: str, grammar_accepts: bool) -> None:
+    """What the build runs on each compiled query: eql.g's parse. The evaluator adds the package's
+    Elasticsearch-syntax rules (no single-quoted strings, no ``=``), so detc test refuses those."""
+    from backends.elastic.eql_evaluator import parse
+    from backends.elastic.target import EqlTarget
+
+    if grammar_accepts:
+        parse(query)
+    else:
+        with pytest.raises(EvaluationError, match="does not parse"):
+            EqlTarget().check_syntax(query)
+    with pytest.raises(EvaluationError, match="does not parse"):
+        evaluator(query)
+
+
+def test_eql_wildcard_pattern_escape_is_u0001() -> None:
+    """Elasticsearch's LIKE pattern of a wildcard value escapes with U+0001 and leaves it unescaped."""
+    doc = {"event": {"action": "a*b\x01c"}}
+    assert not evaluator('any where event.action : "a*b\\u{01}c"')(doc)  # U+0001 vanished: the pattern is a*bc
+    assert evaluator('any where event.action : "a*b\x01\x01c"')(doc)  # an escaped U+0001 stays
+    assert evaluator('any where event.action : "a*b\x01\x01C" or event.action == "a*b\x01c"')(doc)
+    assert evaluator('any where event.action : "A*B\x01\x01C"')({"event": {"action": "axb\x01c"}})  # ASCII folded
+    assert evaluator('any where event.action : "A\\u{2A}B"')({"event": {"action": "axxb"}})  # \u{2A} is *, a wildcard

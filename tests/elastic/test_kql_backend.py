@@ -116,8 +116,8 @@ def test_kql_unsupported(rule_from, detection, reason) -> None:
 
 
 def test_kql_unsupported_logsource(rule_from) -> None:
-    rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource={"product": "windows", "category": "process_creation"})
-    with pytest.raises(UnsupportedFeature, match="logsource windows/process_creation: kql has no cell for windows logsources"):
+    rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource={"product": "linux", "category": "process_creation"})
+    with pytest.raises(UnsupportedFeature, match="logsource linux/process_creation: detc has no definition of it"):
         compile_one(TARGET, rule, DEFAULT_PROFILE)
 
 

@@ -298,3 +298,22 @@ def test_spl_null_covers_a_field_present_as_json_null(rule_from, condition, expe
         event = dict(record) if value == "absent" else {**record, "userAgent": value}
         assert matcher(SPL.shape(event, DEFAULT_PROFILE)) is verdict, value
         assert judge(event) is verdict, value
+
+
+def test_a_regex_never_touches_upstreams_class_level_state(rule_from):
+    """Upstream defers an OR-ed regex to ``| rex`` with counts kept on the class, shared by every
+    conversion; detc writes regexes in the where form, and the search form refuses one outright."""
+    from sigma.backends.splunk.splunk import SplunkDeferredORRegularExpression
+    from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+    from sigma.processing.pipeline import ProcessingPipeline
+
+    from backends.splunk.spl_backend import SplBackend
+
+    detection = {"a": {"userAgent|re": "^x"}, "b": {"eventName": "Y"}, "condition": "a or b"}
+    before = dict(SplunkDeferredORRegularExpression.field_counts)
+    assert query(rule_from, detection).splitlines()[1] == (
+        """| where (isnotnull('userAgent') AND match('userAgent', "^x")) OR (isnotnull('eventName') AND match('eventName', "(?is)^Y$"))"""
+    )
+    with pytest.raises(SigmaFeatureNotSupportedByBackendError, match="detc writes it in the | where form"):
+        SplBackend(ProcessingPipeline()).convert_rule(rule_from(detection).fresh_sigma())
+    assert SplunkDeferredORRegularExpression.field_counts == before

@@ -25,7 +25,10 @@ def test_spl_support_matrix_of_sigmahq_and_its_windows_rules(corpus: Path) -> No
     spl = load_registry().get("spl")
     ruleset = load_rules(corpus / "sigmahq-all")
     results, errors = compile_rules(ruleset.rules, [spl], DEFAULT_PROFILE)
-    assert support_report(results, [spl], ruleset.errors, errors) == json.loads(EXPECTED.read_text(encoding="utf-8"))
+    report = support_report(results, [spl], ruleset.errors, errors)
+    for item in report["targets"]["spl"]["unsupported_rules"]:  # paths as the committed file holds them
+        item["path"] = Path(item["path"]).resolve().relative_to((corpus / "sigmahq-all").resolve()).as_posix()
+    assert report == json.loads(EXPECTED.read_text(encoding="utf-8"))
     windows = [r for r in results if r.rule.sigma.logsource.product == "windows"]
     counts = Counter("ok" if "spl" in r.compiled else "unsupported" for r in windows)
     assert len(windows) == 2872

@@ -19,7 +19,7 @@ from sigma.processing.transformations import (
     FieldPrefixMappingTransformation,
 )
 from sigma.processing.transformations.base import DetectionItemTransformation
-from sigma.rule import SigmaDetectionItem
+from sigma.rule import SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaCIDRExpression, SigmaCompareExpression
 
 from backends.elastic.cloudtrail.storage import DATASET, DATASET_FIELD
@@ -186,3 +186,12 @@ def processing_pipeline(settings: Mapping[str, Any]) -> ProcessingPipeline:
             ),
         ],
     )
+
+
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
+    """What the query for a CloudTrail rule cannot hold exactly on ``kql``, ``lucene`` or ``eql``: read
+    on the rule as written and, for the indexing limits, as mapped (ECS names)."""
+    from backends.elastic.caveats import eql_caveats, ignore_above_caveat, ingest_caveats, kql_caveats, lucene_caveats
+
+    language = {"kql": kql_caveats, "lucene": lucene_caveats, "eql": eql_caveats}[target]
+    return (*language(rule), *ingest_caveats(rule), *ignore_above_caveat(mapped))

@@ -26,8 +26,9 @@ that installs on the current stack. At the integration commit the corpus holds (
 packages/aws/changelog.yml) the package is 2.24.1, and its major 2 began with 2.0.0 (Kibana ^8.x)."""
 
 
-def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The index patterns rules search, from the target's settings (a client may name its own)."""
+def storage(settings: Mapping[str, Any], logsource: Any = None) -> dict[str, Any]:
+    """The index patterns rules search, from the target's settings (a client may name its own); every
+    CloudTrail logsource is the one data stream."""
     return {"index": list(settings.get("index") or DEFAULT_INDEX)}
 
 

@@ -1,0 +1,48 @@
+"""What a Windows rule's Elastic query cannot hold exactly, stated on its artifacts."""
+
+from __future__ import annotations
+
+from sigma.rule import SigmaRule
+from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
+
+from backends.elastic.caveats import ASCII_CLASSES, ignore_above_caveat
+from backends.elastic.lucene_regex import has_letters
+from backends.elastic.windows.index_mapping import field_spec
+from compiler.patterns import detection_items
+
+KQL_CASE = (
+    "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
+    "(Kibana issues 55378, 134143). Windows writes the same path or name in varying case "
+    "(C:\\Windows\\System32\\CMD.EXE, cmd.exe): string values match only in the case the rule writes them, "
+    "where Sigma matches any case."
+)
+LONG_VALUES = "a long command line, script path or registry value"
+_CLASSES = (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S")
+
+
+def _has_folded_strings(rule: SigmaRule) -> bool:
+    return any(
+        isinstance(v, SigmaString)
+        and not isinstance(v, SigmaCasedString)
+        and has_letters("".join(p for p in v.s if isinstance(p, str)))
+        for i in detection_items(rule)
+        for v in i.value
+    )
+
+
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule, constant: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What the query for a Windows rule cannot hold exactly on ``kql``, ``lucene`` or ``eql``: letter
+    case on KQL, ASCII regex classes where Lucene's regex dialect is used, and the keyword fields the
+    query matches whose mapping does not index long values (read on the rule as mapped; ``constant``:
+    fields the logsource condition tests against short constants)."""
+    out: list[str] = []
+    if target == "kql" and _has_folded_strings(rule):
+        out.append(KQL_CASE)
+    if target in ("lucene", "eql") and any(
+        isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in _CLASSES)
+        for i in detection_items(rule)
+        for v in i.value
+    ):
+        out.append(ASCII_CLASSES)
+    out.extend(ignore_above_caveat(mapped, field_spec, LONG_VALUES, constant=constant))
+    return tuple(out)

@@ -1,0 +1,838 @@
+"""Sigma's Windows field names → where Elastic's Windows and System integrations store them.
+
+Read from the integrations' ingest pipelines (elastic/integrations, commits in ``shaper.py``, which
+transcribes the same processors) and field definitions (``sysmon_operational/fields/ecs.yml`` @
+4670aa0aab043fdc7f8b8ee05272ba428e4a36fc, ``powershell_operational/fields/fields.yml`` @
+07af1c554f35c72952ed43264074430f61956229), not from pySigma's ``ecs_windows``:
+
+- a field the pipeline leaves in ``winlog.event_data`` is queried there, under its own name;
+- a field it renames to ECS (and so deletes from ``event_data``) is queried where it puts it
+  (Sysmon ``Image`` → ``process.executable``, ``TargetObject`` → ``registry.path``, Security 4688
+  ``NewProcessName`` → ``process.executable`` …); when it moves a field only for some EventIDs, the
+  query says so: ``(event.code: (…) and process.executable: v) or winlog.event_data.ProcessName: v``;
+- a field it converts is compared as the stored type: ``ip`` fields take addresses and CIDR blocks
+  (a Sigma ``startswith: '10.'`` becomes ``10.0.0.0/8``), ``long`` fields numbers, hashes are stored
+  lower-cased, Sysmon ``Initiated`` is ``network.direction`` (egress/ingress);
+- a field it deletes or only keeps in an analysed ``text`` field (``ScriptBlockText``) is
+  ``unsupported`` with the reason, never queried under a name that matches nothing.
+
+Every category rule also carries its logsource's condition (``winlog.channel`` and ``event.code``,
+as the documents store them), added after Lucene's case folding so it stays an exact term.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.conditions import ConditionAND, ConditionOR
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations.base import DetectionItemTransformation, PreprocessingTransformation
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections, SigmaRule
+from sigma.types import (
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
+
+from backends.elastic.errors import ElasticUnsupported
+from backends.elastic.windows.caveats import caveats as windows_caveats
+from backends.elastic.windows.index_mapping import TYPED
+from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
+from compiler.logsources import find
+
+EVENT_CODE = "event.code"
+CHANNEL = "winlog.channel"
+EVENT_DATA = "winlog.event_data."
+USER_DATA = "winlog.user_data."
+
+SYSMON_CODES = frozenset(str(c) for c in (*range(1, 30), 255))
+
+
+@dataclass(frozen=True)
+class Place:
+    """One place a Sigma field's value is stored: the ECS field, how values compare there, and the
+    event codes for which the pipeline puts it there (None: every event of the stream)."""
+
+    field: str
+    kind: str = "keyword"
+    codes: frozenset[str] | None = None
+    always: bool = False
+    """For those codes the pipeline moves every value (so the other places never hold one)."""
+
+
+def _data(name: str) -> tuple[Place, ...]:
+    return (Place(EVENT_DATA + name),)
+
+
+def _codes(*codes: str) -> frozenset[str]:
+    return frozenset(codes)
+
+
+NOT_7 = SYSMON_CODES - {"7"}
+PROCESS_HASH_CODES = _codes("1", "23", "24", "25")
+FILE_HASH_CODES = _codes("6", "7", "15", "26", "29")
+
+SYSMON_FIELDS: Mapping[str, tuple[Place, ...]] = {
+    "Image": (Place("process.executable"),),
+    "SourceImage": (Place("process.executable"),),
+    "Destination": (Place("process.executable"),),
+    "CommandLine": (Place("process.command_line"),),
+    "CurrentDirectory": (Place("process.working_directory"),),
+    "ParentImage": (Place("process.parent.executable"),),
+    "ParentCommandLine": (Place("process.parent.command_line"),),
+    "ProcessGuid": (Place("process.entity_id"),),
+    "SourceProcessGuid": (Place("process.entity_id"),),
+    "SourceProcessGUID": (Place("process.entity_id"),),
+    "ParentProcessGuid": (Place("process.parent.entity_id"),),
+    "ProcessId": (Place("process.pid", "long"),),
+    "SourceProcessId": (Place("process.pid", "long"),),
+    "SourceThreadId": (Place("process.thread.id", "long"),),
+    "ParentProcessId": (Place("process.parent.pid", "long"),),
+    "OriginalFileName": (
+        Place("process.pe.original_file_name", codes=NOT_7),
+        Place("file.pe.original_file_name", codes=_codes("7")),
+    ),
+    "TargetFilename": (Place("file.path"),),
+    "Device": (Place("file.path"),),
+    "ImageLoaded": (Place("file.path"),),
+    "PipeName": (Place("file.name"),),
+    "Protocol": (Place("network.transport"),),
+    "DestinationPortName": (Place("network.protocol", codes=SYSMON_CODES - {"22"}),),
+    "SourcePortName": (Place("network.protocol", codes=SYSMON_CODES - {"22"}),),
+    "SourceIp": (Place("source.ip", "ip"),),
+    "DestinationIp": (Place("destination.ip", "ip"),),
+    "SourcePort": (Place("source.port", "long"),),
+    "DestinationPort": (Place("destination.port", "long"),),
+    "SourceHostname": (Place("source.domain"),),
+    "DestinationHostname": (Place("destination.domain"),),
+    "QueryName": (Place("dns.question.name"),),
+    "RuleName": (Place("rule.name"),),
+    "Initiated": (Place("network.direction", "direction"),),
+    "SourceIsIpv6": (Place("network.type", "ipversion"),),
+    "Archived": (Place("sysmon.file.archived", "boolean"),),
+    "IsExecutable": (Place("sysmon.file.is_executable", "boolean"),),
+    "TargetObject": (Place("registry.path", codes=_codes("12", "13", "14")),),
+    "TargetProcessGuid": _data("TargetProcessGUID"),
+    "User": (Place("user", "user"),),
+    "Hashes": (Place("process", "hashes", PROCESS_HASH_CODES), Place("file", "hashes", FILE_HASH_CODES)),
+    "Hash": (Place("process", "hashes", PROCESS_HASH_CODES), Place("file", "hashes", FILE_HASH_CODES)),
+}
+"""Sysmon fields the ``windows.sysmon_operational`` pipeline moves out of ``event_data``."""
+
+SYSMON_DROPPED: Mapping[str, str] = {
+    "UtcTime": "the pipeline parses UtcTime into @timestamp and deletes it",
+    "DestinationIsIpv6": "the pipeline deletes DestinationIsIpv6",
+    "QueryResults": "the pipeline splits QueryResults into dns.answers and dns.resolved_ip and deletes the text",
+    "QueryStatus": "the pipeline replaces the status code with its name (sysmon.dns.status)",
+}
+
+SECURITY_FIELDS: Mapping[str, tuple[Place, ...]] = {
+    "ProcessName": (Place("process.executable", codes=SECURITY_PROCESS_EVENTS, always=True), *_data("ProcessName")),
+    "WorkstationName": (
+        Place("source.domain", codes=SECURITY_PROCESS_EVENTS, always=True), *_data("WorkstationName"),
+    ),
+    "IpAddress": (Place("source.ip", "ip", SECURITY_PROCESS_EVENTS), *_data("IpAddress")),
+    "IpPort": (Place("source.port", "long", SECURITY_PROCESS_EVENTS), *_data("IpPort")),
+    "NewProcessName": (Place("process.executable", codes=_codes("4688"), always=True), *_data("NewProcessName")),
+    "ParentProcessName": (
+        Place("process.parent.executable", codes=_codes("4688"), always=True), *_data("ParentProcessName"),
+    ),
+    "AccessList": (Place(EVENT_DATA + "AccessList", "access_list"),),
+    "AccessMask": (Place(EVENT_DATA + "AccessMask", "mask"),),
+    "PrivilegeList": (
+        Place(EVENT_DATA + "PrivilegeList", "token_list", _codes("4672", "4673", "4674", "4741", "4742", "4743")),
+        *_data("PrivilegeList"),
+    ),
+}
+"""Security fields the ``system.security`` pipeline moves or splits (standard.yml)."""
+
+SECURITY_DROPPED: Mapping[str, str] = {
+    "ProcessId": "the pipeline decodes it into process.pid (a number) for most events and deletes the text",
+    "NewProcessId": "the pipeline decodes it into process.pid (a number) and deletes the text",
+}
+
+POWERSHELL_FIELDS: Mapping[str, tuple[Place, ...]] = {
+    "HostApplication": (Place("process.command_line"),),
+    "HostName": (Place("process.title"),),
+    "HostID": (Place("process.entity_id"),),
+    "Path": (Place("file.path"),),
+    "ScriptName": (Place("file.path"),),
+    "CommandName": (Place("powershell.command.name"),),
+    "CommandPath": (Place("powershell.command.path"),),
+    "CommandType": (Place("powershell.command.type"),),
+    "ScriptBlockId": (Place("powershell.file.script_block_id"),),
+    "EngineVersion": (Place("powershell.engine.version"),),
+    "HostVersion": (Place("powershell.process.executable_version"),),
+    "RunspaceId": (Place("powershell.runspace_id"),),
+    "PipelineId": (Place("powershell.pipeline_id"),),
+    "ShellID": (Place("powershell.id"),),
+}
+"""PowerShell fields the ``windows.powershell_operational`` pipeline renames."""
+
+POWERSHELL_DROPPED: Mapping[str, str] = {
+    "ScriptBlockText": (
+        "Elastic stores it only in powershell.file.script_block_text, a text field tokenised by the "
+        "integration with its powershell_script_analyzer (lower-cased runs of [\\w-]): a query there matches "
+        "tokens, so a Sigma substring (contains/startswith/endswith) has no exact query"
+    ),
+    "Payload": "the pipeline parses Payload into powershell.command.invocation_details and deletes the text",
+    "ContextInfo": "the pipeline splits ContextInfo into separate fields and deletes the text",
+    "CommandLine": "Elastic stores it only in powershell.command.value, an analysed text field",
+    "UserId": "the pipeline splits it into user.domain and user.name and deletes the text",
+    "User": "the pipeline splits it into user.domain and user.name and deletes the text",
+    "Data": "the pipeline parses the unnamed Data elements into fields and deletes them",
+}
+
+POWERSHELL_CLASSIC_DROPPED: Mapping[str, str] = {
+    "Data": "the pipeline parses the unnamed Data elements of the event (param1-3) into fields and deletes them",
+    **{k: v for k, v in POWERSHELL_DROPPED.items() if k not in ("Data",)},
+}
+
+PARAMS = EVENT_DATA + "param*"
+"""Unnamed ``<Data>`` elements: the agent names them ``param1``, ``param2`` … (winlog.yml); Sigma's
+``Data`` is any of them, which a wildcard field name says exactly in KQL and in query_string."""
+WILDCARD_FIELDS = frozenset({PARAMS})
+BACKEND_OPTIONS = {
+    "wildcard_fields": WILDCARD_FIELDS,
+    "numeric_fields": frozenset(n for n, spec in TYPED.items() if spec.type == "long"),
+    "boolean_fields": frozenset(n for n, spec in TYPED.items() if spec.type == "boolean"),
+}
+"""What the Elastic backends need to know of this cell's field names (kuery must leave the ``*`` of a
+field-name pattern unescaped; query_string reads an escaped ``\\*`` in a field name as one; EQL compares
+number and boolean fields with ``==``, since its ``:`` compares strings only)."""
+
+COMMON_FIELDS: Mapping[str, tuple[Place, ...]] = {
+    "EventID": (Place(EVENT_CODE, "code"),),
+    "Channel": (Place(CHANNEL),),
+    "Provider_Name": (Place("winlog.provider_name"),),
+    "Computer": (Place("winlog.computer_name"),),
+    "EventRecordID": (Place("winlog.record_id"),),
+    "Data": (Place(PARAMS),),
+}
+"""``System`` fields, as the agent stores them on every document."""
+
+COMMON_DROPPED: Mapping[str, str] = {
+    "Level": "the agent stores the name of the level (log.level: information, error …), not the number Sigma compares",
+    "Keywords": "the agent stores the keyword names (winlog.keywords), not the bit mask",
+}
+
+CODE_FIELD_KINDS = frozenset({"code"})
+
+
+@dataclass(frozen=True)
+class Stream:
+    """How one data stream's pipeline stores Sigma's fields."""
+
+    name: str
+    """The data stream Elastic's integration writes these events to."""
+    fields: Mapping[str, tuple[Place, ...]] = field(default_factory=dict)
+    dropped: Mapping[str, str] = field(default_factory=dict)
+    drops_dash: bool = False
+    """The Sysmon pipeline drops ``-``, empty and all-zero-GUID values from event_data."""
+    spaced_names: bool = False
+    """Windows Defender names its data with spaces (``Source Name``); Sigma writes ``SourceName``."""
+    user_data: bool = True
+    """Events of the stream may carry ``UserData`` instead of ``EventData`` (the agent stores it as
+    ``winlog.user_data``; the two are mutually exclusive): a Sigma field is looked up in both."""
+    user_data_codes: frozenset[str] | None = None
+    """The event codes that carry ``UserData``, when known (None: any may)."""
+
+
+SYSMON = Stream("windows.sysmon_operational", SYSMON_FIELDS, SYSMON_DROPPED, drops_dash=True, user_data=False)
+SECURITY = Stream(
+    "system.security", SECURITY_FIELDS, SECURITY_DROPPED,
+    user_data_codes=frozenset({"1100", "1101", "1102", "1104", "1105", "1108"}),
+)
+"""In the Security log only the event log service's own events (provider Microsoft-Windows-Eventlog:
+shutdown, audit log cleared, log full …) carry ``UserData``; the auditing events carry ``EventData``."""
+POWERSHELL_OPERATIONAL = Stream(
+    "windows.powershell_operational", POWERSHELL_FIELDS, POWERSHELL_DROPPED, user_data=False,
+)
+POWERSHELL_CLASSIC = Stream(
+    "windows.powershell", {k: v for k, v in POWERSHELL_FIELDS.items() if k != "Path"}, POWERSHELL_CLASSIC_DROPPED,
+    user_data=False,
+)
+OTHER = Stream("windows.forwarded")
+DEFENDER = Stream("windows.forwarded", spaced_names=True)
+
+CHANNEL_STREAMS: Mapping[str, Stream] = {
+    SYSMON_CHANNEL: SYSMON,
+    "Security": SECURITY,
+    "Microsoft-Windows-PowerShell/Operational": POWERSHELL_OPERATIONAL,
+    "Windows PowerShell": POWERSHELL_CLASSIC,
+    "System": Stream("system.system"),
+    "Application": Stream("system.application"),
+    "Microsoft-Windows-Windows Defender/Operational": DEFENDER,
+}
+"""The data stream (and so the pipeline) each channel's events go through; other channels are stored as
+the agent sends them. The ``windows.forwarded`` stream routes by the same channels
+(elastic/integrations ``packages/windows/data_stream/forwarded/elasticsearch/ingest_pipeline/default.yml``
+@ 12c1d8fe5bed28c72a5e98e3733f5a3895de80ba): PowerShell 7's ``PowerShellCore/Operational`` is not among them."""
+
+
+def spaced(name: str) -> str:
+    """A Defender data name as the event writes it: Sigma drops the spaces (``ThreatName``)."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
+# --- value conversions per stored type ----------------------------------------------------------------
+
+
+def _show(value: SigmaType) -> str:
+    """A Sigma value as a rule writes it, for reasons."""
+    if isinstance(value, SigmaString):
+        return repr(str(value))
+    return repr(getattr(value, "regexp", None) or getattr(value, "number", None) or str(value))
+
+
+def _plain(value: SigmaString) -> str | None:
+    """The text of a Sigma string without wildcards, or None when it has any."""
+    if value.contains_special():
+        return None
+    return "".join(str(p) for p in value.s)
+
+
+def _prefix(value: SigmaString) -> str | None:
+    """The literal before a single trailing ``*`` (a Sigma ``startswith``), else None."""
+    parts = value.s
+    if len(parts) == 2 and isinstance(parts[0], str) and parts[1] == SpecialChars.WILDCARD_MULTI:
+        return parts[0]
+    return None
+
+
+def ipv4_prefix_networks(prefix: str) -> list[str] | None:
+    """CIDR blocks holding exactly the IPv4 addresses whose dotted text starts with ``prefix``."""
+    if not re.fullmatch(r"(\d{1,3}\.){0,3}\d{0,3}", prefix) or prefix == "":
+        return None
+    octets = prefix.split(".")
+    whole, partial = octets[:-1], octets[-1]
+    if any(int(o) > 255 or (len(o) > 1 and o[0] == "0") for o in whole):
+        return []
+    base = ".".join(whole)
+    bits = 8 * len(whole)
+    if partial == "":
+        return [f"{base + '.0' * (4 - len(whole)) if whole else '0.0.0.0'}/{bits}"]
+    if len(partial) > 1 and partial[0] == "0":
+        return []
+    out = []
+    for octet in range(256):
+        if str(octet).startswith(partial):
+            address = ".".join([*whole, str(octet)] + ["0"] * (3 - len(whole)))
+            out.append(f"{address}/{bits + 8}")
+    return out
+
+
+Converted = list[SigmaType]
+"""What one Sigma value becomes on a stored field: no value (it can never match there), one, or
+several that are ORed (a text prefix of an address is several CIDR blocks)."""
+
+
+def _ip_value(value: SigmaType, name: str) -> Converted:
+    if isinstance(value, (SigmaCIDRExpression, SigmaNull, SigmaExists)):
+        return [value]
+    if isinstance(value, SigmaString):
+        text = _plain(value)
+        if text is not None:
+            try:
+                ipaddress.ip_address(text)
+            except ValueError:
+                return []  # no stored address has this text
+            return [value]
+        literal = "".join(p for p in value.s if isinstance(p, str))
+        if any(ch not in "0123456789abcdefABCDEF.:%" for ch in literal):
+            return []  # no address is written with these characters
+        prefix = _prefix(value)
+        networks = ipv4_prefix_networks(prefix) if prefix is not None else None
+        if networks is not None:
+            return [SigmaCIDRExpression(n) for n in networks]
+        if prefix is not None and re.fullmatch(r"[0-9a-fA-F]{1,4}:", prefix) and int(prefix[:-1], 16):
+            # the first group written in full: that group's /16 (the text never starts with "0")
+            return [SigmaCIDRExpression(f"{int(prefix[:-1], 16):x}::/16")]
+    raise ElasticUnsupported(
+        f"{name}: the integration stores it as an ip field, which takes addresses and CIDR blocks only "
+        f"(value {_show(value)})"
+    )
+
+
+def _long_value(value: SigmaType, name: str) -> Converted:
+    if isinstance(value, (SigmaNumber, SigmaNull, SigmaExists, SigmaCompareExpression)):
+        return [value]
+    if isinstance(value, SigmaString):
+        text = _plain(value)
+        if text is not None and re.fullmatch(r"-?[0-9]+", text):
+            return [SigmaNumber(int(text))]
+        if text is not None:
+            return []  # not a number: no stored value equals it
+    raise ElasticUnsupported(f"{name}: the integration stores it as a number (long); value {_show(value)} is not one")
+
+
+def _mapped_value(value: SigmaType, name: str, table: Mapping[str, str]) -> Converted:
+    if isinstance(value, (SigmaNull, SigmaExists)):
+        return [value]
+    if isinstance(value, SigmaBool):
+        text: str | None = "true" if value.boolean else "false"
+    else:
+        text = _plain(value) if isinstance(value, SigmaString) else None
+    if text is None:
+        raise ElasticUnsupported(
+            f"{name}: the integration stores it translated ({', '.join(f'{k} as {v}' for k, v in table.items())}); "
+            f"value {_show(value)} has no stored form"
+        )
+    stored = table.get(text.lower())
+    return [SigmaString(stored)] if stored is not None else []
+
+
+def _boolean_value(value: SigmaType, name: str) -> Converted:
+    if isinstance(value, (SigmaNull, SigmaExists, SigmaBool)):
+        return [value]
+    text = _plain(value) if isinstance(value, SigmaString) else None
+    if text is None:
+        raise ElasticUnsupported(f"{name}: the integration stores it as a boolean; value {_show(value)} is not one")
+    return [SigmaBool(text.lower() == "true")] if text.lower() in ("true", "false") else []
+
+
+def _keyword_value(value: SigmaType, name: str) -> Converted:
+    if isinstance(value, SigmaCompareExpression):
+        raise ElasticUnsupported(
+            f"numeric comparison on {name!r}: the integration stores it as a keyword, so a range compares "
+            "text ('10' < '8')"
+        )
+    if isinstance(value, SigmaCIDRExpression):
+        raise ElasticUnsupported(f"cidr on {name!r}: the integration stores it as a keyword, not an ip")
+    return [value]
+
+
+def _code_value(value: SigmaType, name: str) -> Converted:
+    if isinstance(value, SigmaNumber):
+        return [SigmaString(str(value.number))]
+    return _keyword_value(value, name)
+
+
+def _contained(value: SigmaString) -> str | None:
+    """The literal of a Sigma ``contains`` (``*text*``), else None."""
+    parts = value.s
+    if len(parts) == 3 and parts[0] == parts[2] == SpecialChars.WILDCARD_MULTI and isinstance(parts[1], str):
+        return parts[1]
+    return None
+
+
+def _access_list_value(value: SigmaType, name: str) -> Converted:
+    """AccessList ``%%4417 %%4418`` is stored as the codes ``["4417", "4418"]``: a contains of
+    ``%%4417`` is one element starting with ``4417``; a contains of digits is one element containing them."""
+    if isinstance(value, (SigmaNull, SigmaExists)):
+        return [value]
+    text = _contained(value) if isinstance(value, SigmaString) and not isinstance(value, SigmaCasedString) else None
+    if text and not any(ch.isspace() for ch in text):
+        body = text[2:] if text.startswith("%%") else None
+        if body and "%" not in body:
+            prefix = SigmaString()
+            prefix.s = (body, SpecialChars.WILDCARD_MULTI)
+            return [prefix]
+        if "%" not in text:
+            return [value]
+    raise ElasticUnsupported(
+        f"{name}: the integration splits it on spaces into a list of codes without '%%'; only a contains of "
+        f"one code has the same meaning there (value {_show(value)})"
+    )
+
+
+def _token_value(value: SigmaType, name: str) -> Converted:
+    """A whitespace-separated list stored as an array: a contains of text without whitespace is the
+    same test on one element."""
+    if isinstance(value, (SigmaNull, SigmaExists)):
+        return [value]
+    text = _contained(value) if isinstance(value, SigmaString) else None
+    if text and not any(ch.isspace() for ch in text):
+        return [value]
+    raise ElasticUnsupported(
+        f"{name}: the integration splits it on whitespace into a list; only a contains of the text of one "
+        f"element has the same meaning there (value {_show(value)})"
+    )
+
+
+def _mask_value(value: SigmaType, name: str) -> Converted:
+    """AccessMask is one hexadecimal mask that the pipeline wraps in a one-element list."""
+    plain = _plain(value) if isinstance(value, SigmaString) else None
+    if plain is not None and plain.strip() != plain:
+        raise ElasticUnsupported(f"{name}: the pipeline trims the mask; value {_show(value)} has surrounding whitespace")
+    return _keyword_value(value, name)
+
+
+USER_PARTS = ("domain", "name")
+
+
+def _user_detection(item: SigmaDetectionItem, prefix: str) -> SigmaDetection:
+    """``DOMAIN\\name`` split by the pipeline into ``user.domain`` and ``user.name``."""
+    alternatives: list[SigmaDetection | SigmaDetectionItem] = []
+    for value in item.value:
+        if isinstance(value, (SigmaNull, SigmaExists)):
+            alternatives.append(_item(f"{prefix}.name", [value], item))
+            continue
+        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+            raise ElasticUnsupported("User: the integration splits DOMAIN\\name into user.domain and user.name")
+        parts = value.s
+        backslashes = [i for i, p in enumerate(parts) if isinstance(p, str) and "\\" in p]
+        text_parts = [p for p in parts if isinstance(p, str)]
+        if len(backslashes) == 1 and "".join(text_parts).count("\\") == 1:
+            i = backslashes[0]
+            left, right = parts[i].split("\\")  # type: ignore[union-attr]
+            domain = SigmaString()
+            domain.s = tuple(p for p in (*parts[:i], left) if p != "")
+            name = SigmaString()
+            name.s = tuple(p for p in (right, *parts[i + 1:]) if p != "")
+            pieces: list[SigmaDetection | SigmaDetectionItem] = []
+            for part, sub in (("domain", domain), ("name", name)):
+                if sub.s == (SpecialChars.WILDCARD_MULTI,):
+                    continue
+                if not sub.s:
+                    raise ElasticUnsupported("User: an empty domain or name is not stored")
+                pieces.append(_item(f"{prefix}.{part}", [sub], item))
+            alternatives.append(SigmaDetection(pieces, item_linking=ConditionAND) if pieces else _item(f"{prefix}.name", [SigmaExists(True)], item))
+            continue
+        if not backslashes:
+            inner = parts[1:-1] if len(parts) >= 3 and parts[0] == parts[-1] == SpecialChars.WILDCARD_MULTI else None
+            if inner is not None:  # contains: inside the domain or inside the name
+                alternatives.append(SigmaDetection(
+                    [_item(f"{prefix}.domain", [value], item), _item(f"{prefix}.name", [value], item)],
+                    item_linking=ConditionOR,
+                ))
+                continue
+            if parts and parts[0] == SpecialChars.WILDCARD_MULTI and SpecialChars.WILDCARD_MULTI not in parts[1:]:
+                alternatives.append(_item(f"{prefix}.name", [value], item))  # endswith: the name's end
+                continue
+            if parts and parts[-1] == SpecialChars.WILDCARD_MULTI and SpecialChars.WILDCARD_MULTI not in parts[:-1]:
+                alternatives.append(_item(f"{prefix}.domain", [value], item))  # startswith: the domain's start
+                continue
+        raise ElasticUnsupported(
+            f"User: the integration splits DOMAIN\\name into user.domain and user.name; {_show(value)} has no "
+            "exact equivalent on the two parts"
+        )
+    linking = ConditionAND if item.value_linking is ConditionAND else ConditionOR
+    return SigmaDetection(alternatives, item_linking=linking)
+
+
+HASH_LENGTHS: Mapping[str, int] = {"md5": 32, "sha1": 40, "sha256": 64, "imphash": 32}
+
+
+def _hash_detection(item: SigmaDetectionItem, root: str) -> SigmaDetection:
+    """``Hashes`` (``SHA1=…,MD5=…``) as the pipeline stores it: one lower-cased field per algorithm
+    (``<root>.hash.sha1``, ``<root>.pe.imphash``). ``contains: 'SHA1=<hex>'`` is that digest (or, for
+    fewer hex digits than the algorithm has, a digest starting with them)."""
+    alternatives: list[SigmaDetection | SigmaDetectionItem] = []
+    for value in item.value:
+        parts = value.s if isinstance(value, SigmaString) else ()
+        text = None
+        if len(parts) in (2, 3) and parts[0] == SpecialChars.WILDCARD_MULTI and isinstance(parts[1], str):
+            if len(parts) == 2 or parts[2] == SpecialChars.WILDCARD_MULTI:
+                text = parts[1]
+        match = re.fullmatch(r"(?i)(md5|sha1|sha256|imphash)=([0-9a-f]+)", text or "")
+        if match is None:
+            raise ElasticUnsupported(
+                "Hashes: the integration splits it into lower-cased <process|file>.hash.<algorithm> fields; only "
+                f"a contains of 'ALGORITHM=<hex>' has an exact equivalent there (value {_show(value)})"
+            )
+        algorithm, digest = match.group(1).lower(), match.group(2).lower()
+        target = f"{root}.pe.imphash" if algorithm == "imphash" else f"{root}.hash.{algorithm}"
+        stored = SigmaString(digest)
+        if len(digest) < HASH_LENGTHS[algorithm]:
+            if len(parts) == 2:
+                raise ElasticUnsupported(f"Hashes: {_show(value)} ends with a partial digest")
+            stored.s = (digest, SpecialChars.WILDCARD_MULTI)
+        alternatives.append(_item(target, [stored], item))
+    linking = ConditionAND if item.value_linking is ConditionAND else ConditionOR
+    return SigmaDetection(alternatives, item_linking=linking)
+
+
+def _item(name: str, values: list[SigmaType], like: SigmaDetectionItem) -> SigmaDetectionItem:
+    new = SigmaDetectionItem(name, [], list(values), value_linking=like.value_linking, auto_modifiers=False,
+                             source=like.source)
+    new.negated = like.negated
+    return new
+
+
+# --- the transformation -------------------------------------------------------------------------------
+
+
+@dataclass
+class WindowsFields(DetectionItemTransformation):
+    """Resolve every Sigma field of a Windows rule to where its data stream stores it."""
+
+    stream: Stream = field(default_factory=lambda: OTHER)
+    codes: frozenset[str] | None = None
+    """The event codes the rule's logsource pins (None: any), to drop impossible alternatives."""
+    renames: Mapping[str, str] = field(default_factory=dict)
+    """Sigma field → the name this kind of event gives it (Security 4688 writes Image as NewProcessName)."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
+        name = detection_item.field
+        if name is not None and name in self.renames:
+            name = detection_item.field = self.renames[name]
+        if name is None:
+            raise ElasticUnsupported(
+                "keyword search: a query without a field searches the index.query.default_field list of the "
+                "Elastic Windows index templates, which does not name the winlog.event_data fields"
+            )
+        if any(isinstance(v, SigmaFieldReference) for v in detection_item.value):
+            raise ElasticUnsupported(f"field reference on {name!r}: Elastic queries compare fields to literals only")
+        stream = self.stream
+        if name in stream.dropped:
+            raise ElasticUnsupported(f"field {name!r}: {stream.dropped[name]}")
+        places = stream.fields.get(name) or COMMON_FIELDS.get(name)
+        if places is None and name in COMMON_DROPPED:
+            raise ElasticUnsupported(f"field {name!r}: {COMMON_DROPPED[name]}")
+        if places is None:
+            key = spaced(name) if stream.spaced_names else name
+            user_data = stream.user_data and (
+                stream.user_data_codes is None or self.codes is None or bool(self.codes & stream.user_data_codes)
+            )
+            places = _data(key) + ((Place(USER_DATA + key),) if user_data else ())
+        if stream.drops_dash and places[0].field.startswith(EVENT_DATA):
+            _refuse_dropped_values(detection_item)
+        covering = next(
+            (p for p in places if p.always and p.codes is not None and self.codes is not None and self.codes <= p.codes),
+            None,
+        )
+        if covering is not None:
+            places = (covering,)  # every event of the logsource has it there, and only there
+        alternatives: list[SigmaDetection | SigmaDetectionItem] = []
+        for place in places:
+            if place.codes is not None and self.codes is not None and not (place.codes & self.codes):
+                continue
+            converted = self._convert(place, detection_item)
+            if converted is None:
+                continue
+            guarded = place.codes is not None and not (self.codes is not None and self.codes <= place.codes)
+            if guarded:
+                codes = sorted(place.codes, key=lambda c: (len(c), c))  # type: ignore[arg-type]
+                guard = SigmaDetectionItem(EVENT_CODE, [], [SigmaString(c) for c in codes], auto_modifiers=False)
+                converted = SigmaDetection([guard, converted], item_linking=ConditionAND)
+            alternatives.append(converted)
+        if not alternatives:
+            return _never(detection_item)
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return SigmaDetection(alternatives, item_linking=ConditionOR)
+
+    def _convert(self, place: Place, item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
+        """The item on one stored field; None when none of its values can be stored there."""
+        name = item.field or ""
+        if place.kind == "user":
+            return _user_detection(item, place.field)
+        if place.kind == "hashes":
+            return _hash_detection(item, place.field)
+        convert = CONVERTERS[place.kind]
+        per_value = [convert(value, name) for value in item.value]
+        if item.value_linking is ConditionAND:
+            if any(not v for v in per_value):
+                return None  # one value can never hold here, so all of them cannot
+            if any(len(v) > 1 for v in per_value):
+                raise ElasticUnsupported(f"{name}: '|all' over values that each become several ip blocks")
+        values = [v for vs in per_value for v in vs]
+        if not values:
+            return None
+        return _item(place.field, values, item)
+
+
+CONVERTERS = {
+    "keyword": _keyword_value,
+    "code": _code_value,
+    "ip": _ip_value,
+    "long": _long_value,
+    "boolean": _boolean_value,
+    "direction": lambda v, n: _mapped_value(v, n, {"true": "egress", "false": "ingress"}),
+    "ipversion": lambda v, n: _mapped_value(v, n, {"true": "ipv6", "false": "ipv4"}),
+    "access_list": _access_list_value,
+    "token_list": _token_value,
+    "mask": _mask_value,
+}
+
+
+def _never(item: SigmaDetectionItem) -> SigmaDetectionItem:
+    raise ElasticUnsupported(
+        f"field {item.field!r}: no stored document holds these values where the integration stores the field"
+    )
+
+
+def _refuse_dropped_values(item: SigmaDetectionItem) -> None:
+    for value in item.value:
+        if isinstance(value, SigmaString) and _plain(value) in ("", "-", "{00000000-0000-0000-0000-000000000000}"):
+            raise ElasticUnsupported(
+                f"{item.field}: the Sysmon pipeline drops '-', empty and all-zero GUID values from event_data, "
+                f"so {_plain(value)!r} is never stored"
+            )
+
+
+# --- logsource conditions and the pipeline -----------------------------------------------------------------
+
+
+def stream_groups(channels: Iterable[str]) -> list[tuple[Stream, tuple[str, ...]]]:
+    """A logsource's channels grouped by the pipeline their events go through, in first-seen order."""
+    groups: dict[int, tuple[Stream, list[str]]] = {}
+    for channel in channels:
+        stream = CHANNEL_STREAMS.get(channel, OTHER)
+        groups.setdefault(id(stream), (stream, []))[1].append(channel)
+    return [(stream, tuple(names)) for stream, names in groups.values()]
+
+
+@dataclass(frozen=True)
+class Part:
+    """The events of a logsource that one kind of event and one pipeline give: the rule is resolved
+    for each part on its own, and the parts are ORed."""
+
+    stream: Stream
+    conditions: Mapping[str, tuple[str, ...]]
+    """Stored field → the values it must hold (any), from the logsource's implied conditions."""
+    codes: frozenset[str] | None
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+
+def variants_of(logsource: Any) -> tuple[Any, ...] | None:
+    """The kinds of event a Windows logsource covers, as the logsource layer defines them."""
+    found = find(logsource)
+    if found is None or found.family.name != "windows":
+        return None
+    return tuple(found.variants)
+
+
+def parts(rule: SigmaRule) -> list[Part]:
+    """A Windows rule's events, one part per kind of event and data stream."""
+    return parts_of_logsource(rule.logsource)
+
+
+def parts_of_logsource(source: Any) -> list[Part]:
+    """A Windows logsource's events, one part per kind of event and data stream."""
+    variants = variants_of(source)
+    if variants is None:
+        raise ElasticUnsupported(
+            f"logsource windows/{source.category or source.service}: no event-log channel or EventID is known for it"
+        )
+    out: list[Part] = []
+    for variant in variants:
+        conditions: dict[str, tuple[str, ...]] = {}
+        codes: frozenset[str] | None = None
+        for name, values in variant.conditions.items():
+            target = COMMON_FIELDS.get(name, _data(name))[0].field
+            conditions[target] = tuple(str(v) for v in values)
+            if target == EVENT_CODE:
+                codes = frozenset(conditions[target])
+        renames = dict(getattr(variant, "renames", {}) or {})
+        channels = conditions.get(CHANNEL, ())
+        if not channels:
+            out.append(Part(OTHER, conditions, codes, renames))
+            continue
+        for stream, group in stream_groups(channels):
+            out.append(Part(stream, {**conditions, CHANNEL: group}, codes, renames))
+    return out
+
+
+_KEYWORDS = frozenset({"and", "or", "not", "of", "all", "any", "them"})
+_TOKEN = re.compile(r"[A-Za-z0-9_*]+")
+
+
+def _prefixed(condition: str, prefix: str) -> str:
+    """A condition over the part's copies of the detections (``sel`` → ``p0_sel``, ``them`` → ``p0_*``)."""
+
+    def rename(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "them":
+            return prefix + "*"
+        if token.lower() in _KEYWORDS or token.isdigit():
+            return token
+        return prefix + token
+
+    return _TOKEN.sub(rename, condition)
+
+
+@dataclass
+class WindowsRule(PreprocessingTransformation):
+    """A Windows rule as Elastic's documents answer it: for each part (kind of event × data stream), a
+    copy of the detections with every field resolved where that stream stores it, ANDed with the part's
+    condition on the stored channel and event code; the parts ORed. The conditions' values are
+    ``|cased`` strings: the stored channel names and codes are exact terms, which Lucene's case folding
+    leaves as they are."""
+
+    def apply(self, rule: SigmaRule | Any) -> None:
+        super().apply(rule)
+        if not isinstance(rule, SigmaRule):
+            return
+        original = rule.detection
+        detections: dict[str, SigmaDetection] = {}
+        per_part: list[tuple[str, str]] = []
+        for i, part in enumerate(parts(rule)):
+            prefix = f"p{i}_"
+            resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
+            resolve.processing_item = self.processing_item
+            for name, detection in original.detections.items():
+                copied = copy.deepcopy(detection)
+                resolve.apply_detection(copied)
+                detections[prefix + name] = copied
+            condition_name = f"logsource{i}"
+            detections[condition_name] = SigmaDetection(
+                [
+                    SigmaDetectionItem(stored, [], [SigmaCasedString(v) for v in values], auto_modifiers=False)
+                    for stored, values in part.conditions.items()
+                ],
+                item_linking=ConditionAND,
+            )
+            per_part.append((prefix, condition_name))
+        conditions = [
+            " or ".join(f"({name} and ({_prefixed(c, prefix)}))" for prefix, name in per_part)
+            if len(per_part) > 1 else f"{per_part[0][1]} and ({_prefixed(c, per_part[0][0])})"
+            for c in original.condition
+        ]
+        rule.detection = SigmaDetections(detections, conditions, original.source)
+
+
+def processing_pipeline(settings: Mapping[str, Any] | None = None) -> ProcessingPipeline:
+    """The cell's pipeline: every Windows rule resolved onto Elastic's Windows documents."""
+    return ProcessingPipeline(
+        name="detc: Windows events to Elastic's Windows and System integrations",
+        priority=20,
+        items=[
+            ProcessingItem(
+                identifier="detc_windows_ecs",
+                transformation=WindowsRule(),
+                rule_conditions=[LogsourceCondition(product="windows")],
+            )
+        ],
+    )
+
+
+def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
+    """What the query for a Windows rule cannot hold exactly (``backends.elastic.windows.caveats``)."""
+    return windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE))
+
+
+INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)
+
+
+def investigation_fields(names: Iterable[str]) -> list[str]:
+    """A rule's ``fields:`` (Sigma's Windows names) as the fields a Kibana user investigates: where the
+    integrations put them (the Sysmon, then Security, then PowerShell placement), else in event_data."""
+    out: list[str] = []
+    for name in names:
+        stored = EVENT_DATA + name
+        for table in INVESTIGATION_ORDER:
+            if name in table:
+                place = table[name][0]
+                stored = {"user": "user.name", "hashes": "process.hash.sha256"}.get(place.kind, place.field)
+                break
+        else:
+            if name in COMMON_FIELDS:
+                stored = COMMON_FIELDS[name][0].field
+        out.append(stored)
+    return out
