@@ -24,6 +24,13 @@ def add_caveat(transformation: Any, text: str) -> None:
             caveats.append(text)
 
 
+KEYWORDS_REASON = (
+    "keywords: a Splunk search term matches whole segments between breakers, Sigma keywords match "
+    "anywhere inside a value (tratus-red in stratus-red-team), and _raw also holds the JSON keys"
+)
+"""Why a keyword the cell's pipeline leaves unbound cannot be searched (either form)."""
+
+
 class SplBackend(EqualityStrings, SplunkBackend):
     """pySigma's SplunkBackend; field names with ``{}`` stay unquoted."""
 
@@ -35,11 +42,7 @@ class SplBackend(EqualityStrings, SplunkBackend):
     def convert_condition_val_str(self, cond: Any, state: ConversionState) -> Any:
         # Search Manual, "Search with terms": a term matches whole segments between breakers, so
         # "tratus-red" misses "stratus-red-team"; Sigma keywords match anywhere inside a value.
-        raise SigmaFeatureNotSupportedByBackendError(
-            "keywords: a Splunk search term matches whole segments between breakers, Sigma keywords match "
-            "anywhere inside a value (tratus-red in stratus-red-team), and _raw also holds the JSON keys",
-            source=getattr(cond, "source", None),
-        )
+        raise SigmaFeatureNotSupportedByBackendError(KEYWORDS_REASON, source=getattr(cond, "source", None))
 
     convert_condition_val_num = convert_condition_val_str
     convert_condition_val_re = convert_condition_val_str

@@ -43,6 +43,7 @@ from sigma.types import (
     SigmaString,
 )
 
+from backends.splunk.spl_backend import KEYWORDS_REASON
 from compiler.patterns import UnresolvedPlaceholder, sigma_string_pattern
 
 _FLAGS = {
@@ -170,9 +171,7 @@ class SplWhereBackend(TextQueryBackend):
         return f"(isnotnull({left}) AND isnotnull({right}) AND lower({left}) == lower({right}))"
 
     def convert_condition_val_str(self, cond: Any, state: ConversionState) -> str:
-        raise SigmaFeatureNotSupportedByBackendError(
-            "keyword (unbound value) in a rule that needs Splunk's where command: not supported"
-        )
+        raise SigmaFeatureNotSupportedByBackendError(KEYWORDS_REASON, source=getattr(cond, "source", None))
 
     convert_condition_val_num = convert_condition_val_str
     convert_condition_val_re = convert_condition_val_str

@@ -72,9 +72,12 @@ def _check_placeholders(rule: Any) -> None:
 def needs_where(rule: Any) -> bool:
     """Constructs the search command cannot state exactly: a literal ``*`` (no escape exists),
     Sigma's ``?`` (the search has only ``*``), a regular expression (upstream's ``| regex``/``| rex``
-    forms hold only as a top-level conjunct), ``|cased`` (search terms ignore case) and ``|fieldref``
+    forms hold only as a top-level conjunct), ``|cased`` (search terms ignore case), ``|fieldref``
     (the search command compares fields with literals only; upstream's ``| where f=g`` compares case
-    and cannot stand under OR)."""
+    and cannot stand under OR) and keywords (a search term matches whole segments; a cell may state
+    a keyword as a test on ``_raw``)."""
+    if any(item.field is None for item in detection_items(rule)):
+        return True
     for value in _values(rule):
         if isinstance(value, (SigmaRegularExpression, SigmaCasedString, SigmaFieldReference)):
             return True

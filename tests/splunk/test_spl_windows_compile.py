@@ -12,6 +12,7 @@ from backends.splunk.windows import storage
 from backends.splunk.windows.pipeline import CAVEAT_EMPTY, CAVEAT_ENTITIES
 from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE, Profile
+from compiler.target import load_registry
 
 SPL = SplTarget()
 
@@ -355,3 +356,45 @@ def test_spl_windows_field_reference_pairs_each_kind_of_event_s_names(rule_from)
     itself = _event("Security", 4688, {"NewProcessName": "C:\\a.exe", "ParentProcessName": "C:\\A.EXE"},
                     provider="Microsoft-Windows-Security-Auditing")
     assert [matches(shape(e)) for e in (itself, SECURITY_4688, SYSMON_1)] == [True, False, False]
+
+
+def _planted(data: dict[str, Any], provider: str = "Microsoft-Windows-Security-Auditing",
+             user_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    event = _event("Security", 4625, data, provider=provider)
+    if user_data is not None:
+        del event["Event"]["EventData"]
+        event["Event"]["UserData"] = user_data
+    return event
+
+
+@pytest.mark.parametrize(
+    ("keyword", "event", "verdict"),
+    [
+        ("mimikatz", _planted({"CommandLine": "C:\\tools\\MimiKatz.exe sekurlsa"}), True),
+        ("mimikatz", _planted({"mimikatz": "x"}), False),
+        ("Auditing", _planted({"CommandLine": "x"}), True),
+        ("a & b", _planted({"CommandLine": "echo a & b"}), True),
+        ("a & b", _planted({"CommandLine": "echo a &amp; b"}), False),
+        ("o'brien", _planted({"TargetUserName": "x"}, provider="O'Brien"), True),
+        ("CommandLine", _planted({"CommandLine": "x"}), False),
+        ("x</Data>", _planted({"CommandLine": "x", "Other": "y"}), False),
+        ("schemas.microsoft.com", _planted({}, user_data={"LogFileCleared": {
+            "#attributes": {"xmlns": "http://manifests.microsoft.com/schemas.microsoft.com"}, "SubjectUserName": "a"}}),
+         False),
+        ("ev*ta", _planted({"CommandLine": "every data"}), True),
+        ("ev*ta", _planted({"CommandLine": "ev", "Other": "ta"}), False),
+        ("4625", _planted({"CommandLine": "x"}), True),
+    ],
+    ids=["inside-a-value-any-case", "only-a-data-name", "attribute-value", "ampersand-in-value",
+         "entity-text-in-value", "apostrophe-in-attribute", "field-name-is-no-value", "markup-is-no-value",
+         "xmlns-is-no-value", "wildcard-inside-one-value", "wildcard-across-values", "event-id-text"],
+)
+def test_spl_windows_keywords_give_the_reference_verdict(rule_from, keyword, event, verdict):
+    rule = rule_from({"keywords": [keyword], "condition": "keywords"}, logsource={"product": "windows",
+                                                                               "service": "security"})
+    sigma = load_registry().get("sigma")
+    reference = sigma.evaluator(sigma.compile(rule, DEFAULT_PROFILE).query)
+    assert reference(sigma.shape(event, DEFAULT_PROFILE, rule.sigma.logsource)) is verdict
+    query = SPL.compile(rule, DEFAULT_PROFILE).query
+    assert query.startswith(HEAD + 'source="XmlWinEventLog:Security"\n| where (isnotnull(\'_raw\') AND match(\'_raw\', ')
+    assert evaluator(query)(shape(event)) is verdict

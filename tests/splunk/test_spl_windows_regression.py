@@ -22,14 +22,10 @@ from tests.support import sigmahq_regression
 pytestmark = pytest.mark.usefixtures("corpus")
 
 
-def regression_corpus() -> tuple[tuple[DetcRule, tuple[Sample, ...]], ...]:
-    return sigmahq_regression()
-
-
 def test_spl_windows_every_rule_matches_its_samples() -> None:
     spl = load_registry().get("spl")
-    results = [r for rule, samples in regression_corpus() for r in run_rule(rule, None, [spl], DEFAULT_PROFILE, samples)]
-    assert len(regression_corpus()) == 153
+    results = [r for rule, samples in sigmahq_regression() for r in run_rule(rule, None, [spl], DEFAULT_PROFILE, samples)]
+    assert len(sigmahq_regression()) == 153
     failed = [(r.rule_path, r.case, r.actual, r.message) for r in results if r.status != "pass"]
     assert failed == []
 
@@ -39,7 +35,7 @@ def test_spl_windows_cross_rule_verdicts_are_the_reference_verdicts() -> None:
     registry = load_registry()
     targets = [registry.get("sigma"), registry.get("spl")]
     groups: dict[str, list[tuple[DetcRule, tuple[Sample, ...]]]] = defaultdict(list)
-    for rule, samples in regression_corpus():
+    for rule, samples in sigmahq_regression():
         groups[find(rule.sigma.logsource).name].append((rule, samples))
     compared, differences = 0, []  # every rule compiles, so every pair is compared
     for members in groups.values():

@@ -19,6 +19,8 @@ from events ingested with the add-ons). What the pipeline does:
   NOT NewProcessName=*`` (:class:`VariantFields`).
 - An empty value: Splunk makes no field of an empty extraction, so ``F: ''`` is "F has no value"
   (``NOT F=*``), with a caveat (an event whose schema lacks F also matches).
+- A keyword is a test on ``_raw``, the event's XML: the keyword inside an element's text or an
+  attribute's value, as Windows writes it there (:func:`keyword_pattern`).
 - A field reference compares each kind of event's own two names (``Image`` with ``ParentImage`` on
   Sysmon 1, ``NewProcessName`` with ``ParentProcessName`` on 4688), ORed.
 - Refused: ``Data`` (SigmaHQ's name for the unnamed ``<Data>`` elements of classic PowerShell
@@ -46,16 +48,27 @@ from sigma.processing.transformations.base import (
     StringValueTransformation,
 )
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaExists, SigmaFieldReference, SigmaNull, SigmaString
+from sigma.types import (
+    SigmaCasedString,
+    SigmaExists,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+)
 
 from backends.splunk.cloudtrail.pipeline import LiteralAsteriskAsWildcard
 from backends.splunk.spl_backend import add_caveat
+from backends.splunk.spl_where_backend import pcre_literal
 from backends.splunk.windows import classic, storage
 from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, clean_key
 from compiler.logsources.windows import CATEGORIES, SERVICES
-from compiler.patterns import detection_items
+from compiler.patterns import UnresolvedPlaceholder, detection_items, sigma_string_pattern
 
 UNNAMED_DATA = "Data"
+RAW = "_raw"
 CALCULATED_FIELDS: frozenset[str] = frozenset()
 """Fields the add-ons calculate rather than extract (none that rules of this cell test)."""
 SYSMON_SERVICE = "sysmon"
@@ -152,7 +165,7 @@ class EntityCaveat(StringValueTransformation):
     """Record the caveat for values whose characters Windows escapes in its XML."""
 
     def apply_string_value(self, field: str | None, val: SigmaString) -> SigmaString | None:
-        if any(isinstance(p, str) and any(c in p for c in "&<>") for p in val.s):
+        if field is not None and any(isinstance(p, str) and any(c in p for c in "&<>") for p in val.s):
             add_caveat(self, CAVEAT_ENTITIES)
         return None
 
@@ -163,6 +176,50 @@ class SharedLabelCaveat(DetectionItemTransformation):
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
         add_caveat(self, classic.CAVEAT_SHARED)
+
+
+def _xml_text(text: str, *, attribute: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("'", "&apos;") if attribute else text
+
+
+def keyword_pattern(value: SigmaString) -> str:
+    """A PCRE over the event's XML (``_raw``) that holds where the keyword stands inside a value:
+    inside an element's text (``>…<``) or inside an attribute's value (``='…'``), but not in the
+    ``Name`` of a ``<Data>``/``<EventData>`` element nor in an ``xmlns`` (names, not values). The
+    keyword's characters are written as Windows writes them in the XML (``&amp;``, ``&lt;``,
+    ``&gt;``, ``&apos;`` in attributes); ``*`` and ``?`` stay inside the value."""
+    def body(attribute: bool) -> str:
+        stop = "'" if attribute else "<"
+        return sigma_string_pattern(
+            value, lambda part: pcre_literal(_xml_text(part, attribute=attribute)),
+            multi=f"[^{stop}]*", single=f"[^{stop}]",
+        )
+
+    case = "" if isinstance(value, SigmaCasedString) else "i"
+    return (
+        f"(?{case}s)(?:>[^<]*{body(False)}[^<]*<|(?<!Data Name)(?<!xmlns)='[^']*{body(True)}[^']*')"
+    )
+
+
+@dataclass
+class KeywordsInEventXml(DetectionItemTransformation):
+    """A keyword as a test on ``_raw``, the event's XML: Sigma's "anywhere inside any value"."""
+
+    def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
+        if detection_item.field is not None:
+            return None
+        patterns: list[SigmaType] = []
+        for value in detection_item.value:
+            if isinstance(value, SigmaNumber):
+                value = SigmaString(str(value.number))
+            if not isinstance(value, SigmaString):
+                raise SigmaTransformationError(f"keyword {value!r}: only strings and numbers are searched in _raw")
+            try:
+                patterns.append(SigmaRegularExpression(keyword_pattern(value)))
+            except UnresolvedPlaceholder as err:
+                raise SigmaTransformationError(str(err)) from err
+        return SigmaDetectionItem(RAW, [], patterns, value_linking=detection_item.value_linking)
 
 
 @dataclass
@@ -243,6 +300,7 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         ),
         ProcessingItem(identifier="spl_windows_empty_values", transformation=EmptyValueAsMissing()),
         ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
+        ProcessingItem(identifier="spl_windows_keywords", transformation=KeywordsInEventXml()),
     ]
     if rendering == CLASSIC:
         items.insert(0, ProcessingItem(identifier="spl_windows_classic_refusal", transformation=ClassicRefusal()))
