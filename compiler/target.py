@@ -14,9 +14,9 @@ logsource family it supports (``CELLS``: family name → ``backends/<platform>/<
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from compiler.errors import UsageError
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from compiler.profile import Profile
     from compiler.rules import DetcRule
 
+
+B = TypeVar("B")
 
 @dataclass(frozen=True, kw_only=True)
 class Compiled:
@@ -244,3 +246,18 @@ def load_registry() -> Registry:
             targets[target.name] = target
         emitters.extend(module.EMITTERS)
     return Registry(targets=targets, emitters=tuple(emitters))
+
+
+class BackendCache(Generic[B]):
+    """One pySigma backend per key (profile, cell, form), made on first use and reused for every
+    rule: pySigma resets a pipeline's state for each rule it applies to, as sigma-cli relies on when
+    it converts a whole collection with one backend. A target holds one per instance."""
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, B] = {}
+
+    def get(self, key: Hashable, make: Callable[[], B]) -> B:
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = make()
+        return made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +17,7 @@ from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import EVENT_BUS, RULE_NAME_PREFIX, SIGMA_FIELD, SNS_TOPIC_ARN, IntRange
-from compiler.target import Compiled, Matcher
+from compiler.target import BackendCache, Compiled, Matcher
 
 NAME = "eventbridge"
 DEFAULTS: Mapping[str, Any] = {
@@ -102,12 +103,15 @@ class EventBridgeTarget:
 
     def _backend_for(self, profile: Profile, cell: Any) -> EventBridgeBackend:
         """One backend per profile and cell, reused for every rule (pySigma resets pipeline state per rule)."""
-        backends: dict[tuple[str, str], EventBridgeBackend] = self.__dict__.setdefault("_backends", {})
-        key = (profile.target_key(NAME), cell.__name__)
-        if key not in backends:
+        def make() -> EventBridgeBackend:
             pipeline = cell.pipeline.processing_pipeline(deployment(profile))
-            backends[key] = EventBridgeBackend(pipeline + profile.mapping_pipeline(NAME))
-        return backends[key]
+            return EventBridgeBackend(pipeline + profile.mapping_pipeline(NAME))
+
+        return self._backends.get((profile.target_key(NAME), cell.__name__), make)
+
+    @functools.cached_property
+    def _backends(self) -> BackendCache[EventBridgeBackend]:
+        return BackendCache()
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> dict[str, Any]:
         cell = record_cell(CELLS, record, logsource, target=NAME)

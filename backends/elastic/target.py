@@ -6,6 +6,7 @@ mapping, shaper, index) comes from the cell for the rule's logsource family (``b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from compiler.logsources import cell_for, record_cell
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import ECS_FIELD, ELASTIC_INDEX, NAMESPACE
-from compiler.target import Compiled, Matcher
+from compiler.target import BackendCache, Compiled, Matcher
 
 DEFAULTS: Mapping[str, Any] = {"index": list(DEFAULT_INDEX), "windows_index": []}
 """Per-target settings a client profile may override: the index patterns CloudTrail rules search
@@ -87,16 +88,19 @@ class _ElasticTarget:
     def _backend_for(self, profile: Profile, cell: Any) -> TextQueryBackend:
         """One backend per profile and cell, reused for every rule: pySigma resets a pipeline's state
         for each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
-        backends: dict[tuple[str, str], TextQueryBackend] = self.__dict__.setdefault("_backends", {})
-        key = (profile.target_key(self.name), cell.__name__)
-        if key not in backends:
+        def make() -> TextQueryBackend:
             pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
             extra = self.extra_pipeline(cell)
             if extra is not None:
                 pipeline = pipeline + extra
             options = getattr(cell.pipeline, "BACKEND_OPTIONS", {})
-            backends[key] = self.backend(pipeline + profile.mapping_pipeline(self.name), **options)
-        return backends[key]
+            return self.backend(pipeline + profile.mapping_pipeline(self.name), **options)
+
+        return self._backends.get((profile.target_key(self.name), cell.__name__), make)
+
+    @functools.cached_property
+    def _backends(self) -> BackendCache[TextQueryBackend]:
+        return BackendCache()
 
     def evaluator(self, query: str) -> Matcher:
         try:

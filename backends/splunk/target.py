@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from compiler.patterns import detection_items, value_fits
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
-from compiler.target import Compiled, Matcher
+from compiler.target import BackendCache, Compiled, Matcher
 
 NAME = "spl"
 
@@ -207,14 +208,17 @@ class SplTarget:
     def _backend_for(self, profile: Profile, cell: Any, where: bool) -> SplBackend | SplWhereBackend:
         """One backend per profile, cell and form, reused for every rule (pySigma resets pipeline
         state per rule, as sigma-cli relies on when it converts a collection with one backend)."""
-        backends: dict[tuple[str, str, bool], SplBackend | SplWhereBackend] = self.__dict__.setdefault("_backends", {})
-        key = (profile.target_key(NAME), cell.__name__, where)
-        if key not in backends:
+        def make() -> SplBackend | SplWhereBackend:
             pipeline = cell.pipeline.processing_pipeline(self.deployment(profile), where=where) + profile.mapping_pipeline(
                 NAME
             )
-            backends[key] = SplWhereBackend(pipeline) if where else SplBackend(pipeline)
-        return backends[key]
+            return SplWhereBackend(pipeline) if where else SplBackend(pipeline)
+
+        return self._backends.get((profile.target_key(NAME), cell.__name__, where), make)
+
+    @functools.cached_property
+    def _backends(self) -> BackendCache[SplBackend | SplWhereBackend]:
+        return BackendCache()
 
     def shape(self, record: Mapping[str, Any], profile: Profile, logsource: Any = None) -> Mapping[str, tuple[str, ...]]:
         cell = record_cell(CELLS, record, logsource, target=NAME)
