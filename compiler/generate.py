@@ -49,10 +49,11 @@ from sigma.types import (
 )
 
 from compiler.conditions import Conditions, Leaf, reference
+from compiler.dotted import ABSENT
 from compiler.errors import UnsupportedFeature
 from compiler.logsources import dotted_values
 from compiler.patterns import UnresolvedPlaceholder, python_regex_flags, sigma_string_pattern
-from compiler.rawforms import ABSENT, NotInThisSource, RawForm
+from compiler.rawforms import NotInThisSource, RawForm
 from compiler.rules import DetcRule
 
 MAX_WAYS = 64

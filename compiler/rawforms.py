@@ -7,14 +7,15 @@ knows nothing of any one logsource's raw form. ``ABSENT`` as a value removes the
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.cloudtrail_paths import shape
+from compiler.dotted import ABSENT
+from compiler.logsources.cloudtrail import place
 from compiler.rules import DetcRule
 
-ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 """A value for ``set_field`` that removes the field from the record."""
 
 
@@ -79,46 +80,6 @@ def _cloudtrail_base() -> dict[str, Any]:
     return copy.deepcopy(_CLOUDTRAIL_BASE)
 
 
-def set_dotted(record: dict[str, Any], path: str, value: Any, arrays: Collection[str] = ()) -> None:
-    """Set a dotted path in a JSON record, in place: objects are made on the way, ``ABSENT``
-    removes the leaf (and the objects it leaves empty). A step named in ``arrays`` is a JSON array:
-    the path goes on in its first element (made if needed)."""
-    _set(record, path.split("."), value, "", arrays)
-
-
-def _set(node: dict[str, Any], parts: list[str], value: Any, prefix: str, arrays: Collection[str]) -> None:
-    key = parts[0]
-    if len(parts) == 1:
-        _put(node, key, value)
-        return
-    path = prefix + key
-    child = node.get(key)
-    if path in arrays:
-        if not (isinstance(child, list) and child and isinstance(child[0], dict)):
-            if value is ABSENT:
-                return
-            child = [{}]
-            node[key] = child
-        inner = child[0]
-    else:
-        if not isinstance(child, dict):
-            if value is ABSENT:
-                return
-            child = {}
-            node[key] = child
-        inner = child
-    _set(inner, parts[1:], value, path + ".", arrays)
-    if value is ABSENT and not inner:
-        del node[key]
-
-
-def _put(node: dict[str, Any], key: str, value: Any) -> None:
-    if value is ABSENT:
-        node.pop(key, None)
-    else:
-        node[key] = copy.deepcopy(value)
-
-
 _CLOUDTRAIL_ALWAYS = ("eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "eventID", "eventType")
 """Fields every CloudTrail record carries, as a non-empty string ("Optional: False", CloudTrail record contents:
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
@@ -138,14 +99,9 @@ def _cloudtrail_set(record: dict[str, Any], field: str, value: Any) -> None:
             # spaces plus .amazonaws.com" (CloudTrail record contents)
             raise NotInThisSource("CloudTrail's eventSource is <service>.amazonaws.com")
     known = shape(field)
-    arrays = set(known.arrays) if known is not None else set()
-    parts = field.split(".")
-    last = len(parts) - 1
-    if isinstance(value, list) and last not in arrays:
+    if isinstance(value, list) and (known is None or len(field.split(".")) - 1 not in known.arrays):
         raise NotInThisSource(f"CloudTrail holds {field} as a single value, not an array")
-    if last in arrays and value is not ABSENT and value is not None and not isinstance(value, list):
-        value = [value]
-    set_dotted(record, field, value, {".".join(parts[: i + 1]) for i in arrays if i < last})
+    place(record, field, value)
 
 
 CLOUDTRAIL = RawForm(name="aws/cloudtrail", base_record=_cloudtrail_base, set_field=_cloudtrail_set)

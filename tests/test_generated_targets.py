@@ -8,9 +8,10 @@ import pytest
 from compiler.allowances import stated_difference
 from compiler.build import compile_one
 from compiler.conditions import Conditions
+from compiler.dotted import ABSENT
 from compiler.logsources import find
 from compiler.profile import DEFAULT_PROFILE
-from compiler.rawforms import ABSENT, CLOUDTRAIL, NotInThisSource
+from compiler.rawforms import CLOUDTRAIL, NotInThisSource
 from compiler.target import load_registry
 
 REGISTRY = load_registry()

@@ -89,6 +89,15 @@ def test_cloudtrail_set_field_creates_objects_and_leaves_the_record_alone() -> N
     assert source.set_field({"userIdentity": "text"}, "userIdentity.arn", "a") == {"userIdentity": {"arn": "a"}}
 
 
+def test_cloudtrail_set_field_puts_array_paths_in_arrays() -> None:
+    """CloudTrail holds ``resources`` as an array of objects: a client exclusion case (or a generated
+    event) on ``resources.ARN`` must be a record CloudTrail could write, not an object in its place."""
+    source = find({"product": "aws", "service": "cloudtrail"})
+    assert source.set_field({"eventName": "X"}, "resources.ARN", "arn:k") == {"eventName": "X", "resources": [{"ARN": "arn:k"}]}
+    existing = {"resources": [{"ARN": "arn:a", "type": "AWS::KMS::Key"}]}
+    assert source.set_field(existing, "resources.ARN", "arn:b") == {"resources": [{"ARN": "arn:b", "type": "AWS::KMS::Key"}]}
+
+
 def test_cloudtrail_fields_are_json_paths() -> None:
     source = find({"product": "aws", "service": "cloudtrail"})
     record = {"resources": [{"ARN": "a"}, {"ARN": "b"}], "requestParameters": {"key.with.dots": 1}}

@@ -13,7 +13,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.dotted import set_path
+from compiler.cloudtrail_paths import shape
+from compiler.dotted import ABSENT, set_path
 from compiler.logsources.model import Family, Logsource, Record
 
 RECORD_FIELDS = frozenset({
@@ -39,10 +40,24 @@ class CloudTrail(Family):
         return isinstance(record, Mapping) and any(key in RECORD_FIELDS for key in record)
 
     def set_field(self, record: Record, name: str, value: Any) -> dict[str, Any]:
-        """The dotted path set, objects created on the way (a non-object on the way is replaced)."""
+        """The dotted path set as CloudTrail holds it (``place``), on a copy."""
         out: dict[str, Any] = copy.deepcopy(dict(record))
-        set_path(out, name, value)
+        place(out, name, value)
         return out
+
+
+def place(record: dict[str, Any], name: str, value: Any) -> None:
+    """Set a field in a record, in place, as CloudTrail holds it: every step of the path that real
+    records and the API references show as an array is one (``compiler.cloudtrail_paths``; a path
+    nothing shows is taken to hold single values), and a value whose own path is an array is put in
+    one. Objects are made on the way (a non-object on the way is replaced); ``ABSENT`` removes."""
+    known = shape(name)
+    arrays = set(known.arrays) if known is not None else set()
+    parts = name.split(".")
+    last = len(parts) - 1
+    if last in arrays and value is not ABSENT and value is not None and not isinstance(value, list):
+        value = [value]
+    set_path(record, name, value, {".".join(parts[: i + 1]) for i in arrays if i < last})
 
 
 FAMILY = CloudTrail()
