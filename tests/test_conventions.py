@@ -5,6 +5,7 @@ compiling without a warning."""
 from __future__ import annotations
 
 import ast
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -88,3 +89,29 @@ def test_detc_sources_compile_without_warnings() -> None:
     with warnings.catch_warnings(), pytest.raises((DeprecationWarning, SyntaxWarning, SyntaxError)):
         warnings.simplefilter("error")
         compile('"""the ``x``\\ s"""\n', "example.py", "exec")
+
+
+_CONFLICT = ("<" * 7 + " ", "=" * 7, ">" * 7 + " ")
+
+
+def _conflict_markers(text: str) -> list[int]:
+    """Lines that open, split or close a merge conflict (git's markers at the start of a line)."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.startswith(_CONFLICT[::2]) or line == _CONFLICT[1]]
+
+
+def test_no_merge_conflict_markers_in_tracked_text() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False
+    ).stdout.decode("utf-8", "surrogateescape").split("\0")
+    if not any(tracked):
+        pytest.skip("not a git checkout")
+    found = {}
+    for name in filter(None, tracked):
+        path = ROOT / name
+        if path.suffix not in (".md", ".py", ".toml", ".yml", ".yaml", ".conf", ".json", ".lark", ".txt", ".cfg") or not path.is_file():
+            continue
+        lines = _conflict_markers(path.read_text(encoding="utf-8", errors="replace"))
+        if lines:
+            found[name] = lines
+    assert found == {}
+    assert _conflict_markers("a\n" + "<" * 7 + " HEAD\nb\n" + "=" * 7 + "\nc\n" + ">" * 7 + " x\n") == [2, 4, 6]
