@@ -23,6 +23,7 @@ from typing import Any
 from sigma.types import (
     SigmaCompareExpression,
     SigmaExists,
+    SigmaExpansion,
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
@@ -64,19 +65,25 @@ def _case_turns(leaf: Leaf, record: Record) -> bool:
 
 
 def _folding_outside_ascii(leaf: Leaf, record: Record) -> bool:
-    value = leaf.value
-    if not isinstance(value, (SigmaString, SigmaRegularExpression)):
+    values = leaf.value.values if isinstance(leaf.value, SigmaExpansion) else [leaf.value]
+    rule_texts = [_rule_text(v) for v in values]
+    if any(t is None for t in rule_texts):
         return False
-    if isinstance(value, SigmaString):
-        rule_text = "".join(p for p in value.s if isinstance(p, str))
-    else:
-        rule_text = value.regexp.to_plain()
-    texts = [rule_text] + [str(v) for v in _scalars(record, leaf.field) if isinstance(v, str)]
+    texts = [t for t in rule_texts if t is not None] + [str(v) for v in _scalars(record, leaf.field) if isinstance(v, str)]
     if leaf.field is None:  # a keyword: any string of the record
         texts += [v for v in _all_strings(record)]
     if any(_irregular_case(c) for t in texts for c in t if not c.isascii()):
         return True  # ß→SS, İ, final sigma, ligatures: each platform's table maps these its own way
     return _case_turns(leaf, record) and any(_non_ascii_cased(t) for t in texts)
+
+
+def _rule_text(value: Any) -> str | None:
+    """The text a string or regex value writes (None: another kind of value)."""
+    if isinstance(value, SigmaString):
+        return "".join(p for p in value.s if isinstance(p, str))
+    if isinstance(value, SigmaRegularExpression):
+        return value.regexp.to_plain()
+    return None
 
 
 def _irregular_case(c: str) -> bool:

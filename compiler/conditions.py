@@ -65,9 +65,18 @@ class Leaf:
     def cased_predicate(self) -> Callable[[Record], bool] | None:
         """The leaf matched case-sensitively (None: case cannot matter to it)."""
         value = self.value
-        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+        cased: SigmaCasedString | SigmaExpansion
+        if isinstance(value, SigmaExpansion):  # |windash: each of its values matched case-sensitively
+            strings = [v for v in value.values if isinstance(v, SigmaString)]
+            if len(strings) != len(value.values):
+                return None
+            cased = SigmaExpansion([
+                v if isinstance(v, SigmaCasedString) else SigmaCasedString.from_sigma_string(v) for v in strings
+            ])
+        elif not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
             return None
-        cased = SigmaCasedString.from_sigma_string(value)
+        else:
+            cased = SigmaCasedString.from_sigma_string(value)
         node: Any
         if isinstance(self.node, ConditionFieldEqualsValueExpression):
             node = ConditionFieldEqualsValueExpression(self.node.field, cased)

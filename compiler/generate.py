@@ -68,6 +68,10 @@ quote and backslash, a tab, Latin-1, the BMP and an astral character."""
 AWKWARD_ONE = "é"
 """Filling for a ``?`` (one character) in the awkward variant."""
 
+EXPANSION_PICK = {"plain": 0, "case": 1, "awkward": -1}
+"""Which value of an expansion each variant instantiates: ``|windash`` gives ``-x``, ``/x``, en dash,
+em dash and horizontal bar, so the three witnesses of a way carry a hyphen, a slash (which Lucene's
+regex escapes) and a dash outside ASCII."""
 Way = tuple[tuple[int, bool], ...]
 """Leaves with the verdict each must have; together they make the condition true."""
 _KEEP = object()
@@ -204,7 +208,11 @@ def instances(value: Any, variant: str) -> list[Any]:
     """Values that satisfy a Sigma value, plainest first; ``variant`` is ``plain``, ``awkward``
     (wildcards filled with text every language escapes, non-ASCII) or ``case`` (letters recased)."""
     if isinstance(value, SigmaExpansion):  # |windash and the like: any of its values
-        return [c for v in value.values[:1] for c in instances(v, variant)]
+        values = value.values
+        if not values:
+            return []
+        picked = values[EXPANSION_PICK[variant] % len(values)]
+        return instances(picked, variant)
     if isinstance(value, SigmaString):
         if variant == "awkward":
             return [_fill(value, AWKWARD, AWKWARD_ONE)]

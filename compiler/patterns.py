@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
+    SigmaExpansion,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
@@ -86,6 +87,16 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
 
     for detection in rule.detection.detections.values():
         visit(detection)
+    return out
+
+
+def item_values(item: SigmaDetectionItem) -> list[Any]:
+    """A detection item's values, each value of an expansion in its place: pySigma keeps a
+    ``|windash`` value as one ``SigmaExpansion`` of its variants, which a test of a value's type
+    (``isinstance(v, SigmaString)``) never sees into."""
+    out: list[Any] = []
+    for value in item.value:
+        out.extend(value.values if isinstance(value, SigmaExpansion) else [value])
     return out
 
 

@@ -146,6 +146,8 @@ def family_form(source: Any) -> RawForm:
         if field in SYSTEM_FIELDS and (value is ABSENT or value is None):
             raise NotInThisSource(f"every {family.name} event carries {field}")
         name = variant.renames.get(field, field)
+        if not family.can_hold(name, value):
+            raise NotInThisSource(f"a {family.name} event never holds {value!r} in {name}")
         mark = object()
         changed = family.set_field(record, name, mark if value is ABSENT else copy.deepcopy(value))
         if value is ABSENT:

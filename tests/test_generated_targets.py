@@ -198,3 +198,67 @@ def test_elastic_states_that_initiated_maps_in_sysmons_case_only(name):
     assert got is False
     assert any(c.startswith("Initiated: ") for c in compiled.caveats)
     assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == "case (stated in the artifact's caveats)"
+
+
+WINDOWS_PROCESS = {"product": "windows", "category": "process_creation"}
+
+
+def _windows_event(rule, **fields):
+    from compiler.rawforms import raw_form
+
+    form = raw_form(rule)
+    event = form.base_record()
+    for field, value in fields.items():
+        form.set_field(event, field, value)
+    return event
+
+
+def test_kql_states_the_letter_case_of_windash_values(rule_from):
+    """A |windash value is one expansion of five variants: KQL's case caveat covers it as it covers a
+    plain value (the allowance once saw no case-dependent leaf in an expansion: a silent difference)."""
+    rule = rule_from({"sel": {"CommandLine|contains|windash": "-encode"}, "condition": "sel"}, logsource=WINDOWS_PROCESS)
+    event = _windows_event(rule, CommandLine="certutil /ENCODE in.txt")
+    assert _reference(rule, event) is True
+    target = REGISTRY.get("kql")
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    got = bool(target.evaluator(compiled.query)(target.shape(event, DEFAULT_PROFILE, find(rule.sigma.logsource))))
+    assert got is False
+    assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == "case (stated in the artifact's caveats)"
+    other = _windows_event(rule, CommandLine="certutil /encodex in.txt")  # the rule's own case: no difference to state
+    assert stated_difference(compiled.caveats, Conditions.of(rule), other, False) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x IMPHASH=1195F7935954A2CD09157390C33F8E8C x", "IMPHASH=1195F7935954A2CD09157390C33F8E8", "MD5=", "SHA1=0,MD5=1", ""],
+    ids=["text-around", "short-digest", "empty-digest", "short-pairs", "empty"],
+)
+def test_windows_raw_form_refuses_hashes_sysmon_never_writes(rule_from, value):
+    rule = rule_from({"sel": {"Hashes|contains": "IMPHASH="}, "condition": "sel"}, logsource=WINDOWS_PROCESS)
+    with pytest.raises(NotInThisSource):
+        _windows_event(rule, Hashes=value)
+
+
+def test_windows_raw_form_takes_hashes_as_sysmon_writes_them(rule_from):
+    rule = rule_from({"sel": {"Hashes|contains": "IMPHASH="}, "condition": "sel"}, logsource=WINDOWS_PROCESS)
+    value = "SHA1=" + "A" * 40 + ",MD5=" + "b" * 32 + ",SHA256=" + "0" * 64 + ",IMPHASH=" + "C" * 32
+    assert _windows_event(rule, Hashes=value)["Event"]["EventData"]["Hashes"] == value
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql"], ids=["kql", "lucene", "eql"])
+def test_elastic_generated_windash_and_hashes_cases_have_no_silent_difference(rule_from, name):
+    """Generated cases once found the Lucene windash variants exact (case-sensitive), KQL's case
+    caveat unseen on them, and every Elastic target 'missing' a Hashes value no Sysmon event holds
+    (text around ALGORITHM=digest): now none differs without a statement."""
+    from compiler.testing import generated_cases, run_rule
+
+    rule = rule_from({
+        "sel_cli": {"CommandLine|contains|windash": ["-encode", " /f "]},
+        "sel_hash": {"Hashes|contains": ["IMPHASH=1195F7935954A2CD09157390C33F8E8C", "IMPHASH=d144de8117df2beceaba2201ad304764"]},
+        "condition": "1 of sel_*",
+    }, logsource=WINDOWS_PROCESS)
+    cases = generated_cases(rule, 200)
+    assert cases
+    results = run_rule(rule, None, [REGISTRY.get(name)], DEFAULT_PROFILE, generated=cases, allow_untested=True)
+    assert [(r.case, r.actual) for r in results if r.difference == "silent"] == []
+    assert sum(r.status == "pass" for r in results) > len(cases) // 2

@@ -9,7 +9,7 @@ from sigma.types import SigmaCasedString, SigmaExists, SigmaNull, SigmaRegularEx
 
 from backends.elastic.index_mapping import FieldSpec, field_spec
 from backends.elastic.lucene_regex import has_letters
-from compiler.patterns import detection_items, value_fits
+from compiler.patterns import detection_items, item_values, value_fits
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -57,7 +57,7 @@ def kql_caveats(rule: SigmaRule) -> tuple[str, ...]:
         and not isinstance(v, SigmaCasedString)
         and has_letters("".join(p for p in v.s if isinstance(p, str)))
         for i in items
-        for v in i.value
+        for v in item_values(i)
     )
     return tuple(([KQL_CASE] if folded else []) + _common(items, rule))
 
@@ -70,7 +70,7 @@ def lucene_caveats(rule: SigmaRule) -> tuple[str, ...]:
     if any(
         isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in (r"\d", r"\w", r"\s", r"\D", r"\W", r"\S"))
         for i in items
-        for v in i.value
+        for v in item_values(i)
     ):
         out.append(ASCII_CLASSES)
     return tuple(out)
@@ -87,7 +87,7 @@ def ingest_caveats(rule: SigmaRule) -> list[str]:
     values"). Read on the rule as written (Sigma field names)."""
     out = []
     for item in detection_items(rule):
-        for value in item.value:
+        for value in item_values(item):
             if isinstance(value, SigmaString) and not value.s:
                 out.append(
                     f"{item.field}: '': Elastic's ingest pipeline drops empty strings, so no stored document holds "
@@ -120,7 +120,7 @@ def ignore_above_caveat(
     the document is seen as lacking the field. Read on the rule after the pipeline (ECS names)."""
     limits: dict[str, int] = {}
     for item in detection_items(mapped):
-        if not item.field or not any(isinstance(v, (SigmaString, SigmaRegularExpression)) for v in item.value):
+        if not item.field or not any(isinstance(v, (SigmaString, SigmaRegularExpression)) for v in item_values(item)):
             continue
         if item.field in constant:  # a field whose stored values are short constants (a channel name)
             continue

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionOR
+from sigma.conversion.state import ConversionState
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import ValueTransformation
 from sigma.types import (
     SigmaCasedString,
+    SigmaExpansion,
     SigmaRegularExpression,
     SigmaString,
     SigmaType,
@@ -32,7 +35,7 @@ from backends.elastic.lucene_regex import (
     sigma_regex_to_lucene,
     sigma_string_regex,
 )
-from compiler.patterns import EqualityStrings
+from compiler.patterns import EqualityStrings, condition_value
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})
 """Fields left exact: ip and boolean fields take no regex; the dataset name is detc's own constant."""
@@ -56,6 +59,27 @@ class DetcLuceneBackend(EqualityStrings, LuceneBackend):
     """Upstream's escapes plus the apostrophe: Lucene takes it plain, but luqum's lexer (and with
     it every tool built on luqum) does not; a backslash before any character is valid Lucene."""
 
+    def convert_condition_field_eq_expansion(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+        """The OR of an expansion's values (``|windash``), grouped: ``f:(a OR b)``, or ``(f:/a/ OR
+        f:/b/)`` where the values make no such list (regexes: case-folded values). Upstream (2.1.1)
+        converts the expansion's own condition in that case, which has no operands (an
+        AttributeError); and its precedence, which ranks OR above AND (Lucene's is the other way
+        round), left the OR ungrouped inside an AND (``compare_precedence``)."""
+        expansion = condition_value(cond, SigmaExpansion)
+        alternatives = ConditionOR([ConditionFieldEqualsValueExpression(cond.field, v) for v in expansion.values], cond.source)
+        if self.decide_convert_condition_as_in_expression(alternatives, state):
+            return self.convert_condition_as_in_expression(alternatives, state)
+        if len(expansion.values) == 1:
+            return self.convert_condition(alternatives.args[0], state)
+        return self.convert_condition_group(alternatives, state)
+
+    def compare_precedence(self, outer: Any, inner: Any) -> bool:
+        """An expansion groups itself (``convert_condition_field_eq_expansion``)."""
+        if isinstance(inner, ConditionFieldEqualsValueExpression) and isinstance(inner.value, SigmaExpansion):
+            return True
+        result: bool = super().compare_precedence(outer, inner)
+        return result
+
 
 class LuceneRegularExpression(SigmaRegularExpression):
     """A regex already written in Lucene's dialect (by ``lucene_regex``, which refuses what Lucene
@@ -68,9 +92,18 @@ class LuceneRegularExpression(SigmaRegularExpression):
 
 @dataclass
 class LuceneCaseFolding(ValueTransformation):
-    """Sigma strings on keyword fields → case-insensitive Lucene regexes; Sigma regexes → Lucene's."""
+    """Sigma strings on keyword fields → case-insensitive Lucene regexes; Sigma regexes → Lucene's.
+
+    A ``|windash`` value is one ``SigmaExpansion`` holding its variants (``-x``, ``/x``, en dash, em
+    dash, horizontal bar); pySigma hands it over whole, so each variant is folded here, or it would
+    stay an exact, case-sensitive term."""
 
     def apply_value(self, field: str | None, val: SigmaType) -> SigmaType | Iterable[SigmaType] | None:
+        if isinstance(val, SigmaExpansion):
+            folded = [self.apply_value(field, v) for v in val.values]
+            if all(f is None for f in folded):
+                return None
+            return SigmaExpansion([v if f is None else f for v, f in zip(val.values, folded, strict=True)])  # type: ignore[misc]
         if isinstance(val, SigmaCasedString):  # |cased: Lucene terms are exact already
             plain = SigmaString()
             plain.s = val.s

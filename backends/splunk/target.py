@@ -28,7 +28,7 @@ from backends.splunk.windows.storage import DEFAULTS as WINDOWS_DEFAULTS
 from backends.splunk.windows.storage import SETTING_KINDS as WINDOWS_SETTING_KINDS
 from compiler.errors import CompileError, UnsupportedFeature, reason_of
 from compiler.logsources import cell_for, record_cell
-from compiler.patterns import detection_items, value_fits
+from compiler.patterns import detection_items, item_values, value_fits
 from compiler.profile import Profile
 from compiler.rules import DetcRule
 from compiler.settings import SPL_FIELD, SPLUNK_APP, SPLUNK_INDEX, SPLUNK_TOKEN
@@ -58,7 +58,7 @@ SETTING_KINDS: Mapping[str, Any] = {
 
 def _values(rule: Any) -> list[Any]:
     """Every value of every detection item of the rule."""
-    return [value for item in detection_items(rule) for value in item.value]
+    return [value for item in detection_items(rule) for value in item_values(item)]
 
 
 def _check_placeholders(rule: Any) -> None:
@@ -144,7 +144,7 @@ def _json_null_text(rule: Any) -> list[str]:
         "gives the text null, so the search is wider (under NOT it also leaves out such a record)"
         for item in detection_items(rule)
         if item.field and item.field != "errorCode"
-        for value in item.value
+        for value in item_values(item)
         if isinstance(value, (SigmaString, SigmaRegularExpression)) and value_fits(value, "null")
     ]
 

@@ -79,6 +79,11 @@ class Family:
         """A copy of the record with a Sigma field set to a value."""
         raise NotImplementedError
 
+    def can_hold(self, name: str, value: Any) -> bool:
+        """Whether a record of this family can hold the value in that field: a field its source
+        always writes in one form (Sysmon's ``Hashes``) holds nothing else."""
+        return True
+
 
 @dataclass(frozen=True, kw_only=True)
 class Variant:

@@ -36,6 +36,7 @@ from thor.yml or, for the four thor.yml lacks, from pySigma-pipeline-windows 2.0
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +55,20 @@ SYSTEM_FIELDS: Mapping[str, tuple[str, ...]] = {
     "Security_UserID": ("Security", "#attributes", "UserID"),
 }
 """The fields every Windows logsource has (SigmaHQ tests/logsource.json ``common``) → their place in ``System``."""
+
+
+HASH_DIGITS: Mapping[str, int] = {"MD5": 32, "SHA1": 40, "SHA256": 64, "IMPHASH": 32}
+"""Sysmon's hash algorithms (its ``HashAlgorithms`` setting: MD5, SHA1, SHA256, IMPHASH) and the
+hexadecimal digits of each digest."""
+_ONE_HASH = "|".join(f"{name}=[0-9A-F]{{{digits}}}" for name, digits in HASH_DIGITS.items())
+SYSMON_HASHES = re.compile(f"(?:{_ONE_HASH})(?:,(?:{_ONE_HASH}))*", re.IGNORECASE)
+"""How Sysmon writes ``Hashes`` (and event 15's ``Hash``): ``ALGORITHM=<hex digest>`` for each
+configured algorithm, joined by commas (``SHA1=…,MD5=…,SHA256=…,IMPHASH=…``), as every Sysmon event
+of SigmaHQ's regression data and of Elastic's pipeline test pairs (elastic/integrations
+``packages/windows/data_stream/sysmon_operational/_dev/test/pipeline``) holds it; upper case as
+Sysmon writes it, any case accepted (rules write digests in either)."""
+VALUE_FORMS: Mapping[str, re.Pattern[str]] = {"Hashes": SYSMON_HASHES, "Hash": SYSMON_HASHES}
+"""Event data a Windows source always writes in one form: a record holds nothing else there."""
 
 
 def _text(value: Any) -> Any:
@@ -98,6 +113,10 @@ class Windows(Family):
     def recognises(self, record: Any) -> bool:
         event = record.get("Event") if isinstance(record, Mapping) else None
         return isinstance(event, Mapping) and isinstance(event.get("System"), Mapping)
+
+    def can_hold(self, name: str, value: Any) -> bool:
+        form = VALUE_FORMS.get(name)
+        return form is None or not isinstance(value, str) or form.fullmatch(value) is not None
 
     def set_field(self, record: Record, name: str, value: Any) -> dict[str, Any]:
         """System fields in System; any other in the event's data (EventData, else UserData's element)."""

@@ -74,6 +74,44 @@ def test_lucene_constructs(rule_from, detection, expected) -> None:
     LuceneEvaluator(query)
 
 
+WINDASH_F = (
+    "user_agent.original:/.*-[Ff].*/ OR user_agent.original:/.*\\/[Ff].*/ OR user_agent.original:/.*–[Ff].*/ OR "
+    "user_agent.original:/.*—[Ff].*/ OR user_agent.original:/.*―[Ff].*/"
+)
+
+
+@pytest.mark.parametrize(
+    ("detection", "expected"),
+    [
+        (
+            {"sel": {"eventName": "x", "userAgent|contains|windash": "-f"}, "condition": "sel"},
+            f"(event.action:/[Xx]/ AND ({WINDASH_F}))",
+        ),
+        (
+            {"sel": {"userAgent|contains|windash": ["-f", "/g"]}, "condition": "not sel"},
+            f"(NOT (({WINDASH_F}) OR ({WINDASH_F.replace('[Ff]', '[Gg]')})))",
+        ),
+        ({"sel": {"userAgent|windash": "-1"}, "condition": "sel"}, "user_agent.original:(\\-1 OR \\/1 OR –1 OR —1 OR ―1)"),
+    ],
+    ids=["inside-and", "list-under-not", "no-letter"],
+)
+def test_lucene_windash_variants_are_case_folded_and_grouped(rule_from, detection, expected) -> None:
+    """Each |windash variant is folded like any value (they once stayed exact terms, so '/F' missed
+    '-f'), and their OR is grouped inside an AND (upstream ranks OR above AND)."""
+    assert lucene(rule_from, detection) == DS + expected
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [("tool -F", True), ("tool /F x", True), ("TOOL ―f", True), ("tool f", False), ("tool _F", False)],
+    ids=case_id,
+)
+def test_lucene_windash_matches_each_variant_in_any_case(rule_from, user_agent, expected) -> None:
+    query = lucene(rule_from, {"sel": {"eventName": "x", "userAgent|contains|windash": "-f"}, "condition": "sel"})
+    record = {"eventSource": "iam.amazonaws.com", "eventName": "X", "userAgent": user_agent}
+    assert TARGET.evaluator(query)(TARGET.shape(record, DEFAULT_PROFILE)) is expected
+
+
 @pytest.mark.parametrize(
     ("detection", "reason"),
     [

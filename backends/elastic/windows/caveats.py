@@ -8,7 +8,7 @@ from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString
 from backends.elastic.caveats import ASCII_CLASSES, ignore_above_caveat
 from backends.elastic.lucene_regex import has_letters
 from backends.elastic.windows.index_mapping import field_spec
-from compiler.patterns import detection_items
+from compiler.patterns import detection_items, item_values
 
 KQL_CASE = (
     "case: Kibana KQL matches keyword fields case-sensitively and has no case-insensitive syntax "
@@ -31,7 +31,7 @@ def _has_folded_strings(rule: SigmaRule) -> bool:
         and not isinstance(v, SigmaCasedString)
         and has_letters("".join(p for p in v.s if isinstance(p, str)))
         for i in detection_items(rule)
-        for v in i.value
+        for v in item_values(i)
     )
 
 
@@ -46,7 +46,7 @@ def caveats(rule: SigmaRule, target: str, mapped: SigmaRule, constant: tuple[str
     if target in ("lucene", "eql") and any(
         isinstance(v, SigmaRegularExpression) and any(k in v.regexp.to_plain() for k in _CLASSES)
         for i in detection_items(rule)
-        for v in i.value
+        for v in item_values(i)
     ):
         out.append(ASCII_CLASSES)
     if any(i.field == "Initiated" for i in detection_items(rule)):
