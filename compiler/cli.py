@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from compiler.rules import DetcRule
     from compiler.target import Registry
-    from compiler.testing import CaseResult
+    from compiler.testing import CaseResult, MissingRegression
 
 # Heavy modules (pySigma, the backends, rich) are imported inside the commands that need them,
 # so that a no-change build served from the cache starts in a fraction of a second.
@@ -166,11 +166,12 @@ def convert(
         raise typer.Exit(1)
 
 
-def _load(rules: Path) -> tuple[DetcRule, ...]:
+def _load(rules: Path, missing: dict[str, DetcError] | None = None) -> tuple[DetcRule, ...]:
     """Load every rule and validate every tests file and regression test (info.yml): any problem is
-    exit 2 before anything runs."""
+    exit 2 before anything runs. With ``missing``, regression data a rule names that this copy
+    lacks (``RegressionDataMissing``) is put there, by rule path, instead."""
     from compiler.fixtures import load_fixtures
-    from compiler.regression import load_regression
+    from compiler.regression import RegressionDataMissing, load_regression
     from compiler.rules import load_rules
 
     ruleset = load_rules(rules)
@@ -181,6 +182,11 @@ def _load(rules: Path) -> tuple[DetcRule, ...]:
         try:
             load_fixtures(rule, rules)
             load_regression(rule)
+        except RegressionDataMissing as err:
+            if missing is None:
+                problems.append(str(err))
+            else:
+                missing[rule.path] = err
         except DetcError as err:
             problems.append(str(err))
     problems.extend(str(err) for err in orphan_errors(orphan_tests_files(rules)))
@@ -407,6 +413,7 @@ def test_cmd(
     from compiler.fixtures import load_fixtures
     from compiler.regression import load_regression
     from compiler.testing import (
+        MissingRegression,
         generated_cases,
         live_targets,
         read_samples,
@@ -425,14 +432,17 @@ def test_cmd(
             if not twins:
                 raise UsageError("--live: none of the chosen targets has a live platform to ask")
             chosen = [*chosen, *twins]
-        loaded = _load(rules)
+        missing: dict[str, DetcError] = {}
+        loaded = _load(rules, missing)
+        for err in missing.values():  # the rule's other cases still run
+            typer.echo(f"{shown(err.path or '')}: {err.rule_id}: regression tests not run: {err.message}", err=True)
         results: list[CaseResult] = []
         coverage: list[dict[str, Any]] = []
         not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
             for rule in _client_rules(loaded, profile):
                 fixtures = load_fixtures(rule, rules)
-                regression = load_regression(rule)
+                regression = None if rule.path in missing else load_regression(rule)
                 try:
                     made = generated_cases(rule, budget) if generated else ()
                 except UnsupportedFeature as err:  # e.g. an unresolved placeholder: nothing to instantiate
@@ -444,7 +454,7 @@ def test_cmd(
                     not_generated[describe(rule.sigma.logsource)] = not_generated.get(describe(rule.sigma.logsource), 0) + 1
                     made = ()
                 if fixtures is None and regression is None and not made:
-                    if not generated:
+                    if not generated and rule.path not in missing:
                         typer.echo(f"{rule.path}: {rule.id}: no tests file; not tested", err=True)
                     continue
                 if fixtures is not None:
@@ -460,11 +470,12 @@ def test_cmd(
         _fail(err)
     for logsource, count in sorted(not_generated.items()):
         typer.echo(f"{logsource}: no generated events for this logsource yet ({count} rule(s))", err=True)
-    _print_matrix(results, [t.name for t in chosen], coverage)
+    not_run = [MissingRegression(rule_id=e.rule_id or "", path=e.path or "", message=e.message) for e in missing.values()]
+    _print_matrix(results, [t.name for t in chosen], coverage, not_run)
     if json_path:
-        json_path.write_bytes(to_json(results, coverage))
+        json_path.write_bytes(to_json(results, coverage, not_run))
     if junit_path:
-        junit_path.write_bytes(to_junit(results))
+        junit_path.write_bytes(to_junit(results, not_run))
     if not results and not allow_empty:
         typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
         raise typer.Exit(1)
@@ -480,17 +491,17 @@ def fixtures_cmd(
 ) -> None:
     """Write generated witnesses and near misses as an X.tests.yml to review and keep."""
     from compiler.fixtures import Case
-    from compiler.generate import fixtures_text, generate
-    from compiler.rawforms import raw_form
+    from compiler.generate import fixtures_text, generate_kinds
+    from compiler.rawforms import raw_forms
     from compiler.rules import load_rule
     from compiler.testing import run_rule
 
     try:
         loaded = load_rule(rule, display_path(rule))
-        form = raw_form(loaded)
-        if form is None:
+        forms = raw_forms(loaded)
+        if not forms:
             raise UsageError(f"{loaded.path}: {loaded.id}: no generated events for this logsource yet")
-        made = generate(loaded, form, budget)
+        made = generate_kinds(loaded, forms, budget)
         missing = [e for e in ("match", "no_match") if not any(g.expect == e for g in made)]
         if missing:
             _fail(f"{loaded.path}: {loaded.id}: no generated event gets the verdict {missing[0]}", 1)
@@ -573,7 +584,8 @@ def diff_cmd(
 
 
 def _print_matrix(
-    results: Sequence[CaseResult], target_names: Sequence[str], coverage: Sequence[dict[str, Any]] = ()
+    results: Sequence[CaseResult], target_names: Sequence[str], coverage: Sequence[dict[str, Any]] = (),
+    not_run: Sequence[MissingRegression] = (),
 ) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -625,6 +637,11 @@ def _print_matrix(
         console.print(
             f"generated: {made['total']} results, {made['stated_differences']} stated differences, "
             f"{made['silent_differences']} silent differences",
+            markup=False,
+        )
+    if not_run:
+        console.print(
+            f"regression tests not run: {len(not_run)} rule(s) name regression data this copy lacks (each on stderr)",
             markup=False,
         )
     if coverage:

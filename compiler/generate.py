@@ -25,6 +25,7 @@ outside Hypothesis' derandomized search.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import ipaddress
 import re
@@ -585,6 +586,28 @@ class Generator:
 def generate(rule: DetcRule, form: RawForm, budget: int = DEFAULT_BUDGET) -> list[Generated]:
     """Generated events for a rule, with the reference's verdicts (deterministic)."""
     return Generator(rule, form).generate(budget)
+
+
+def generate_kinds(rule: DetcRule, forms: Sequence[RawForm], budget: int = DEFAULT_BUDGET) -> list[Generated]:
+    """Generated events for a rule in each raw form of its logsource (one per kind of record it
+    covers), taken in turn (each kind's first event, then each kind's second, ...) up to the budget,
+    so every kind keeps its first witnesses and near misses. Where there are several kinds, each name
+    starts with its kind (``[Security 4688] witness 1: …``)."""
+    if len(forms) == 1:
+        return generate(rule, forms[0], budget)
+    per_kind = [
+        [dataclasses.replace(g, name=f"[{form.kind}] {g.name}") for g in generate(rule, form, budget)] for form in forms
+    ]
+    out: list[Generated] = []
+    seen: set[bytes] = set()
+    for round_ in range(max((len(made) for made in per_kind), default=0)):
+        for made in per_kind:
+            if round_ < len(made) and len(out) < budget:
+                key = _canonical(made[round_].event)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(made[round_])
+    return out
 
 
 def fixtures_text(

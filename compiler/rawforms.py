@@ -14,6 +14,7 @@ from typing import Any
 from compiler.cloudtrail_paths import shape
 from compiler.dotted import ABSENT
 from compiler.logsources.cloudtrail import place
+from compiler.logsources.model import Logsource, Variant
 from compiler.rules import DetcRule
 
 """A value for ``set_field`` that removes the field from the record."""
@@ -29,6 +30,9 @@ class RawForm:
     set_field: Callable[[dict[str, Any], str, Any], None]
     """Set a Sigma field in a record, in place (``ABSENT`` removes it); raises ``NotInThisSource``
     for a value no record of the logsource holds there (the generator then proposes something else)."""
+    kind: str = ""
+    """Which kind of record of the logsource this form builds, where the logsource covers several
+    (``Security 4688`` of ``process_creation``); empty where it covers one."""
 
 
 class NotInThisSource(ValueError):
@@ -124,28 +128,36 @@ def _remove_marked(node: Any, mark: Any) -> bool:
     return removed
 
 
-def family_form(source: Any) -> RawForm:
+def kind_label(variant: Variant) -> str:
+    """A kind of record as its conditions pick it out: the first value each condition takes
+    (``Security 4688``: the channel, then the event id)."""
+    return " ".join(str(values[0]) for values in variant.conditions.values() if values)
+
+
+def family_form(source: Logsource, variant: Variant | None = None) -> RawForm:
     """A raw form from a ``compiler.logsources`` logsource: its family sets fields, and the base
-    record is an event of the logsource's first kind (its conditions, such as Sysmon's EventID and
-    channel, filled in). Windows: the fields every event carries (``SYSTEM_FIELDS``) are never
-    removed, nulled or made arrays, and event data are single values."""
+    record is an event of one kind the logsource covers (``variant``; default its first), that
+    kind's conditions (such as Sysmon's EventID and channel) filled in and its field names used
+    (Security 4688 writes Image as NewProcessName). Windows: the fields every event carries
+    (``SYSTEM_FIELDS``) are never removed, nulled or made arrays, event data are single values,
+    and a field its source writes in one form holds nothing else (``Family.can_hold``)."""
     from compiler.logsources.windows import SYSTEM_FIELDS
 
     family = source.family
-    variant = source.variants[0]
+    kind = source.variants[0] if variant is None else variant
 
     def base() -> dict[str, Any]:
         record: dict[str, Any] = {}
-        for name, wanted in variant.conditions.items():
-            record = family.set_field(record, variant.renames.get(name, name), wanted[0])
-        return record
+        for name, wanted in kind.conditions.items():
+            record = family.set_field(record, kind.renames.get(name, name), wanted[0])
+        return family.complete(record)
 
     def set_field(record: dict[str, Any], field: str, value: Any) -> None:
         if isinstance(value, list):
             raise NotInThisSource(f"a {family.name} event holds {field} as a single value")
         if field in SYSTEM_FIELDS and (value is ABSENT or value is None):
             raise NotInThisSource(f"every {family.name} event carries {field}")
-        name = variant.renames.get(field, field)
+        name = kind.renames.get(field, field)
         if not family.can_hold(name, value):
             raise NotInThisSource(f"a {family.name} event never holds {value!r} in {name}")
         mark = object()
@@ -155,19 +167,27 @@ def family_form(source: Any) -> RawForm:
         record.clear()
         record.update(changed)
 
-    return RawForm(name=source.name, base_record=base, set_field=set_field)
+    label = kind_label(kind) if len(source.variants) > 1 else ""
+    return RawForm(name=source.name, base_record=base, set_field=set_field, kind=label)
 
 
-def raw_form(rule: DetcRule) -> RawForm | None:
-    """The raw form of a rule's logsource (as ``compiler.logsources`` finds it), or None when detc
-    cannot build records of it yet."""
+def raw_forms(rule: DetcRule) -> tuple[RawForm, ...]:
+    """The raw forms of a rule's logsource (as ``compiler.logsources`` finds it), one per kind of
+    record it covers (``process_creation``: Sysmon 1 and Security 4688), in the layer's order; empty
+    when detc cannot build records of it yet."""
     from compiler.logsources import find
 
     source = find(rule.sigma.logsource)
     if source is None:
-        return None
+        return ()
     if source.family.name == "cloudtrail":
-        return CLOUDTRAIL
+        return (CLOUDTRAIL,)
     if source.family.name == "windows":
-        return family_form(source)
-    return None
+        return tuple(family_form(source, variant) for variant in source.variants)
+    return ()
+
+
+def raw_form(rule: DetcRule) -> RawForm | None:
+    """The raw form of the first kind of record of a rule's logsource, or None (``raw_forms``)."""
+    forms = raw_forms(rule)
+    return forms[0] if forms else None

@@ -24,6 +24,13 @@ from compiler.yamlio import load_yaml
 KEY = "regression_tests_path"
 
 
+class RegressionDataMissing(RuleLoadError):
+    """The regression data a rule names is not in this copy: its info.yml, or a sample the info.yml
+    lists (a rule set copied without SigmaHQ's ``regression_data/``). ``detc check`` reports it as a
+    problem like any other; ``detc test`` runs the rule's other cases and reports the tests it could
+    not run."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RegressionTest:
     """One test of an info.yml: a sample's events, of which at least ``min_matches`` must match."""
@@ -55,7 +62,7 @@ def _resolve(rule: DetcRule, relative: str) -> tuple[Path, Path]:
         candidate = folder / relative
         if candidate.is_file():
             return candidate, folder
-    raise RuleLoadError(
+    raise RegressionDataMissing(
         f"{KEY} {relative!r}: no such file under the rule's folder or any parent "
         f"(tried {', '.join(display_path(f) for f in tried)})",
         path=rule.path, rule_id=rule.id,
@@ -114,7 +121,10 @@ def load_regression(rule: DetcRule) -> RegressionInfo | None:
             raise err(f"test {name!r}: match_count must be a whole number of at least 1, not {count!r}")
         sample_path = root / sample
         if not sample_path.is_file():
-            raise err(f"test {name!r}: sample {sample!r} not found under {display_path(root)}")
+            raise RegressionDataMissing(
+                f"{shown}: test {name!r}: sample {sample!r} not found under {display_path(root)}",
+                path=rule.path, rule_id=rule.id,
+            )
         tests.append(RegressionTest(name=name, sample=sample_path, kind=kind, min_matches=count))
     names = [t.name for t in tests]
     if len(set(names)) != len(names):

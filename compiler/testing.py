@@ -65,6 +65,19 @@ class CaseResult:
         return out
 
 
+@dataclass(frozen=True, kw_only=True)
+class MissingRegression:
+    """A rule whose regression data (``regression_tests_path``) this copy lacks: its regression tests
+    did not run (its other cases did)."""
+
+    rule_id: str
+    path: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rule": self.rule_id, "path": self.path, "message": self.message}
+
+
 @dataclass(frozen=True)
 class Sample:
     """A regression test with its events read (once, for every target): at least ``min_matches``
@@ -290,10 +303,18 @@ def summary(results: Sequence[CaseResult]) -> dict[str, Any]:
     return out
 
 
-def to_json(results: Sequence[CaseResult], coverage: Sequence[Mapping[str, Any]] | None = None) -> bytes:
+def to_json(
+    results: Sequence[CaseResult], coverage: Sequence[Mapping[str, Any]] | None = None,
+    not_run: Sequence[MissingRegression] = (),
+) -> bytes:
+    """The report: every result, the summary, fixture coverage, and (when any) the rules whose
+    regression data is missing (``regression_missing``; its count in the summary too)."""
     data: dict[str, Any] = {"results": [r.as_json() for r in results], "summary": summary(results)}
     if coverage is not None:
         data["coverage"] = coverage_summary(coverage)
+    if not_run:
+        data["regression_missing"] = [m.as_json() for m in not_run]
+        data["summary"]["regression_missing"] = len(not_run)
     return dumps(data)
 
 
@@ -331,18 +352,23 @@ def coverage_summary(per_rule: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def generated_cases(rule: DetcRule, budget: int) -> tuple[Case, ...] | None:
     """The generated cases of a rule (None when detc cannot build records of its logsource)."""
-    from compiler.generate import generate
-    from compiler.rawforms import raw_form
+    from compiler.generate import generate_kinds
+    from compiler.rawforms import raw_forms
 
-    form = raw_form(rule)
-    if form is None:
+    forms = raw_forms(rule)
+    if not forms:
         return None
-    return tuple(Case(name=g.name, expect=g.expect, event=g.event) for g in generate(rule, form, budget))  # type: ignore[arg-type]
+    return tuple(Case(name=g.name, expect=g.expect, event=g.event) for g in generate_kinds(rule, forms, budget))  # type: ignore[arg-type]
 
 
-def to_junit(results: Sequence[CaseResult]) -> bytes:
-    """JUnit XML: one suite per target, one test case per rule and fixture case."""
-    suites = ET.Element("testsuites", name="detc", tests=str(len(results)),
+MISSING_SUITE = "regression data"
+"""The JUnit suite of the rules whose regression tests did not run (data missing): one skipped case each."""
+
+
+def to_junit(results: Sequence[CaseResult], not_run: Sequence[MissingRegression] = ()) -> bytes:
+    """JUnit XML: one suite per target, one test case per rule and fixture case; plus, when a rule's
+    regression data is missing, a suite ``regression data`` with one skipped case per such rule."""
+    suites = ET.Element("testsuites", name="detc", tests=str(len(results) + len(not_run)),
                         failures=str(sum(r.status == "fail" for r in results)))
     for target in sorted({r.target for r in results}):
         mine = [r for r in results if r.target == target]
@@ -360,6 +386,12 @@ def to_junit(results: Sequence[CaseResult]) -> bytes:
                 ET.SubElement(case, "skipped", message=f"waived: {r.message}")
             elif r.status == "unsupported":
                 ET.SubElement(case, "skipped", message=f"unsupported: {r.message}")
+    if not_run:
+        suite = ET.SubElement(suites, "testsuite", name=MISSING_SUITE, tests=str(len(not_run)), failures="0",
+                              errors="0", skipped=str(len(not_run)))
+        for m in not_run:
+            case = ET.SubElement(suite, "testcase", classname=f"{m.path}.{m.rule_id}", name="(regression tests)")
+            ET.SubElement(case, "skipped", message=f"regression data missing: {m.message}")
     ET.indent(suites)
     body: bytes = ET.tostring(suites, encoding="utf-8")  # an encoding other than "unicode": bytes
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body + b"\n"

@@ -267,7 +267,10 @@ def test_windows_events_are_built_through_the_logsource_layer():
     made = generate(rule, form)
     witness = made[0]
     assert witness.kind == "witness" and witness.expect == "match"
-    assert witness.event["Event"]["System"] == {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}
+    assert witness.event["Event"]["System"] == {
+        "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1,
+        "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+    }
     assert witness.event["Event"]["EventData"]["OriginalFileName"] == "wmic.exe"
     removed = next(g for g in made if g.name.startswith("near miss of witness 1: the field removed (selection_img: OriginalFileName"))
     assert "OriginalFileName" not in removed.event["Event"]["EventData"] and removed.expect == "no_match"
@@ -281,3 +284,51 @@ def test_bundled_rules_fixture_coverage_is_at_least_95_percent(tmp_path: Path):
     report = json.loads(out.read_text())
     assert report["coverage"]["share"] >= 0.95, [r["uncovered"] for r in report["coverage"]["rules"] if r["uncovered"]]
     assert report["summary"]["generated"]["silent_differences"] == 0
+
+
+def test_windows_events_of_every_kind_the_logsource_covers(rule_from):
+    """process_creation is Sysmon 1 or Security 4688 (the logsource layer's variants): events of both
+    kinds, each with its channel, event id and provider, Image written as 4688 writes it
+    (NewProcessName), the kind first in each name; taken in turn up to the budget."""
+    from compiler.generate import generate_kinds
+    from compiler.rawforms import raw_forms
+
+    rule = rule_from(
+        {"sel": {"Image|endswith": "\\certutil.exe", "CommandLine|contains": "-encode"}, "condition": "sel"},
+        logsource={"product": "windows", "category": "process_creation"},
+    )
+    forms = raw_forms(rule)
+    assert [f.kind for f in forms] == ["Microsoft-Windows-Sysmon/Operational 1", "Security 4688"]
+    made = generate_kinds(rule, forms, 6)
+    assert [g.name.split("]")[0] + "]" for g in made] == [
+        "[Microsoft-Windows-Sysmon/Operational 1]", "[Security 4688]",
+    ] * 3
+    security = next(g for g in made if g.name.startswith("[Security 4688] witness 1:"))
+    assert security.expect == "match"
+    assert security.event == {"Event": {
+        "System": {"Channel": "Security", "EventID": 4688,
+                   "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}},
+        "EventData": {"NewProcessName": "\\certutil.exe", "CommandLine": "-encode"},
+    }}
+    assert generate_kinds(rule, forms, 6) == made  # deterministic
+    assert len(generate_kinds(rule, forms, 200)) > 12
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql", "spl"], ids=["kql", "lucene", "eql", "spl"])
+def test_security_4688_events_get_the_references_verdict(rule_from, name):
+    """Generated Security 4688 events (with the provider every such event carries: Elastic's
+    Security pipeline parses only its events) give the reference's verdict, or a stated one."""
+    from compiler.profile import DEFAULT_PROFILE
+    from compiler.target import load_registry
+    from compiler.testing import generated_cases, run_rule
+
+    rule = rule_from(
+        {"sel": {"Image|endswith": "\\certutil.exe", "ParentImage|endswith": "\\cmd.exe", "CommandLine|contains": "-encode"},
+         "condition": "sel"},
+        logsource={"product": "windows", "category": "process_creation"},
+    )
+    cases = [c for c in generated_cases(rule, 200) if c.name.startswith("[Security 4688]")]
+    assert len(cases) > 10
+    results = run_rule(rule, None, [load_registry().get(name)], DEFAULT_PROFILE, generated=cases, allow_untested=True)
+    assert [(r.case, r.actual) for r in results if r.difference == "silent"] == []
+    assert sum(r.status == "pass" for r in results) > len(cases) // 2

@@ -159,4 +159,48 @@ def test_check_validates_regression_tests_path(tmp_path: Path) -> None:
     (tmp_path / "ok" / "regression_data" / "amsi" / "sample.evtx").unlink()
     result = run("check", "--rules", str(ok))
     assert result.exit_code == 1 and "sample 'regression_data/amsi/sample.evtx' not found" in result.stderr
-    assert run("test", "--rules", str(ok)).exit_code == 2  # bad input: nothing runs
+    bad = repository(tmp_path / "bad", rule_id="00000000-0000-0000-0000-000000000000")
+    assert run("test", "--rules", str(bad)).exit_code == 2  # an info.yml that is wrong: bad input, nothing runs
+
+
+MISSING = (
+    f"rules/windows/registry/registry_set_amsi_disable.yml: {RULE_ID}: regression tests not run: "
+    "regression_tests_path 'regression_data/amsi/info.yml': no such file under the rule's folder or any parent"
+)
+
+
+@pytest.mark.parametrize("lost", ["info.yml", "sample.evtx"], ids=["info-yml", "sample"])
+def test_missing_regression_data_fails_check_and_is_reported_by_test(tmp_path: Path, monkeypatch, lost: str) -> None:
+    """A rule set copied without SigmaHQ's regression_data/: check fails on it (a user's own rule
+    must name data that exists); test runs every other case, generated ones included, and reports
+    each rule whose regression tests it could not run (stderr, the summary, JSON, JUnit)."""
+    repository(tmp_path)
+    (tmp_path / "regression_data" / "amsi" / lost).unlink()
+    monkeypatch.chdir(tmp_path)
+    checked = run("check", "--rules", "rules")
+    assert checked.exit_code == 1 and "registry_set_amsi_disable.yml" in checked.stderr
+    result = run("test", "--rules", "rules", "-t", "sigma", "--generated", "--budget", "5",
+                 "--json", "r.json", "--junit", "r.xml")
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stderr.splitlines() if "regression tests not run" in x]
+    if lost == "info.yml":
+        assert line.startswith(MISSING)
+    else:
+        assert line == (
+            f"rules/windows/registry/registry_set_amsi_disable.yml: {RULE_ID}: regression tests not run: "
+            "regression_data/amsi/info.yml: test 'Positive Detection Test': sample "
+            "'regression_data/amsi/sample.evtx' not found under ."
+        )
+    assert "regression tests not run: 1 rule(s) name regression data this copy lacks (each on stderr)" in result.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [(r["case"].split(":")[0], r["status"]) for r in report["results"]][:1] == [("witness 1", "pass")]
+    assert all(r["origin"] == "generated" for r in report["results"])
+    assert report["summary"]["regression_missing"] == 1
+    assert [(m["rule"], m["path"]) for m in report["regression_missing"]] == [
+        (RULE_ID, "rules/windows/registry/registry_set_amsi_disable.yml")
+    ]
+    suites = {s.get("name"): s for s in ET.parse(tmp_path / "r.xml").getroot().iter("testsuite")}
+    (case,) = suites["regression data"].iter("testcase")
+    assert case.get("name") == "(regression tests)" and case.find("skipped") is not None
+    alone = run("test", "--rules", "rules", "-t", "sigma")  # nothing else to run: nothing was tested
+    assert alone.exit_code == 1 and "nothing was tested" in alone.stderr and "no tests file" not in alone.stderr

@@ -79,6 +79,11 @@ class Family:
         """A copy of the record with a Sigma field set to a value."""
         raise NotImplementedError
 
+    def complete(self, record: Record) -> dict[str, Any]:
+        """A copy of a record with what every record of its kind carries besides the logsource's own
+        conditions (a Windows channel's provider), for records built from nothing (generated events)."""
+        return dict(record)
+
     def can_hold(self, name: str, value: Any) -> bool:
         """Whether a record of this family can hold the value in that field: a field its source
         always writes in one form (Sysmon's ``Hashes``) holds nothing else."""

@@ -57,6 +57,18 @@ SYSTEM_FIELDS: Mapping[str, tuple[str, ...]] = {
 """The fields every Windows logsource has (SigmaHQ tests/logsource.json ``common``) → their place in ``System``."""
 
 
+CHANNEL_PROVIDERS: Mapping[str, str] = {
+    SYSMON: "Microsoft-Windows-Sysmon",
+    SECURITY: "Microsoft-Windows-Security-Auditing",
+    POWERSHELL[0]: "Microsoft-Windows-PowerShell",
+    POWERSHELL[1]: "PowerShellCore",
+    POWERSHELL_CLASSIC: "PowerShell",
+}
+"""The provider (``System/Provider/@Name``) that writes the events of a channel the logsources pin by
+event id: Sysmon's, the Security auditing events (4688 …; the log's own 1100-1108 come from
+Microsoft-Windows-Eventlog, and rules on them name that provider) and PowerShell's, as SigmaHQ's
+regression samples and Elastic's pipeline test pairs show them. Platforms route on it (Elastic's
+Security pipeline parses only these providers' events)."""
 HASH_DIGITS: Mapping[str, int] = {"MD5": 32, "SHA1": 40, "SHA256": 64, "IMPHASH": 32}
 """Sysmon's hash algorithms (its ``HashAlgorithms`` setting: MD5, SHA1, SHA256, IMPHASH) and the
 hexadecimal digits of each digest."""
@@ -113,6 +125,14 @@ class Windows(Family):
     def recognises(self, record: Any) -> bool:
         event = record.get("Event") if isinstance(record, Mapping) else None
         return isinstance(event, Mapping) and isinstance(event.get("System"), Mapping)
+
+    def complete(self, record: Record) -> dict[str, Any]:
+        """The record with its channel's provider, where one provider writes the channel's events."""
+        channel = self.view(record).get("Channel")
+        provider = CHANNEL_PROVIDERS.get(channel) if isinstance(channel, str) else None
+        if provider is None or "Provider_Name" in self.view(record):
+            return dict(record)
+        return self.set_field(record, "Provider_Name", provider)
 
     def can_hold(self, name: str, value: Any) -> bool:
         form = VALUE_FORMS.get(name)
