@@ -100,6 +100,10 @@ def _all_strings(node: Any) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
+def _is_empty_string(value: Any) -> bool:
+    return isinstance(value, SigmaString) and not value.s
+
+
 def _tests_presence(leaf: Leaf) -> bool:
     """``null``, ``exists`` or a value of ``*`` wildcards only (which a platform writes as exists)."""
     value = leaf.value
@@ -147,6 +151,22 @@ _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
         lambda c: c.startswith("whole-object text:"),
         "whole objects matched as text (stated in the artifact's caveats)",
         lambda leaf, rec, said: any(isinstance(v, (dict, list)) for v in dotted_values(rec, leaf.field or "")),
+    ),
+    (
+        lambda c: "Splunk makes no field of an empty value" in c,
+        "an empty value has no Splunk field (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0] for c in said} and "" in _scalars(rec, leaf.field),
+    ),
+    (
+        lambda c: "(the Sysmon pipeline drops '-' and empty values" in c,
+        "'-' and empty values searched as no value (stated in the artifact's caveats)",
+        lambda leaf, rec, said: leaf.field in {c.split(":")[0] for c in said}
+        and isinstance(leaf.value, SigmaString) and leaf.value.s in ([], ["-"]) and not _scalars(rec, leaf.field),
+    ),
+    (
+        lambda c: "an empty value is searched as 'no value'" in c,
+        "an empty value searched as no value (stated in the artifact's caveats)",
+        lambda leaf, rec, said: _is_empty_string(leaf.value) and not _scalars(rec, leaf.field),
     ),
     (
         lambda c: c.startswith("regex classes:"),

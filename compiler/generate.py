@@ -407,11 +407,21 @@ class Generator:
         return view is not None and all(leaf.predicate(view) == truth for leaf, truth in wanted)
 
     def _try(self, record: dict[str, Any], field: str, wanted: list[tuple[Leaf, bool]], value: Any) -> bool:
-        if value is not _KEEP:
-            try:
-                self.form.set_field(record, field, value)
-            except NotInThisSource:
-                return False
+        """Set the field to the value (or, where no record of the form holds it, to each value of the
+        field's form holding its text) until the wanted leaves hold."""
+        if value is _KEEP:
+            return self._holds(record, wanted)
+        try:
+            self.form.set_field(record, field, value)
+        except NotInThisSource:
+            for fitted in self.form.fit(record, field, value):
+                try:
+                    self.form.set_field(record, field, fitted)
+                except NotInThisSource:
+                    continue
+                if self._holds(record, wanted):
+                    return True
+            return False
         return self._holds(record, wanted)
 
     def _candidates(

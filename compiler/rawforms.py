@@ -30,6 +30,9 @@ class RawForm:
     set_field: Callable[[dict[str, Any], str, Any], None]
     """Set a Sigma field in a record, in place (``ABSENT`` removes it); raises ``NotInThisSource``
     for a value no record of the logsource holds there (the generator then proposes something else)."""
+    fit: Callable[[dict[str, Any], str, Any], list[Any]] = lambda record, field, value: []
+    """Values of a field's form holding the text of a value ``set_field`` refused there (for the
+    generator to try instead; ``Family.fits``)."""
     kind: str = ""
     """Which kind of record of the logsource this form builds, where the logsource covers several
     (``Security 4688`` of ``process_creation``); empty where it covers one."""
@@ -157,9 +160,11 @@ def family_form(source: Logsource, variant: Variant | None = None) -> RawForm:
             raise NotInThisSource(f"a {family.name} event holds {field} as a single value")
         if field in SYSTEM_FIELDS and (value is ABSENT or value is None):
             raise NotInThisSource(f"every {family.name} event carries {field}")
+        if value is None:  # evtx_dump writes an element's text (an empty one as ""), or a number
+            raise NotInThisSource(f"a {family.name} event holds no JSON null")
         name = kind.renames.get(field, field)
-        if not family.can_hold(name, value):
-            raise NotInThisSource(f"a {family.name} event never holds {value!r} in {name}")
+        if not family.can_hold(record, name, value):
+            raise NotInThisSource(f"a {family.name} event of this kind never holds {value!r} in {name}")
         mark = object()
         changed = family.set_field(record, name, mark if value is ABSENT else copy.deepcopy(value))
         if value is ABSENT:
@@ -167,8 +172,11 @@ def family_form(source: Logsource, variant: Variant | None = None) -> RawForm:
         record.clear()
         record.update(changed)
 
+    def fit(record: dict[str, Any], field: str, value: Any) -> list[Any]:
+        return family.fits(record, kind.renames.get(field, field), value)
+
     label = kind_label(kind) if len(source.variants) > 1 else ""
-    return RawForm(name=source.name, base_record=base, set_field=set_field, kind=label)
+    return RawForm(name=source.name, base_record=base, set_field=set_field, fit=fit, kind=label)
 
 
 def raw_forms(rule: DetcRule) -> tuple[RawForm, ...]:

@@ -262,3 +262,142 @@ def test_elastic_generated_windash_and_hashes_cases_have_no_silent_difference(ru
     results = run_rule(rule, None, [REGISTRY.get(name)], DEFAULT_PROFILE, generated=cases, allow_untested=True)
     assert [(r.case, r.actual) for r in results if r.difference == "silent"] == []
     assert sum(r.status == "pass" for r in results) > len(cases) // 2
+
+
+SECURITY_SERVICE = {"product": "windows", "service": "security"}
+
+
+def _verdict_on(name, rule, event):
+    target = REGISTRY.get(name)
+    compiled = compile_one(target, rule, DEFAULT_PROFILE)
+    doc = target.shape(event, DEFAULT_PROFILE, find(rule.sigma.logsource))
+    return bool(target.evaluator(compiled.query)(doc)), compiled
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql"], ids=["kql", "lucene", "eql"])
+@pytest.mark.parametrize(("history", "expected"), [("x", True), (None, False)], ids=["present", "absent"])
+def test_elastic_null_is_absent_from_event_data_and_user_data_alike(rule_from, name, history, expected):
+    """A forwarded field is looked up in winlog.event_data and winlog.user_data: a value in either, but
+    null only where both lack it (the two were ORed, so 'not null' never held on an EventData event)."""
+    rule = rule_from({"sel": {"EventID": 4738}, "filter": {"SidHistory": None}, "condition": "sel and not filter"},
+                     logsource=SECURITY_SERVICE)
+    event = _windows_event(rule, EventID=4738, **({"SidHistory": history} if history else {}))
+    assert _reference(rule, event) is expected
+    got, compiled = _verdict_on(name, rule, event)
+    assert got is expected
+    if name == "lucene":
+        assert "(NOT ((NOT _exists_:winlog.event_data.SidHistory) AND (NOT _exists_:winlog.user_data.SidHistory)))" in compiled.query
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql"], ids=["kql", "lucene", "eql"])
+def test_elastic_refuses_the_tampering_type_it_keeps_as_text(rule_from, name):
+    from compiler.errors import UnsupportedFeature
+
+    rule = rule_from({"sel": {"Type": "Image is replaced"}, "condition": "sel"},
+                     logsource={"product": "windows", "category": "process_tampering"})
+    with pytest.raises(UnsupportedFeature) as err:
+        compile_one(REGISTRY.get(name), rule, DEFAULT_PROFILE)
+    assert "field 'Type': the pipeline moves process tampering's Type (event 25) to message, an analysed text field" in (
+        err.value.message
+    )
+
+
+DROPPED_COMMAND_LINE = (
+    "CommandLine: '' and '-' searched as 'no value' (the Sysmon pipeline drops '-' and empty values from "
+    "event_data before indexing): an event without CommandLine also matches"
+)
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql"], ids=["kql", "lucene", "eql"])
+@pytest.mark.parametrize(
+    ("command_line", "reference", "elastic"),
+    [("", True, True), ("-", True, True), ("x", False, False), (None, False, True)],
+    ids=["empty", "dash", "other", "lacking"],
+)
+def test_elastic_searches_sysmon_values_it_drops_as_absent_and_says_so(rule_from, name, command_line, reference, elastic):
+    """The Sysmon pipeline drops '' and '-' before it moves CommandLine to process.command_line: such a
+    test is the field's absence (once process.command_line:"" on Sysmon, which never matched),
+    stated on the artifact, and the statement explains the event that lacks the field."""
+    rule = rule_from({"sel": {"Image|endswith": "\\x.exe", "CommandLine": ["", "-"]}, "condition": "sel"},
+                     logsource=WINDOWS_PROCESS)
+    fields = {"Image": "C:\\x.exe", **({"CommandLine": command_line} if command_line is not None else {})}
+    event = _windows_event(rule, **fields)
+    assert _reference(rule, event) is reference
+    got, compiled = _verdict_on(name, rule, event)
+    assert got is elastic
+    assert DROPPED_COMMAND_LINE in compiled.caveats
+    if reference != elastic:
+        assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == (
+            "'-' and empty values searched as no value (stated in the artifact's caveats)"
+        )
+
+
+@pytest.mark.parametrize("name", ["kql", "lucene", "eql"], ids=["kql", "lucene", "eql"])
+def test_elastic_address_on_an_ip_field_is_its_one_address_network(rule_from, name):
+    """EQL's ':' compares strings only (its verifier refuses it on source.ip): an address is written
+    as its /32 or /128 network, which every Elastic target states exactly."""
+    rule = rule_from({"sel": {"EventID": 4624, "IpAddress": "::1"}, "condition": "sel"}, logsource=SECURITY_SERVICE)
+    for address, expected in (("::1", True), ("::2", False), ("127.0.0.1", False)):
+        event = _windows_event(rule, EventID=4624, IpAddress=address)
+        assert _reference(rule, event) is expected
+        got, compiled = _verdict_on(name, rule, event)
+        assert got is expected, address
+    if name == "eql":
+        assert 'cidrMatch(source.ip, "::1/128")' in compiled.query
+
+
+def test_elastic_shapes_a_security_event_without_an_event_id(rule_from):
+    doc = REGISTRY.get("lucene").shape({"Event": {"System": {
+        "Channel": "Security", "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+    }, "EventData": {"SamAccountName": "x$"}}}, DEFAULT_PROFILE)
+    assert doc["winlog"]["event_data"] == {"SamAccountName": "x$"}
+
+
+def test_windows_raw_form_writes_events_as_their_sources_do(rule_from):
+    """Defender's names with spaces, Sysmon's DOMAIN\\\\name accounts and CamelCase EventType,
+    Windows' own spelling of channels and providers, no JSON null."""
+    defender = rule_from({"sel": {"SourceName": "AMSI"}, "condition": "sel"},
+                         logsource={"product": "windows", "service": "windefend"})
+    assert _windows_event(defender, SourceName="AMSI")["Event"]["EventData"] == {"Source Name": "AMSI"}
+    sysmon = rule_from({"sel": {"User|contains": "AUTHORI"}, "condition": "sel"}, logsource=WINDOWS_PROCESS)
+    assert _windows_event(sysmon, User="NT AUTHORITY\\SYSTEM")["Event"]["EventData"]["User"] == "NT AUTHORITY\\SYSTEM"
+    for field, value in (("User", "AUTHORI"), ("User", "a\\b\\c"), ("EventType", "dELETEvALUE"),
+                         ("Channel", "microsoft-windows-sysmon/operational"), ("CommandLine", None)):
+        with pytest.raises(NotInThisSource):
+            _windows_event(sysmon, **{field: value})
+    from compiler.rawforms import raw_form
+
+    form = raw_form(sysmon)
+    assert form.fit(form.base_record(), "User", "AUTHORI") == ["WORKSTATION\\AUTHORI", "AUTHORI\\user"]
+    assert form.fit(form.base_record(), "CommandLine", "AUTHORI") == []
+    from compiler.generate import generate
+
+    witness = generate(sysmon, form)[0]
+    assert witness.expect == "match" and witness.event["Event"]["EventData"]["User"] == "WORKSTATION\\AUTHORI"
+
+
+def test_splunk_refuses_binary_and_states_empty_values(rule_from):
+    from compiler.errors import UnsupportedFeature
+
+    system = {"product": "windows", "service": "system"}
+    with pytest.raises(UnsupportedFeature) as err:
+        compile_one(REGISTRY.get("spl"), rule_from({"sel": {"Binary|contains": "4d00"}, "condition": "sel"},
+                                                   logsource=system), DEFAULT_PROFILE)
+    assert "field Binary (the event's <Binary> element" in err.value.message
+    star = rule_from({"sel": {"EventID": 5136, "AttributeValue": "*"}, "condition": "sel"}, logsource=SECURITY_SERVICE)
+    event = _windows_event(star, EventID=5136, AttributeValue="")
+    assert _reference(star, event) is True
+    got, compiled = _verdict_on("spl", star, event)
+    assert got is False  # Splunk makes no field of an empty element
+    assert stated_difference(compiled.caveats, Conditions.of(star), event, got) == (
+        "an empty value has no Splunk field (stated in the artifact's caveats)"
+    )
+    empty = rule_from({"sel": {"EventID": 29}, "filter": {"NewValue": ""}, "condition": "sel and not filter"},
+                      logsource={"product": "windows", "service": "iis-configuration"})
+    lacking = _windows_event(empty, EventID=29)
+    assert _reference(empty, lacking) is True
+    got, compiled = _verdict_on("spl", empty, lacking)
+    assert got is False  # NOT NewValue=* leaves out the event without NewValue
+    assert stated_difference(compiled.caveats, Conditions.of(empty), lacking, got) == (
+        "an empty value searched as no value (stated in the artifact's caveats)"
+    )

@@ -84,10 +84,15 @@ class Family:
         conditions (a Windows channel's provider), for records built from nothing (generated events)."""
         return dict(record)
 
-    def can_hold(self, name: str, value: Any) -> bool:
-        """Whether a record of this family can hold the value in that field: a field its source
-        always writes in one form (Sysmon's ``Hashes``) holds nothing else."""
+    def can_hold(self, record: Record, name: str, value: Any) -> bool:
+        """Whether the record (its kind: a Windows channel) can hold the value in that field: a field
+        its source always writes in one form (Sysmon's ``Hashes``, ``User``) holds nothing else."""
         return True
+
+    def fits(self, record: Record, name: str, value: Any) -> list[Any]:
+        """Values of that field's form that hold the text of a value the record cannot hold (a Sysmon
+        ``User`` without its domain: ``DOMAIN\\value``, ``value\\user``), for a generator to try."""
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)

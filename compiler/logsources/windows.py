@@ -57,6 +57,22 @@ SYSTEM_FIELDS: Mapping[str, tuple[str, ...]] = {
 """The fields every Windows logsource has (SigmaHQ tests/logsource.json ``common``) → their place in ``System``."""
 
 
+DEFENDER = "Microsoft-Windows-Windows Defender/Operational"
+DEFENDER_NAMES: tuple[str, ...] = (
+    "Product Name", "Product Version", "Detection ID", "Detection Time", "Threat ID", "Threat Name",
+    "Severity ID", "Severity Name", "Category ID", "Category Name", "Status Code", "Status Description",
+    "Source ID", "Source Name", "Process Name", "Detection User", "Origin ID", "Origin Name",
+    "Execution ID", "Execution Name", "Type ID", "Type Name", "Pre Execution Status", "Action ID",
+    "Action Name", "Error Code", "Error Description", "Post Clean Status", "Additional Actions ID",
+    "Additional Actions String", "Remediation User", "Security intelligence Version", "Engine Version",
+    "New Value", "Old Value", "Feature Name", "Feature ID", "Scan ID", "Scan Type ID", "Scan Type Name",
+    "Scan Parameters ID", "Scan Parameters Name", "Signature Version", "Platform Version",
+)
+"""Windows Defender/Operational ``<Data Name>``s with spaces (Microsoft, "Microsoft Defender
+Antivirus event IDs and error codes"; the same names in SigmaHQ's regression sample of event 1119):
+Sigma writes them without (``ThreatName``), an event always with."""
+SPACED_NAMES: Mapping[str, Mapping[str, str]] = {DEFENDER: {n.replace(" ", ""): n for n in DEFENDER_NAMES}}
+"""Per channel, Sigma's name → the name with spaces its events write."""
 CHANNEL_PROVIDERS: Mapping[str, str] = {
     SYSMON: "Microsoft-Windows-Sysmon",
     SECURITY: "Microsoft-Windows-Security-Auditing",
@@ -79,8 +95,16 @@ configured algorithm, joined by commas (``SHA1=…,MD5=…,SHA256=…,IMPHASH=�
 of SigmaHQ's regression data and of Elastic's pipeline test pairs (elastic/integrations
 ``packages/windows/data_stream/sysmon_operational/_dev/test/pipeline``) holds it; upper case as
 Sysmon writes it, any case accepted (rules write digests in either)."""
-VALUE_FORMS: Mapping[str, re.Pattern[str]] = {"Hashes": SYSMON_HASHES, "Hash": SYSMON_HASHES}
-"""Event data a Windows source always writes in one form: a record holds nothing else there."""
+ACCOUNT = re.compile(r"[^\\]+\\[^\\]+")
+"""How Sysmon writes an account (``User``): ``DOMAIN\\name`` (``NT AUTHORITY\\SYSTEM``), as every
+Sysmon event of SigmaHQ's regression data holds it."""
+SYSMON_EVENT_TYPE = re.compile(r"(?:[A-Z][a-z]+)+")
+"""Sysmon's ``EventType``: one CamelCase word, as Sysmon spells it (``CreateKey``, ``DeleteValue``,
+``SetValue``, ``RenameKey``, ``CreatePipe``, ``ConnectPipe``, ``WmiBindingEvent``)."""
+VALUE_FORMS: Mapping[str, Mapping[str, re.Pattern[str]]] = {
+    SYSMON: {"Hashes": SYSMON_HASHES, "Hash": SYSMON_HASHES, "User": ACCOUNT, "EventType": SYSMON_EVENT_TYPE},
+}
+"""Per channel, the event data its source always writes in one form: a record holds nothing else there."""
 
 
 def _text(value: Any) -> Any:
@@ -134,9 +158,21 @@ class Windows(Family):
             return dict(record)
         return self.set_field(record, "Provider_Name", provider)
 
-    def can_hold(self, name: str, value: Any) -> bool:
-        form = VALUE_FORMS.get(name)
+    def _form(self, record: Record, name: str) -> re.Pattern[str] | None:
+        channel = self.view(record).get("Channel")
+        return VALUE_FORMS.get(channel, {}).get(name) if isinstance(channel, str) else None
+
+    def can_hold(self, record: Record, name: str, value: Any) -> bool:
+        if name in ("Channel", "Provider_Name") and isinstance(value, str):  # Windows' own spelling only
+            known = _SPELLINGS.get(value.casefold())
+            return known is None or known == value
+        form = self._form(record, name)
         return form is None or not isinstance(value, str) or form.fullmatch(value) is not None
+
+    def fits(self, record: Record, name: str, value: Any) -> list[Any]:
+        if self._form(record, name) is not ACCOUNT or not isinstance(value, str) or "\\" in value:
+            return []
+        return [f"WORKSTATION\\{value}", f"{value}\\user"]
 
     def set_field(self, record: Record, name: str, value: Any) -> dict[str, Any]:
         """System fields in System; any other in the event's data (EventData, else UserData's element)."""
@@ -158,6 +194,9 @@ class Windows(Family):
         if not isinstance(data, dict):
             data = event["EventData"] = {}
         spaced = next((k for k in data if " " in k and k.replace(" ", "") == name), None)
+        channel = self.view(record).get("Channel")
+        if spaced is None and isinstance(channel, str):
+            spaced = SPACED_NAMES.get(channel, {}).get(name)
         data[spaced or name] = value
         return out
 
@@ -287,7 +326,7 @@ SERVICES: Mapping[str, tuple[str, ...]] = {
     "system": ("System",),
     "taskscheduler": ("Microsoft-Windows-TaskScheduler/Operational",),
     "terminalservices-localsessionmanager": ("Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",),
-    "windefend": ("Microsoft-Windows-Windows Defender/Operational",),
+    "windefend": (DEFENDER,),
     "wmi": ("Microsoft-Windows-WMI-Activity/Operational",),
 }
 """Every ``service:`` SigmaHQ's Windows rules name → its event log channel(s) (thor.yml ``sources``)."""
@@ -311,4 +350,13 @@ LOGSOURCES = (
     ),
 )
 UNDEFINED = {("windows", category, None): reason for category, reason in WITHOUT_EVENT_LOG.items()}
+_SPELLINGS: Mapping[str, str] = {
+    name.casefold(): name
+    for name in (
+        *(c for s in LOGSOURCES for v in s.variants for c in v.conditions.get("Channel", ())),
+        *CHANNEL_PROVIDERS.values(),
+    )
+}
+"""The channels and providers the logsources name, as Windows spells them (an event never holds
+another letter case of them)."""
 """(product, category, service) → why detc does not define it."""

@@ -53,6 +53,7 @@ from backends.elastic.windows.caveats import caveats as windows_caveats
 from backends.elastic.windows.index_mapping import TYPED
 from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
 from compiler.logsources import find
+from compiler.patterns import detection_items
 
 EVENT_CODE = "event.code"
 CHANNEL = "winlog.channel"
@@ -138,6 +139,10 @@ SYSMON_DROPPED: Mapping[str, str] = {
     "DestinationIsIpv6": "the pipeline deletes DestinationIsIpv6",
     "QueryResults": "the pipeline splits QueryResults into dns.answers and dns.resolved_ip and deletes the text",
     "QueryStatus": "the pipeline replaces the status code with its name (sysmon.dns.status)",
+    "Type": (
+        "the pipeline moves process tampering's Type (event 25) to message, an analysed text field: a query "
+        "there matches tokens, not the value"
+    ),
 }
 
 SECURITY_FIELDS: Mapping[str, tuple[Place, ...]] = {
@@ -348,10 +353,12 @@ def _ip_value(value: SigmaType, name: str) -> Converted:
         text = _plain(value)
         if text is not None:
             try:
-                ipaddress.ip_address(text)
+                address = ipaddress.ip_address(text)
             except ValueError:
                 return []  # no stored address has this text
-            return [value]
+            # the address as its one-address network: EQL's ':' compares strings only, and an ip field
+            # is no string (its verifier refuses it); a network is cidrMatch there, a term elsewhere
+            return [SigmaCIDRExpression(str(ipaddress.ip_network(address)))]
         literal = "".join(p for p in value.s if isinstance(p, str))
         if any(ch not in "0123456789abcdefABCDEF.:%" for ch in literal):
             return []  # no address is written with these characters
@@ -600,18 +607,25 @@ class WindowsFields(DetectionItemTransformation):
                 stream.user_data_codes is None or self.codes is None or bool(self.codes & stream.user_data_codes)
             )
             places = _data(key) + ((Place(USER_DATA + key),) if user_data else ())
-        if stream.drops_dash and places[0].field.startswith(EVENT_DATA):
-            _refuse_dropped_values(detection_item)
+        if stream.drops_dash:  # the pipeline's first script drops them, before it moves any field out of event_data
+            _dropped_values(detection_item)
         covering = next(
             (p for p in places if p.always and p.codes is not None and self.codes is not None and self.codes <= p.codes),
             None,
         )
         if covering is not None:
             places = (covering,)  # every event of the logsource has it there, and only there
+        places = tuple(p for p in places if p.codes is None or self.codes is None or p.codes & self.codes)
+        absent = [v for v in detection_item.value if _absence(v)]
+        if absent and len(places) > 1:
+            return self._absent_everywhere(detection_item, places, absent)
+        return self._anywhere(detection_item, places)
+
+    def _anywhere(self, detection_item: SigmaDetectionItem, places: tuple[Place, ...]) -> SigmaDetection | SigmaDetectionItem:
+        """The item's values in any of the places the field may be stored (each guarded by the event
+        codes that store it there)."""
         alternatives: list[SigmaDetection | SigmaDetectionItem] = []
         for place in places:
-            if place.codes is not None and self.codes is not None and not (place.codes & self.codes):
-                continue
             converted = self._convert(place, detection_item)
             if converted is None:
                 continue
@@ -626,6 +640,39 @@ class WindowsFields(DetectionItemTransformation):
         if len(alternatives) == 1:
             return alternatives[0]
         return SigmaDetection(alternatives, item_linking=ConditionOR)
+
+    def _absent_everywhere(
+        self, item: SigmaDetectionItem, places: tuple[Place, ...], absent: list[SigmaType]
+    ) -> SigmaDetection | SigmaDetectionItem:
+        """``null`` (or ``|exists: false``) on a field stored in several places: absent from every one
+        of them (ANDed, where a value is found in any: ORed), for the events each place serves. A
+        place served by some event codes only is absent or of another code: the logsource's other
+        codes, which must then be known."""
+        name = item.field or ""
+        if item.value_linking is ConditionAND and len(item.value) > 1:
+            raise ElasticUnsupported(f"{name}: '|all' over null and values of a field stored in several places")
+        parts: list[SigmaDetection | SigmaDetectionItem] = []
+        for place in places:
+            converted = self._convert(place, _item(name, absent, item))
+            if converted is None:
+                continue
+            if place.codes is not None and not (self.codes is not None and self.codes <= place.codes):
+                others = sorted(self.codes - place.codes, key=lambda c: (len(c), c)) if self.codes is not None else None
+                if not others:
+                    raise ElasticUnsupported(
+                        f"{name}: null: the integration stores it in {place.field} for some event codes only, and "
+                        "the logsource pins no event codes to state the others by"
+                    )
+                other = SigmaDetectionItem(EVENT_CODE, [], [SigmaString(c) for c in others], auto_modifiers=False)
+                converted = SigmaDetection([converted, other], item_linking=ConditionOR)
+            parts.append(converted)
+        absence: SigmaDetection | SigmaDetectionItem = (
+            parts[0] if len(parts) == 1 else SigmaDetection(parts, item_linking=ConditionAND)
+        )
+        present = [v for v in item.value if not _absence(v)]
+        if not present:
+            return absence
+        return SigmaDetection([absence, self._anywhere(_item(name, present, item), places)], item_linking=ConditionOR)
 
     def _convert(self, place: Place, item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
         """The item on one stored field; None when none of its values can be stored there."""
@@ -661,19 +708,57 @@ CONVERTERS = {
 }
 
 
+def _absence(value: SigmaType) -> bool:
+    """``null`` or ``|exists: false``: a test that the field has no value."""
+    return isinstance(value, SigmaNull) or isinstance(value, SigmaExists) and not value.exists
+
+
 def _never(item: SigmaDetectionItem) -> SigmaDetectionItem:
     raise ElasticUnsupported(
         f"field {item.field!r}: no stored document holds these values where the integration stores the field"
     )
 
 
-def _refuse_dropped_values(item: SigmaDetectionItem) -> None:
+AS_ABSENT = ("", "-")
+"""Sysmon values its pipeline drops that a rule tests as such: searched as the field's absence (stated)."""
+
+
+def _as_absent(value: SigmaType) -> bool:
+    return type(value) is SigmaString and _plain(value) in AS_ABSENT
+
+
+def _dropped_values(item: SigmaDetectionItem) -> None:
+    """Values the Sysmon pipeline drops from event_data (before it moves any field out): an empty value
+    and ``-`` are searched as the field's absence (stated: ``dropped_as_absent``), the all-zero GUID
+    refused."""
     for value in item.value:
-        if isinstance(value, SigmaString) and _plain(value) in ("", "-", "{00000000-0000-0000-0000-000000000000}"):
+        if isinstance(value, SigmaString) and _plain(value) == "{00000000-0000-0000-0000-000000000000}":
             raise ElasticUnsupported(
                 f"{item.field}: the Sysmon pipeline drops '-', empty and all-zero GUID values from event_data, "
                 f"so {_plain(value)!r} is never stored"
             )
+    item.value = [SigmaNull() if _as_absent(v) else v for v in item.value]
+
+
+def dropped_as_absent(field: str, values: Iterable[str]) -> str:
+    """The statement on a Sysmon rule that tests a field for a value the pipeline drops."""
+    shown = " and ".join(repr(v) for v in values)
+    return (
+        f"{field}: {shown} searched as 'no value' (the Sysmon pipeline drops '-' and empty values from "
+        f"event_data before indexing): an event without {field} also matches"
+    )
+
+
+def _dropped_tests(rule: SigmaRule) -> list[str]:
+    """The statements for the fields a rule of a Sysmon logsource tests for values the pipeline drops."""
+    if not any(part.stream.drops_dash for part in parts(rule)):
+        return []
+    tested: dict[str, dict[str, None]] = {}
+    for item in detection_items(rule):
+        for value in item.value:
+            if item.field and isinstance(value, SigmaString) and _as_absent(value):
+                tested.setdefault(item.field, {})[str(_plain(value))] = None
+    return [dropped_as_absent(f, values) for f, values in tested.items()]
 
 
 # --- logsource conditions and the pipeline -----------------------------------------------------------------
@@ -815,7 +900,7 @@ def processing_pipeline(settings: Mapping[str, Any] | None = None) -> Processing
 
 def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
     """What the query for a Windows rule cannot hold exactly (``backends.elastic.windows.caveats``)."""
-    return windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE))
+    return (*windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE)), *_dropped_tests(rule))
 
 
 INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)

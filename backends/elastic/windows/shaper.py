@@ -301,7 +301,7 @@ def _sysmon(doc: dict[str, Any]) -> None:
     created = _utc_time(data.get("UtcTime"))
     if created is not None:
         doc["@timestamp"] = created
-    code = doc["event"]["code"]
+    code = doc["event"].get("code")
     if code == "255":
         _rename(doc, data, "ID", "error.code")
     _rename(doc, data, "RuleName", "rule.name")
@@ -432,7 +432,7 @@ def _split_whitespace(text: str) -> list[str]:
 def _security(doc: dict[str, Any]) -> None:
     winlog = doc["winlog"]
     data: dict[str, Any] = winlog.get("event_data") or {}
-    code = doc["event"]["code"]
+    code = doc["event"].get("code")
     if data.get("ServiceName") is not None:
         _put(doc, "service.name", data["ServiceName"])
     access_list = data.get("AccessList")

@@ -17,6 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from compiler.logsources.windows import DEFENDER_NAMES
+
+__all__ = ["CLASSIC", "DEFENDER_NAMES", "EVENT_FIELDS", "RENDERINGS", "XML", "clean_key"]
+
 XML = "xml"
 CLASSIC = "classic"
 RENDERINGS = (XML, CLASSIC)
@@ -29,21 +33,7 @@ EVENT_FIELDS: Mapping[str, str] = {
 }
 """Sigma name → the add-on's field for the ``<System>`` values Sigma rules test."""
 
-DEFENDER_NAMES: tuple[str, ...] = (
-    "Product Name", "Product Version", "Detection ID", "Detection Time", "Threat ID", "Threat Name",
-    "Severity ID", "Severity Name", "Category ID", "Category Name", "Status Code", "Status Description",
-    "Source ID", "Source Name", "Process Name", "Detection User", "Origin ID", "Origin Name",
-    "Execution ID", "Execution Name", "Type ID", "Type Name", "Pre Execution Status", "Action ID",
-    "Action Name", "Error Code", "Error Description", "Post Clean Status", "Additional Actions ID",
-    "Additional Actions String", "Remediation User", "Security intelligence Version", "Engine Version",
-    "New Value", "Old Value", "Feature Name", "Feature ID", "Scan ID", "Scan Type ID", "Scan Type Name",
-    "Scan Parameters ID", "Scan Parameters Name", "Signature Version", "Platform Version",
-)
-"""Windows Defender/Operational ``<Data Name>``s with spaces (Microsoft, "Microsoft Defender
-Antivirus event IDs and error codes"; the same names in SigmaHQ's regression sample of event 1119)."""
 
 def clean_key(name: str) -> str:
     """A field name as Splunk's key cleaning leaves it (transforms.conf CLEAN_KEYS = true)."""
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
-
-

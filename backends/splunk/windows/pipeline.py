@@ -24,7 +24,8 @@ from events ingested with the add-ons). What the pipeline does:
 - A field reference compares each kind of event's own two names (``Image`` with ``ParentImage`` on
   Sysmon 1, ``NewProcessName`` with ``ParentProcessName`` on 4688), ORed.
 - Refused: ``Data`` (SigmaHQ's name for the unnamed ``<Data>`` elements of classic PowerShell
-  events; the add-ons' documented field lists hold named ``<Data Name=…>`` values only).
+  events) and ``Binary`` (the ``<Binary>`` element of System events); the add-ons' documented field
+  lists hold named ``<Data Name=…>`` values only.
 - A classic deployment (``windows_rendering: classic``) searches process_creation's 4688 events
   and other non-Sysmon channels under the classic names (``classic.py``).
 """
@@ -65,7 +66,7 @@ from backends.splunk.spl_where_backend import pcre_literal
 from backends.splunk.windows import classic, storage
 from backends.splunk.windows.names import CLASSIC, DEFENDER_NAMES, EVENT_FIELDS, clean_key
 from compiler.logsources.windows import CATEGORIES, SERVICES
-from compiler.patterns import UnresolvedPlaceholder, detection_items, sigma_string_pattern
+from compiler.patterns import UnresolvedPlaceholder, detection_items, sigma_string_pattern, value_fits
 
 UNNAMED_DATA = "Data"
 RAW = "_raw"
@@ -77,6 +78,14 @@ CAVEAT_EMPTY = (
     "an empty value is searched as 'no value' (Splunk makes no field of an empty extraction): an event "
     "whose kind lacks the field entirely also matches"
 )
+def empty_match_caveat(field: str, value: SigmaString) -> str:
+    """The statement for a value Sigma also matches with '' (``*``): the search does not find it."""
+    return (
+        f"{field}: {str(value)!r} also matches '' in Sigma; Splunk makes no field of an empty value, so an event "
+        f"whose {field} is '' is not found by it"
+    )
+
+
 CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
@@ -149,7 +158,12 @@ class EmptyValueAsMissing(DetectionItemTransformation):
     """``F: ''`` → ``F: null``: Splunk keeps no field for an empty value."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetectionItem | None:
-        if detection_item.modifiers or detection_item.field is None:
+        if detection_item.field is None:
+            return None
+        for value in detection_item.value:
+            if isinstance(value, SigmaString) and value.s and value_fits(value, ""):
+                add_caveat(self, empty_match_caveat(detection_item.field, value))
+        if detection_item.modifiers:
             return None
         values = detection_item.value
         empty = [i for i, v in enumerate(values) if type(v) is SigmaString and not v.s]
@@ -222,13 +236,21 @@ class KeywordsInEventXml(DetectionItemTransformation):
         return SigmaDetectionItem(RAW, [], patterns, value_linking=detection_item.value_linking)
 
 
+UNEXTRACTED: dict[str, str] = {
+    UNNAMED_DATA: "the event's unnamed <Data> elements",
+    "Binary": "the event's <Binary> element, its raw data in hex",
+}
+"""Sigma fields of elements no Splunk field holds (the shaper makes no field of them either)."""
+
+
 @dataclass
 class UnnamedDataFailure(DetectionItemTransformation):
-    """Refuse ``Data``: the add-ons extract named ``<Data Name=…>`` values only."""
+    """Refuse ``Data`` and ``Binary``: the add-ons extract named ``<Data Name=…>`` values only."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
+        name = detection_item.field or ""
         raise SigmaTransformationError(
-            "field Data (the event's unnamed <Data> elements): the Splunk add-ons extract only named "
+            f"field {name} ({UNEXTRACTED.get(name, name)}): the Splunk add-ons extract only named "
             "<Data Name='…'> values, so no Splunk field holds it",
             source=detection_item.source,
         )
@@ -296,7 +318,7 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         ProcessingItem(
             identifier="spl_windows_unnamed_data",
             transformation=UnnamedDataFailure(),
-            field_name_conditions=[IncludeFieldCondition(fields=[UNNAMED_DATA])],
+            field_name_conditions=[IncludeFieldCondition(fields=list(UNEXTRACTED))],
         ),
         ProcessingItem(identifier="spl_windows_empty_values", transformation=EmptyValueAsMissing()),
         ProcessingItem(identifier="spl_windows_entities", transformation=EntityCaveat()),
