@@ -186,8 +186,8 @@ def _literals(value: SigmaString) -> list[str]:
 @functools.lru_cache(maxsize=512)
 def regex_example(pattern: str, flags: int, awkward: bool) -> str | None:
     """A string the regex finds, from Hypothesis' ``from_regex`` (which honours the flags), searched
-    derandomized: the simplest one, or with ``awkward`` one holding non-ASCII text around or inside
-    the match. None when Hypothesis finds none."""
+    derandomized: the simplest one (in ASCII where the regex has one), or with ``awkward`` one holding
+    non-ASCII text around or inside the match. None when Hypothesis finds none."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import HypothesisException
@@ -200,9 +200,17 @@ def regex_example(pattern: str, flags: int, awkward: bool) -> str | None:
     try:
         if awkward:
             return find(st.from_regex(compiled), lambda s: not s.isascii(), settings=config)
-        return find(st.from_regex(compiled, fullmatch=True), lambda s: True, settings=config)
     except (HypothesisException, re.error):
         return None
+    for alphabet in (st.characters(codec="ascii"), None):  # plain: ASCII where the regex allows (\s is " ", not U+0085)
+        try:
+            strategy = st.from_regex(compiled, fullmatch=True) if alphabet is None else st.from_regex(
+                compiled, fullmatch=True, alphabet=alphabet
+            )
+            return find(strategy, lambda s: True, settings=config)
+        except (HypothesisException, re.error):
+            continue
+    return None
 
 
 def instances(value: Any, variant: str) -> list[Any]:

@@ -332,3 +332,15 @@ def test_security_4688_events_get_the_references_verdict(rule_from, name):
     results = run_rule(rule, None, [load_registry().get(name)], DEFAULT_PROFILE, generated=cases, allow_untested=True)
     assert [(r.case, r.actual) for r in results if r.difference == "silent"] == []
     assert sum(r.status == "pass" for r in results) > len(cases) // 2
+
+
+def test_plain_regex_witnesses_are_ascii_where_the_regex_allows():
+    """Hypothesis' simplest match of \\s is U+0085; a plain witness takes ASCII (the awkward one goes
+    outside ASCII on purpose), so Lucene's ASCII classes are not the only thing a rule's witnesses test."""
+    import re
+
+    from compiler.generate import regex_example
+
+    assert regex_example(r"(?i)\s(-u|--user)\s*:", re.IGNORECASE, False) == " -u:"
+    assert regex_example(r"é+", 0, False) == "é"  # no ASCII match: the simplest one
+    assert not regex_example(r"\s-u", 0, True).isascii()

@@ -401,3 +401,19 @@ def test_splunk_refuses_binary_and_states_empty_values(rule_from):
     assert stated_difference(compiled.caveats, Conditions.of(empty), lacking, got) == (
         "an empty value searched as no value (stated in the artifact's caveats)"
     )
+
+
+def test_splunk_states_that_null_also_matches_an_empty_value(rule_from):
+    rule = rule_from({"sel": {"EventID": 2004}, "filter": {"ApplicationPath": None}, "condition": "sel and not filter"},
+                     logsource={"product": "windows", "service": "firewall-as"})
+    event = _windows_event(rule, EventID=2004, ApplicationPath="")
+    assert _reference(rule, event) is True  # '' is a value, not null
+    got, compiled = _verdict_on("spl", rule, event)
+    assert got is False  # NOT ApplicationPath=* is true of the empty element, which has no Splunk field
+    assert (
+        "ApplicationPath: null also matches an event whose ApplicationPath is ''; Splunk makes no field of an empty "
+        "value, so it cannot tell an empty value from none"
+    ) in compiled.caveats
+    assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == (
+        "an empty value has no Splunk field (stated in the artifact's caveats)"
+    )

@@ -86,6 +86,14 @@ def empty_match_caveat(field: str, value: SigmaString) -> str:
     )
 
 
+def null_caveat(field: str) -> str:
+    """The statement for a test that a field has no value: an empty one has no Splunk field either."""
+    return (
+        f"{field}: null also matches an event whose {field} is ''; Splunk makes no field of an empty value, "
+        "so it cannot tell an empty value from none"
+    )
+
+
 CAVEAT_ENTITIES = (
     "a value with &, < or >: Windows writes these as XML entities (&amp; &lt; &gt;) in the event's XML; "
     "detc's Splunk documents hold them decoded, as an XML parser reads them"
@@ -163,6 +171,8 @@ class EmptyValueAsMissing(DetectionItemTransformation):
         for value in detection_item.value:
             if isinstance(value, SigmaString) and value.s and value_fits(value, ""):
                 add_caveat(self, empty_match_caveat(detection_item.field, value))
+            elif isinstance(value, SigmaNull) or isinstance(value, SigmaExists) and not value.exists:
+                add_caveat(self, null_caveat(detection_item.field))
         if detection_item.modifiers:
             return None
         values = detection_item.value
