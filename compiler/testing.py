@@ -223,39 +223,8 @@ def _run_cases(
                            query=compiled.query, message=message, origin=origin, difference=difference)
             )
         for sample in samples:
-            result = _run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query)
-            if result.status == "fail" and result.actual == "no_match":
-                result = _stated_sample(result, rule, sample, matcher, target, profile, logsource, compiled.caveats)
-            out.append(result)
+            out.append(_run_sample(sample, matcher, compile_error, target, profile, logsource, base, compiled.query))
     return out
-
-
-def _stated_sample(
-    result: CaseResult, rule: DetcRule, sample: Sample, matcher: Any, target: Target, profile: Profile,
-    logsource: Any, caveats: Sequence[str],
-) -> CaseResult:
-    """A regression test a target fails only by limits its artifact states: waived, with the statement,
-    when the events the reference matches and the target misses for a stated reason make up the
-    shortfall (the same allowance as for generated events)."""
-    from compiler.allowances import stated_difference
-    from compiler.conditions import Conditions, reference
-
-    conditions = Conditions.of(rule)
-    matches_reference = reference().records_predicate(rule)
-    hits, stated = 0, []
-    for event in sample.events:
-        if matcher(profile.rename_fields(target.name, target.shape(event, profile, logsource))):
-            hits += 1
-        elif matches_reference(event):
-            why = stated_difference(caveats, conditions, event, False)
-            if why:
-                stated.append(why)
-    if not stated or hits + len(stated) < sample.min_matches:
-        return result
-    return dataclasses.replace(
-        result, status="waived", difference="stated",
-        message=f"stated difference: {'; '.join(dict.fromkeys(stated))} ({result.message})",
-    )
 
 
 def _run_sample(
