@@ -71,7 +71,18 @@ def parser() -> Lark:
 
 def parse(query: str, start: str = "piped_query") -> Tree[Token]:
     """The parse tree of EQL text by the package's grammar (the build's syntax check); text the
-    grammar rejects is an EvaluationError with its place."""
+    grammar rejects is an EvaluationError with its place. The last query's tree is kept (one
+    entry): the syntax check, the Kibana import's field list and the evaluator read one query in
+    turn, and never change the tree."""
+    return _last_query(query) if start == "piped_query" else _parse(query, start)
+
+
+@functools.lru_cache(maxsize=1)
+def _last_query(query: str) -> Tree[Token]:
+    return _parse(query, "piped_query")
+
+
+def _parse(query: str, start: str) -> Tree[Token]:
     try:
         return parser().parse(query if query.endswith("\n") else query + "\n", start=start)
     except UnexpectedInput as err:

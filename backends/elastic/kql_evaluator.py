@@ -33,7 +33,7 @@ _ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("kql.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False)
 
 
 class KqlLiteral:
@@ -132,7 +132,14 @@ def _unquoted_parts(raw: str) -> list[tuple[str, str]]:
 
 
 def parse(query: str) -> Tree[Token]:
-    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError."""
+    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError. The last
+    query's tree is kept (one entry): the build's syntax check, the Kibana import's field list
+    and the evaluator read one query in turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@lru_cache(maxsize=1)
+def _last_parse(query: str) -> Tree[Token]:
     try:
         return _parser().parse(query)
     except UnexpectedInput as err:

@@ -12,6 +12,7 @@ existence; ``[a TO b]``, ``{a TO b}`` and ``>=a`` are ranges.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,14 @@ def _unescape_phrase(raw: str) -> str:
 
 
 def parse(query: str) -> Any:
-    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError."""
+    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError. The last
+    query's tree is kept (one entry): the build's syntax check and the evaluator read one query in
+    turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@functools.lru_cache(maxsize=1)
+def _last_parse(query: str) -> Any:
     try:
         return _linear_parse(query)
     except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError

@@ -711,7 +711,14 @@ def _as_event(document: Mapping[str, Any]) -> Event:
 
 
 def parse(query: str) -> Tree[Token]:
-    """Parse SPL text; any text outside the grammar is an EvaluationError with line and column."""
+    """Parse SPL text; any text outside the grammar is an EvaluationError with line and column.
+    The last query's tree is kept (one entry): the build's syntax check and the evaluator read one
+    query in turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@lru_cache(maxsize=1)
+def _last_parse(query: str) -> Tree[Token]:
     try:
         return _parser().parse(query)
     except LarkError as err:
