@@ -272,3 +272,27 @@ def test_sigmahq_ps_script_rules_on_generated_events_differ_only_as_stated(name:
         unsupported = {r.message for r in results if r.target == target and r.status == "unsupported"}
         assert unsupported == (set() if status[target] == "ok" else {status[target]})
     assert {r.message for r in results if r.status == "waived"} <= {f"stated difference: {PHRASE}"}
+
+
+@pytest.mark.usefixtures("corpus")
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("New-MailboxExportRequest -Mailbox ceo -FilePath \\\\srv\\share\\ceo.PST", True),
+        ("new-mailboxexportrequest; Get-Mailbox | % { $_.pst }", True),
+        ("New-MailboxExportRequest -Mailbox ceo", False),
+        ("xNew-MailboxExportRequest -Mailbox ceo -FilePath a.pst", False),
+    ],
+    ids=["export", "tokens-across-punctuation", "no-destination", "inside-a-token"],
+)
+def test_elastics_own_rule_on_script_block_text(script: str, expected: bool) -> None:
+    """Elastic's prebuilt rule (detection-rules collection_mailbox_export_winlog.toml) queries the field
+    with quoted values, as detc does; the KQL evaluator runs its query text as Kibana would."""
+    import tomllib
+
+    path = corpus_path() / "elastic-integration-windows" / "detection-rules-examples" / "rules" / "windows"
+    rule = tomllib.loads((path / "collection_mailbox_export_winlog.toml").read_text(encoding="utf-8"))
+    query = rule["rule"]["query"]
+    assert 'powershell.file.script_block_text : ("-FilePath" or ".pst")' in query
+    doc = {"event": {"category": "process"}, "host": {"os": {"type": "windows"}}, **_doc(script)}
+    assert kql_evaluator.evaluator(query, field_spec)(doc) is expected

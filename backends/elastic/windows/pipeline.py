@@ -14,8 +14,11 @@ transcribes the same processors) and field definitions (``sysmon_operational/fie
   (a Sigma ``startswith: '10.'`` becomes ``10.0.0.0/8``), ``long`` fields numbers, hashes are stored
   lower-cased, Sysmon ``Initiated`` is ``network.direction`` (egress/ingress);
 - ``ScriptBlockText``, which the PowerShell/Operational pipeline keeps only in the analysed ``text``
-  field ``powershell.file.script_block_text``, is queried as Elastic's own rules query it: a Sigma
-  ``contains`` becomes a phrase of the value (the analyzer's tokens in a row), with a caveat saying
+  field ``powershell.file.script_block_text``, is queried as Elastic's own rules query it
+  (elastic/detection-rules @ 14cf530f0d2177023092449cd9d9348b4a8884c2
+  ``rules/windows/collection_mailbox_export_winlog.toml``: ``powershell.file.script_block_text :
+  ("-FilePath" or ".pst")``): a Sigma ``contains`` becomes a quoted value, a phrase of its analysed
+  tokens in a row, with a caveat saying
   how that differs from a substring; what a phrase cannot say (an anchored, wildcarded, regex or
   case-sensitive value) is ``unsupported``;
 - a field it deletes is ``unsupported`` with the reason, never queried under a name that matches nothing.
