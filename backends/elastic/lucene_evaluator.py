@@ -5,7 +5,9 @@ clauses joined by AND/OR become MUST/SHOULD/MUST_NOT clauses of one boolean quer
 AND-over-OR precedence: ``a OR b AND c`` makes ``b`` and ``c`` required and ``a`` optional), the
 default operator is OR, ``NOT``/``-`` prohibit, ``+`` requires, and a query of prohibitions only
 matches everything else. Terms on keyword fields are exact and case-sensitive; ``*``/``?`` make a
-wildcard query; ``"…"`` a phrase, which on a keyword is the exact value; ``/…/`` a regular
+wildcard query; ``"…"`` a phrase, which on a keyword is the exact value and on an analysed
+``text`` field its tokens at consecutive positions (a term there is analysed too, and any of its
+tokens matches under the default operator OR); ``/…/`` a regular
 expression in Lucene's own dialect, anchored to the whole value; ``_exists_:f`` and ``f:*`` test
 existence; ``[a TO b]``, ``{a TO b}`` and ``>=a`` are ranges.
 """
@@ -223,6 +225,9 @@ class LuceneEvaluator:
         return self._on_fields(field, build)
 
     def _builder(self, node: lt.Item) -> Callable[[Field], Predicate]:
+        if isinstance(node, lt.Phrase):
+            phrase = _unescape_phrase(node.value)
+            return lambda f: f.phrase(phrase)
         text = _exact_text(node)
         if text is not None:
             return lambda f: f.term(text)
@@ -263,7 +268,8 @@ class LuceneEvaluator:
 
 
 def _exact_text(node: lt.Item) -> str | None:
-    """The value of a term without wildcards or of a phrase (an exact term query); None otherwise."""
+    """The value of a term without wildcards or of a phrase (on a field other than text, an exact
+    term query); None otherwise."""
     if isinstance(node, lt.Phrase):
         return _unescape_phrase(node.value)
     if isinstance(node, lt.Word):
