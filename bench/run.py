@@ -29,7 +29,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import corpus_path  # noqa: E402 (after the repository is on the path)
+from bench.large_list import write_large_list_rule  # noqa: E402 (after the repository is on the path)
+from tests.support import corpus_path  # noqa: E402
 
 CORPUS = corpus_path()
 AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
@@ -237,28 +238,9 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
     return out
 
 
-def write_large_list_rule(folder: Path, values: int) -> Path:
-    """One rule whose selection is a list of ``values`` event names, with two fixture cases."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rule = {
-        "title": "Large value list", "id": "5b0c3b9e-6f1d-4d7a-9c6e-2f0b8a1d4e70", "status": "test",
-        "description": "A benchmark rule: one selection holding a very long value list.", "author": "detc bench",
-        "date": "2026-01-01", "level": "low", "logsource": {"product": "aws", "service": "cloudtrail"},
-        "detection": {"sel": {"eventName": [f"BenchEvent{i:06d}" for i in range(values)]}, "condition": "sel"},
-    }
-    path = folder / "aws_bench_large_value_list.yml"
-    path.write_text(yaml.safe_dump(rule))
-    cases = {"cases": [
-        {"name": "last value", "expect": "match", "event": {"eventName": f"BenchEvent{values - 1:06d}"}},
-        {"name": "no value", "expect": "no_match", "event": {"eventName": "Other"}},
-    ]}
-    path.with_name("aws_bench_large_value_list.tests.yml").write_text(yaml.safe_dump(cases))
-    return folder
-
-
 def bench_large_list(work: Path, values: int, repeat: int) -> dict[str, Any]:
-    """A rule with one very long value list (issue: 100,000 values took 15 s to build and did not
-    finish ``detc test`` in a minute): build and test, all targets and each target alone."""
+    """A rule with one very long value list, side by side with the other measures: build and test,
+    all targets and each target alone (``bench/large_list.py`` measures it alone, phase by phase)."""
     from compiler.target import load_registry
 
     rules = write_large_list_rule(work / "large-list", values)
