@@ -16,7 +16,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.large_list import write_large_list_rule  # noqa: E402 (after the repository is on the path)
+from bench.large_list import (  # noqa: E402 (after the repository is on the path)
+    byte_compile,
+    measure,
+    write_large_list_rule,
+    write_report,
+)
 from tests.support import corpus_path  # noqa: E402
 
 CORPUS = corpus_path()
@@ -39,16 +43,8 @@ RECORDS = CORPUS / "cloudtrail"
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     """Wall time and peak resident memory (KiB) of one child process (and its workers)."""
-    start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # detc runs from its byte-compiled modules, as installed
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
-    return elapsed, usage.ru_maxrss
+    measured = measure(cmd, cwd)
+    return measured["wall_s"], int(measured["peak_kib"])
 
 
 def side_by_side(commands: dict[str, tuple[list[str], Any]], cwd: Path, repeat: int) -> dict[str, tuple[float, int]]:
@@ -64,13 +60,6 @@ def side_by_side(commands: dict[str, tuple[list[str], Any]], cwd: Path, repeat: 
             times[name].append(t)
             peaks[name].append(m)
     return {name: (min(times[name]), max(peaks[name])) for name in commands}
-
-
-def byte_compile() -> None:
-    """Write detc's bytecode (as ``pip install`` does for every installed package, sigma-cli's
-    included), so that no measured run compiles detc's sources first."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "compiler", "backends"], cwd=ROOT, env=env, check=True)
 
 
 # ---------------------------------------------------------------- corpora
@@ -279,7 +268,7 @@ def main() -> None:
         if args.large_list:
             report["large_list"] = bench_large_list(work, args.large_list, args.repeat)
         if args.only_large_list:
-            print(json.dumps(report, indent=2, sort_keys=True))
+            write_report(report, None)
             return
         report["sigmahq_aws"] = bench_build(AWS_RULES, work, args.repeat, "aws")
         generated = work / "generated"
@@ -288,10 +277,7 @@ def main() -> None:
         events = vary_events(load_records(), args.events, rng)
         seed = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
         report["evaluation"] = {"events": len(events), **bench_eval(events, [seed, *sorted(AWS_RULES.rglob("*.yml"))])}
-    text = json.dumps(report, indent=2, sort_keys=True)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":
