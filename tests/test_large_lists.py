@@ -26,7 +26,7 @@ from compiler.errors import UnsupportedFeature
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import DetcRule, load_rule
 from compiler.target import load_registry
-from tests.support import rule_dict
+from tests.support import case_id, rule_dict
 
 REGISTRY = load_registry()
 
@@ -271,3 +271,66 @@ def test_one_pass_coverage_flips_what_flipping_each_leaf_flips(trees_truths: tup
     matched = conditions.verdict(truths)
     expected = [] if matched else [i for i in range(len(truths)) if conditions.verdict(truths, frozenset({i}))]
     assert conditions.flips(truths) == expected
+
+
+# --- the grouped forms each evaluator reads, with verdicts pinned ---------------------------------
+
+ES_DOC = {
+    "event": {"action": "DeleteKey"},
+    "aws": {"cloudtrail": {"resources": [{"arn": "arn:one"}, {"arn": "ARN:Two"}], "read_only": False}},
+    "source": {"ip": "192.0.2.10"},
+    "user_agent": {"original": "A" * 1030},
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("lucene", "event.action:/[Cc][Rr]/ OR event.action:/[Dd][Ee][Ll][Ee][Tt][Ee][Kk][Ee][Yy]/", True),
+        ("lucene", "event.action:/[Cc][Rr]/ OR event.action:/[Dd][Ee][Ll][Ee][Tt][Ee]Key/", True),  # a bare letter
+        ("lucene", "event.action:/[Cc][Rr]/ OR event.action:/[Dd][Ee][Ll][Ee][Tt][Ee]KEY/", False),
+        ("lucene", "event.action:(CreateKey OR \"DeleteKey\" OR Tag*)", True),
+        ("lucene", "event.action:(CreateKey OR deletekey OR Tag*)", False),
+        ("lucene", "NOT event.action:CreateKey AND NOT event.action:DeleteKey", False),
+        ("lucene", "NOT event.action:CreateKey AND NOT event.action:TagResource", True),
+        ("lucene", "aws.cloudtrail.resources.arn:/[Aa][Rr][Nn]:[Tt][Ww][Oo]/ OR aws.cloudtrail.resources.arn:x", True),
+        ("lucene", "user_agent.original:/" + "[Aa]" * 1030 + "/ OR user_agent.original:b", False),  # over ignore_above
+        ("lucene", "source.ip:192.0.2.0/24 OR source.ip:10.0.0.1", True),  # an ip field: one term each, CIDR read
+        ("kql", 'event.action: ("CreateKey" or "DeleteKey" or Tag*)', True),
+        ("kql", 'event.action: ("CreateKey" or "deletekey")', False),
+        ("kql", 'not event.action: ("CreateKey" or "DeleteKey")', False),
+        ("kql", 'aws.cloudtrail.resources.arn: ("arn:two" or "ARN:Two")', True),
+        ("kql", 'aws.cloudtrail.read_only: (true or false)', True),  # a boolean field: one term each
+        ("kql", 'source.ip: ("192.0.2.0/24" or "10.0.0.0/8")', True),
+        ("eql", 'any where event.action : ("createkey", "DELETEKEY")', True),
+        ("eql", 'any where event.action like ("createkey", "DELETEKEY")', False),
+        ("eql", 'any where event.action like ("createkey", "DeleteKey")', True),
+        ("eql", 'any where event.action : ("x", "Delete*")', True),
+        ("eql", 'any where event.action in ("DELETEKEY", "x")', False),
+        ("eql", 'any where event.action in~ ("DELETEKEY", "x")', True),
+        ("eql", 'any where aws.cloudtrail.resources.arn in~ ("arn:TWO", "y")', True),
+    ],
+    ids=case_id,
+)
+def test_grouped_alternatives_answer_as_each_would(language: str, query: str, expected: bool) -> None:
+    matcher = REGISTRY.get(language).evaluator(query)
+    assert matcher(ES_DOC) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('eventName IN ("CreateKey", "deletekey")', True),
+        ('eventName IN ("CreateKey", CASE(deletekey))', False),
+        ('eventName IN ("CreateKey", CASE(DeleteKey))', True),
+        ('eventName IN ("CreateKey", "Delete*")', True),
+        ('sourceIPAddress IN ("10.0.0.0/8", "192.0.2.0/24")', True),
+        ('userAgent IN ("\u212aey", "x")', True),  # the value holds KELVIN SIGN, the event k
+        ('userAgent IN ("KEY", "x")', True),
+        ('userAgent IN ("KE", "x")', False),
+    ],
+    ids=case_id,
+)
+def test_spl_in_list_answers_as_each_value_would(query: str, expected: bool) -> None:
+    event = {"eventName": ("DeleteKey",), "sourceIPAddress": ("192.0.2.10",), "userAgent": ("key",)}
+    assert REGISTRY.get("spl").evaluator(query)(event) is expected
