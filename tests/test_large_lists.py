@@ -23,6 +23,7 @@ from backends.sigma.sigma_evaluator import value_matcher
 from compiler.build import compile_one
 from compiler.conditions import Conditions
 from compiler.errors import UnsupportedFeature
+from compiler.patterns import sigma_string_pattern, value_fits
 from compiler.profile import DEFAULT_PROFILE
 from compiler.rules import DetcRule, load_rule
 from compiler.target import load_registry
@@ -334,3 +335,12 @@ def test_grouped_alternatives_answer_as_each_would(language: str, query: str, ex
 def test_spl_in_list_answers_as_each_value_would(query: str, expected: bool) -> None:
     event = {"eventName": ("DeleteKey",), "sourceIPAddress": ("192.0.2.10",), "userAgent": ("key",)}
     assert REGISTRY.get("spl").evaluator(query)(event) is expected
+
+
+@given(st.text(st.sampled_from(TRICKY + ["l", "L", "u", "n"]), max_size=6), st.sampled_from(["", "null", "NULL", "nu\u017f", "\u212aey", "key", "a*b", "is"]))
+def test_value_fits_without_a_regex_agrees_with_the_regex(value: str, text: str) -> None:
+    """The caveat checks' ``value_fits`` (does '' or 'null' satisfy a value) settles lengths and
+    ASCII without a regex: the same answer as the regex of the value, case ignored."""
+    sigma = SigmaString(value)
+    expected = re.fullmatch(sigma_string_pattern(sigma, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
+    assert value_fits(sigma, text) is expected
