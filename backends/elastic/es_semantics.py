@@ -1,9 +1,13 @@
-"""How Elasticsearch answers term, wildcard, regexp, range and exists queries on a stored document.
+"""How Elasticsearch answers term, wildcard, regexp, range, exists and phrase queries on a stored document.
 
 Shared by the KQL and Lucene evaluators: both languages end in the same Elasticsearch queries
 (Kibana turns KQL on keyword fields into ``term``/``wildcard`` queries, Lucene's query_string into
 the same term-level queries). The document is the ``_source`` the ingest pipeline wrote; field
-types come from the data stream's mapping (``index_mapping``).
+types come from the data stream's mapping (``index_mapping``). On an analysed ``text`` field a value
+is analysed with the field's analyzer: a phrase (KQL's quoted value, Kibana's ``match_phrase``;
+query_string's ``"…"``) matches where a stored value holds its tokens at consecutive positions, a
+plain value (KQL's ``match``; a query_string term under the default operator OR) where it holds any
+of them; a value without tokens matches nothing (``zero_terms_query: none``).
 """
 
 from __future__ import annotations
@@ -11,17 +15,26 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from backends.elastic.index_mapping import FieldSpec, field_spec, flattened_root
+from backends.elastic.index_mapping import FieldSpec, PatternAnalyzer, field_spec, flattened_root
 from compiler.errors import EvaluationError
 
 FieldTypes = Callable[[str], FieldSpec]
 """A data stream's mapping: the type of each field name (``index_mapping.field_spec`` for CloudTrail)."""
 
 _MISSING = object()
+_KEYWORD_LIKE = ("keyword", "constant_keyword", "flattened")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_folded(text: str) -> str:
+    """``text`` with its ASCII letters lowered and every other character kept: two texts fold alike
+    exactly when they differ only in the case of ASCII letters (Lucene's ASCII case folding; the
+    ``[Aa]`` classes of detc's Lucene regexes; EQL's ``:``, ``like~``, ``in~``)."""
+    return text.translate(_ASCII_LOWER)
 
 
 class _Path:
@@ -152,8 +165,12 @@ class Field:
         return EvaluationError(f"field {self.name} ({self.spec.type}): {message}")
 
     def term(self, text: str) -> Callable[[Any], bool]:
-        """An exact term: case-sensitive on keywords; ip accepts CIDR; booleans and numbers parse."""
+        """An exact term: case-sensitive on keywords; ip accepts CIDR; booleans and numbers parse; on
+        text, any of the value's tokens (a ``match`` query)."""
         kind = self.spec.type
+        if kind == "text":
+            terms = set(self._analyzer().tokens(text))
+            return lambda doc: any(terms.intersection(tokens) for tokens in self._tokens(doc))
         if kind in ("keyword", "constant_keyword", "flattened"):
             return lambda doc: text in self.values(doc)
         if kind == "ip":
@@ -177,9 +194,46 @@ class Field:
             return lambda doc: any(_parse_date(v) == instant for v in self.values(doc))
         raise self._error("term queries are not supported on this type")
 
+    def any_term(self, texts: Iterable[str]) -> Callable[[Any], bool]:
+        """Any of several exact terms, as an OR of ``term`` would answer; on keyword-like fields one
+        set lookup instead of one test per term (a long value list)."""
+        if self.spec.type in _KEYWORD_LIKE:
+            wanted = frozenset(texts)
+            return lambda doc: not wanted.isdisjoint(self.values(doc))
+        checks = [self.term(text) for text in texts]
+        return lambda doc: any(check(doc) for check in checks)
+
+    def any_folded(self, keys: Iterable[str]) -> Callable[[Any], bool]:
+        """Any of several whole values, ASCII letters in either case (``keys`` are ``ascii_folded``):
+        what an OR of ``pattern`` with each value's ``[Aa]``-class regex answers, by one set lookup."""
+        if self.spec.type not in _KEYWORD_LIKE:
+            raise self._error("wildcard and regexp queries need a keyword field")
+        wanted = frozenset(keys)
+        return lambda doc: any(ascii_folded(v) in wanted for v in self.values(doc))
+
+    def phrase(self, text: str) -> Callable[[Any], bool]:
+        """A quoted value: on text, its tokens at consecutive positions of one stored value (a
+        ``match_phrase``); on every other type the same query as the unquoted value."""
+        if self.spec.type != "text":
+            return self.term(text)
+        wanted = self._analyzer().tokens(text)
+        if not wanted:
+            return lambda doc: False
+        needle = " " + " ".join(wanted) + " "  # tokens hold no space: a run of them is a substring
+        return lambda doc: any(needle in " " + " ".join(tokens) + " " for tokens in self._tokens(doc))
+
+    def _analyzer(self) -> PatternAnalyzer:
+        if self.spec.analyzer is None:
+            raise self._error("its analyzer (standard) is not modelled; detc compiles no query on it")
+        return self.spec.analyzer
+
+    def _tokens(self, doc: Any) -> list[tuple[str, ...]]:
+        analyzer = self._analyzer()
+        return [analyzer.tokens(t) for t in (keyword_text(v) for v in self.values(doc)) if t is not None]
+
     def pattern(self, regex: re.Pattern[str]) -> Callable[[Any], bool]:
         """A wildcard or regexp query: the whole indexed term must match (keyword-like fields only)."""
-        if self.spec.type not in ("keyword", "constant_keyword", "flattened"):
+        if self.spec.type not in _KEYWORD_LIKE:
             raise self._error("wildcard and regexp queries need a keyword field")
         return lambda doc: any(regex.fullmatch(v) for v in self.values(doc))
 

@@ -10,6 +10,7 @@ a regex without a field (a Sigma keyword) searches the default fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -35,6 +36,7 @@ from backends.elastic.lucene_regex import (
     sigma_regex_to_lucene,
     sigma_string_regex,
 )
+from backends.elastic.phrase import SigmaPhrase
 from compiler.patterns import EqualityStrings, condition_value
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})
@@ -79,6 +81,13 @@ class DetcLuceneBackend(EqualityStrings, LuceneBackend):
             return True
         result: bool = super().compare_precedence(outer, inner)
         return result
+    def convert_value_str(self, s: SigmaString, state: Any) -> str:
+        """A phrase on an analysed text field as query_string's ``"…"`` (only ``\\`` and ``"`` are
+        escaped inside it: Lucene's QueryParser reads every other character of a quoted term as it is)."""
+        if isinstance(s, SigmaPhrase):
+            return '"' + re.sub(r'([\\"])', r"\\\1", s.text) + '"'
+        text: str = super().convert_value_str(s, state)
+        return text
 
 
 class LuceneRegularExpression(SigmaRegularExpression):
@@ -104,6 +113,8 @@ class LuceneCaseFolding(ValueTransformation):
             if all(f is None for f in folded):
                 return None
             return SigmaExpansion([v if f is None else f for v, f in zip(val.values, folded, strict=True)])  # type: ignore[misc]
+        if isinstance(val, SigmaPhrase):  # analysed by the text field's analyzer, which lower-cases
+            return None
         if isinstance(val, SigmaCasedString):  # |cased: Lucene terms are exact already
             plain = SigmaString()
             plain.s = val.s
