@@ -481,11 +481,14 @@ def fixtures_cmd(
     """Write generated witnesses and near misses as an X.tests.yml to review and keep."""
     from compiler.fixtures import Case
     from compiler.generate import fixtures_text, generate
+    from compiler.guard import check_fixtures_out
     from compiler.rawforms import raw_form
     from compiler.rules import load_rule
     from compiler.testing import run_rule
 
     try:
+        if out is not None:
+            check_fixtures_out(out)
         loaded = load_rule(rule, display_path(rule))
         form = raw_form(loaded)
         if form is None:
