@@ -73,6 +73,16 @@ def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _write_report(option: str, path: Path, data: bytes) -> None:
+    """Write a report file atomically (its folder made if missing); one line and exit 2 if it cannot be."""
+    from compiler.outputs import write_files
+
+    try:
+        write_files(path.parent, {path.name: data})
+    except DetcError as err:
+        _fail(f"{option} {display_path(path)}: {err}")
+
+
 def _registry() -> Registry:
     from compiler.target import load_registry
 
@@ -345,10 +355,13 @@ def build(
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
+    from compiler.guard import check_report_out
     from compiler.jsonio import dumps
     from compiler.report import support_matrix
 
     try:
+        if report_json:
+            check_report_out("--report-json", report_json)
         data, errors, warnings = support_matrix(rules, _registry().select(target))
         for line in warnings:
             typer.echo(line, err=True)
@@ -376,7 +389,7 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
     for error in errors:
         console.print(f"error: {error}", markup=False)
     if report_json:
-        report_json.write_bytes(dumps(data))
+        _write_report("--report-json", report_json, dumps(data))
 
 
 @app.command("test")
@@ -405,6 +418,7 @@ def test_cmd(
     --generated the generated events against every target; exit 1 on any failure, when no rule has
     any, or when a target's every match case of a rule is waived."""
     from compiler.fixtures import load_fixtures
+    from compiler.guard import check_report_out
     from compiler.regression import load_regression
     from compiler.testing import (
         generated_cases,
@@ -418,6 +432,10 @@ def test_cmd(
     )
 
     try:
+        if json_path:
+            check_report_out("--json", json_path)
+        if junit_path:
+            check_report_out("--junit", junit_path)
         registry = _registry()
         chosen = registry.select(target)
         if live:
@@ -462,9 +480,9 @@ def test_cmd(
         typer.echo(f"{logsource}: no generated events for this logsource yet ({count} rule(s))", err=True)
     _print_matrix(results, [t.name for t in chosen], coverage)
     if json_path:
-        json_path.write_bytes(to_json(results, coverage))
+        _write_report("--json", json_path, to_json(results, coverage))
     if junit_path:
-        junit_path.write_bytes(to_junit(results))
+        _write_report("--junit", junit_path, to_junit(results))
     if not results and not allow_empty:
         typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
         raise typer.Exit(1)
