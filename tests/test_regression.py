@@ -84,8 +84,10 @@ def test_json_events_back_to_back_and_ndjson(tmp_path: Path) -> None:
     with pytest.raises(RuleLoadError, match="is not JSON"):
         read_events(tmp_path / "bad.json")
     (tmp_path / "bad.evtx").write_bytes(b"not an evtx file" * 10)
-    with pytest.raises(RuleLoadError, match="cannot read EVTX"):
-        read_events(tmp_path / "bad.evtx")
+    with pytest.raises(RuleLoadError) as err:
+        read_events(tmp_path / "bad.evtx", shown="events/bad.evtx")
+    assert err.value.message.startswith("events/bad.evtx is not EVTX: ")  # named as the fixture names it
+    assert "EVTX file header" in err.value.message
 
 
 def test_an_event_file_with_several_events_is_one_case_per_event(tmp_path: Path) -> None:
