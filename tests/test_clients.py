@@ -376,8 +376,12 @@ def test_a_windows_exclusion_is_probed_on_windows_cells_and_tested_on_every_targ
          "exclusions[0].logsources: 'aws cloudtrail' is not a logsource pattern (product/service/category)"),
         ({"field": "userIdentity.arn", "values": ["x"], "logsources": [7]},
          "exclusions[0].logsources must be a list of non-empty strings"),
+        ({"field": "commandline", "values": ["x"], "logsources": ["windows/*/process_creation"]},
+         "exclusions[0].field: kql cannot map 'commandline' on windows rules (field 'commandline': Windows event "
+         "data names are case-sensitive, and windows.sysmon_operational events spell this field 'CommandLine': "
+         "'commandline' would match no event)"),
     ],
-    ids=["unscoped-windows-field", "no-such-logsource", "not-a-pattern", "not-a-list"],
+    ids=["unscoped-windows-field", "no-such-logsource", "not-a-pattern", "not-a-list", "windows-field-wrong-case"],
 )
 def test_exclusion_scopes_are_checked_at_load(tmp_path: Path, exclusion: dict, message: str):
     path = write_profile(tmp_path, {"name": "c", "exclusions": [exclusion]})

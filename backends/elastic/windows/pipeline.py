@@ -296,6 +296,19 @@ the agent sends them. The ``windows.forwarded`` stream routes by the same channe
 @ 12c1d8fe5bed28c72a5e98e3733f5a3895de80ba): PowerShell 7's ``PowerShellCore/Operational`` is not among them."""
 
 
+def spelled_otherwise(name: str, stream: Stream) -> str | None:
+    """How the stream's pipeline (or every event's ``System``) spells a field whose name differs from
+    ``name`` only in letter case, or None. Event data names are case-sensitive and each kind of event
+    spells its own (Sysmon ``Image``, OpenSSH ``payload``): within the names a stream's pipeline is
+    known to store or drop, a name in the wrong case names no field its events write, and is refused
+    rather than queried in event_data, where it would silently match nothing (a client exclusion on
+    it would never exclude)."""
+    for known in (*stream.fields, *stream.dropped, *COMMON_FIELDS, *COMMON_DROPPED):
+        if known != name and known.lower() == name.lower():
+            return known
+    return None
+
+
 def spaced(name: str) -> str:
     """A Defender data name as the event writes it: Sigma drops the spaces (``ThreatName``)."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
@@ -661,6 +674,12 @@ class WindowsFields(DetectionItemTransformation):
         places = stream.fields.get(name) or COMMON_FIELDS.get(name)
         if places is None and name in COMMON_DROPPED:
             raise ElasticUnsupported(f"field {name!r}: {COMMON_DROPPED[name]}")
+        spelled = spelled_otherwise(name, stream) if places is None else None
+        if spelled is not None:
+            raise ElasticUnsupported(
+                f"field {name!r}: Windows event data names are case-sensitive, and {stream.name} events spell "
+                f"this field {spelled!r}: {name!r} would match no event"
+            )
         if places is None:
             key = spaced(name) if stream.spaced_names else name
             user_data = stream.user_data and (
