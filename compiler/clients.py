@@ -205,6 +205,13 @@ def load_profile(
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
             raise ProfileError(f"{where}.values must be a non-empty list of strings", path=shown)
         rules = block.get("rules", "all")
+        for key in ("rules", "logsources"):  # an empty list would silently mean nowhere (rules) or everywhere
+            if block.get(key, None) == []:
+                raise ProfileError(
+                    f"{where}.{key} is empty: name at least one, or leave the key out"
+                    + (" (every rule)" if key == "rules" else " (every logsource)"),
+                    path=shown,
+                )
         reason = block.get("reason", "")
         if not isinstance(reason, str):
             raise ProfileError(f"{where}.reason must be a string", path=shown)

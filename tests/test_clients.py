@@ -390,3 +390,15 @@ def test_exclusion_scopes_are_checked_at_load(tmp_path: Path, exclusion: dict, m
     assert f": {message}" in str(info.value)
     if "logsources" not in exclusion:
         assert str(info.value).endswith("; without logsources: an exclusion reaches rules of every logsource")
+
+
+@pytest.mark.parametrize(
+    ("key", "meaning"), [("rules", "every rule"), ("logsources", "every logsource")], ids=["no-rules", "no-logsources"]
+)
+def test_an_empty_exclusion_scope_is_refused_at_load(tmp_path: Path, key: str, meaning: str):
+    """``rules: []`` would exclude on no rule and ``logsources: []`` on every logsource, both without a word."""
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [
+        {"field": "userIdentity.arn", "values": ["x"], "logsources": ["aws/cloudtrail"], key: []}]})
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, TARGETS)
+    assert str(info.value) == f"{path}: exclusions[0].{key} is empty: name at least one, or leave the key out ({meaning})"
