@@ -68,8 +68,8 @@ def check_output(
 ) -> None:
     """Refuse (``UsageError``, one line) to write ``output`` unless it is missing, empty or detc's
     own (``owned``: ``build`` for a build's folder, ``package`` for a package folder), and whenever
-    it is or holds one of the ``protected`` paths (what, path), a repository (``.git``) or the
-    current repository root. ``contents=False`` checks the place alone (a folder that only holds
+    it is, holds or lies inside one of the ``protected`` paths (what, path), or is or holds a
+    repository (``.git``) or the current repository root. ``contents=False`` checks the place alone (a folder that only holds
     the one detc writes, as ``--output`` holds ``clients/NAME``); entries named in ``preserved`` are
     never written, so they do not count against emptiness."""
     shown = _shown(output)
@@ -86,6 +86,11 @@ def check_output(
         if path == where or where in path.parents:
             held = "is" if path == where else "holds"
             raise UsageError(f"--output {shown}: refusing to write there: it {held} {what} ({_shown(path)})")
+    for what, path in guarded:
+        # Never inside the rules or clients folder (the repository root holds output/ itself): detc writes
+        # .yaml files (cloudformation.yaml) that the next build would read as rules.
+        if what != "the repository root" and path in where.parents:
+            raise UsageError(f"--output {shown}: refusing to write there: it is inside {what} ({_shown(path)})")
     if (where / ".git").exists():
         raise UsageError(f"--output {shown}: refusing to write there: it holds a repository (.git)")
     if not contents or not where.is_dir():

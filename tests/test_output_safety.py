@@ -158,3 +158,22 @@ def test_reports_go_to_new_folders_and_replace_their_own_kind_only(repo: Path, t
     assert result.exit_code == 2
     assert result.stderr == f"--json {reports / 'm.json'}: " + NOT_OURS.format(kind="test results") + "\n"
     assert snapshot(reports) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "--output", "sigma/out"],
+         "--output sigma/out: refusing to write there: it is inside the rules folder ({root}/sigma)"),
+        (["build", "--rules", "sigma/windows", "--output", "sigma/windows/aws"],
+         "--output sigma/windows/aws: refusing to write there: it is inside the rules folder ({root}/sigma/windows)"),
+        (["build", "--all-clients", "--output", "clients/out"],
+         "--output clients/out: refusing to write there: it is inside the clients folder ({root}/clients)"),
+        (["package", "--client", "acme", "--output", "sigma/dist"],
+         "--output sigma/dist: refusing to write there: it is inside the rules folder ({root}/sigma)"),
+    ],
+    ids=["build-in-rules", "build-in-given-rules", "clients-in-clients", "package-in-rules"],
+)
+def test_output_inside_the_rules_or_clients_folder_is_refused(repo: Path, args: list[str], message: str):
+    """A build writes cloudformation.yaml: inside the rules folder the next build would read it as a rule."""
+    refused(args, repo, message.format(root=repo))
