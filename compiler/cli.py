@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
@@ -75,8 +76,6 @@ def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
 
 def _write_report(option: str, path: Path, data: bytes) -> None:
     """Write a report file atomically (its folder made if missing); one line and exit 2 if it cannot be."""
-    from compiler.outputs import write_files
-
     try:
         write_files(path.parent, {path.name: data})
     except DetcError as err:
@@ -217,6 +216,14 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
     return [load_profile(client_path(n, clients_dir), registry.settings(), registry) for n in names]
 
 
+def _warn_unmatched(profile: Profile, rule_ids: Collection[str], clients_dir: Path) -> None:
+    """One warning line per rule id the profile names that none of the client's rules has."""
+    from compiler.clients import client_path, unmatched_ids
+
+    for line in unmatched_ids(profile, rule_ids):
+        typer.echo(f"{display_path(client_path(profile.name, clients_dir))}: warning: {line}", err=True)
+
+
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:
     from compiler.clients import apply_profile, select_rules
 
@@ -347,6 +354,9 @@ def build(
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
         for path, rule_id, name, reason in outcome.unsupported_pairs:
             typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
+        if profile.name != DEFAULT_PROFILE.name:
+            built = json.loads(outcome.files["manifest.json"])["rules"]
+            _warn_unmatched(profile, built, clients_dir)
     save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
@@ -448,7 +458,10 @@ def test_cmd(
         coverage: list[dict[str, Any]] = []
         not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
-            for rule in _client_rules(loaded, profile):
+            chosen_rules = _client_rules(loaded, profile)
+            if profile.name != DEFAULT_PROFILE.name:
+                _warn_unmatched(profile, {r.id for r in chosen_rules}, clients_dir)
+            for rule in chosen_rules:
                 fixtures = load_fixtures(rule, rules)
                 regression = load_regression(rule)
                 try:

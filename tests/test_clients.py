@@ -402,3 +402,30 @@ def test_an_empty_exclusion_scope_is_refused_at_load(tmp_path: Path, key: str, m
     with pytest.raises(ProfileError) as info:
         load_profile(path, TARGETS)
     assert str(info.value) == f"{path}: exclusions[0].{key} is empty: name at least one, or leave the key out ({meaning})"
+
+
+SEED_ID = "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
+TYPO_ID = "f6fee40d-8a5e-4cc8-9f73-8688419c6d69"
+
+
+@pytest.mark.parametrize("command", ["build", "test"], ids=["build", "test"])
+def test_profile_ids_no_rule_has_are_warned_about(tmp_path: Path, command: str):
+    """An exclusion or override on a mistyped rule id would otherwise do nothing, without a word."""
+    rules = tmp_path / "sigma"
+    shutil.copytree(ROOT / "sigma" / "aws", rules)
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    write_profile(clients, {
+        "name": "c", "overrides": {TYPO_ID: {"level": "high"}, SEED_ID: {"level": "high"}},
+        "exclusions": [{"rules": [SEED_ID, TYPO_ID], "field": "userIdentity.arn", "values": ["x"]}],
+    })
+    args = [command, "--rules", str(rules), "--clients-dir", str(clients), "--client", "c"]
+    result = runner.invoke(app, [*args, "--output", str(tmp_path / "out")] if command == "build" else args)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{clients / 'c.yml'}: warning: exclusions[0].rules: no rule the client builds has id '{TYPO_ID}': "
+        "the exclusion does nothing for it",
+        f"{clients / 'c.yml'}: warning: overrides.{TYPO_ID}: no rule the client builds has this id: "
+        "the override does nothing",
+    ]
