@@ -16,7 +16,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import corpus_path  # noqa: E402 (after the repository is on the path)
+from bench.large_list import (  # noqa: E402 (after the repository is on the path)
+    byte_compile,
+    measure,
+    write_large_list_rule,
+    write_report,
+)
+from tests.support import corpus_path  # noqa: E402
 
 CORPUS = corpus_path()
 AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
@@ -38,16 +43,8 @@ RECORDS = CORPUS / "cloudtrail"
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     """Wall time and peak resident memory (KiB) of one child process (and its workers)."""
-    start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # detc runs from its byte-compiled modules, as installed
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
-    return elapsed, usage.ru_maxrss
+    measured = measure(cmd, cwd)
+    return measured["wall_s"], int(measured["peak_kib"])
 
 
 def side_by_side(commands: dict[str, tuple[list[str], Any]], cwd: Path, repeat: int) -> dict[str, tuple[float, int]]:
@@ -63,13 +60,6 @@ def side_by_side(commands: dict[str, tuple[list[str], Any]], cwd: Path, repeat: 
             times[name].append(t)
             peaks[name].append(m)
     return {name: (min(times[name]), max(peaks[name])) for name in commands}
-
-
-def byte_compile() -> None:
-    """Write detc's bytecode (as ``pip install`` does for every installed package, sigma-cli's
-    included), so that no measured run compiles detc's sources first."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "compiler", "backends"], cwd=ROOT, env=env, check=True)
 
 
 # ---------------------------------------------------------------- corpora
@@ -237,28 +227,9 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
     return out
 
 
-def write_large_list_rule(folder: Path, values: int) -> Path:
-    """One rule whose selection is a list of ``values`` event names, with two fixture cases."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rule = {
-        "title": "Large value list", "id": "5b0c3b9e-6f1d-4d7a-9c6e-2f0b8a1d4e70", "status": "test",
-        "description": "A benchmark rule: one selection holding a very long value list.", "author": "detc bench",
-        "date": "2026-01-01", "level": "low", "logsource": {"product": "aws", "service": "cloudtrail"},
-        "detection": {"sel": {"eventName": [f"BenchEvent{i:06d}" for i in range(values)]}, "condition": "sel"},
-    }
-    path = folder / "aws_bench_large_value_list.yml"
-    path.write_text(yaml.safe_dump(rule))
-    cases = {"cases": [
-        {"name": "last value", "expect": "match", "event": {"eventName": f"BenchEvent{values - 1:06d}"}},
-        {"name": "no value", "expect": "no_match", "event": {"eventName": "Other"}},
-    ]}
-    path.with_name("aws_bench_large_value_list.tests.yml").write_text(yaml.safe_dump(cases))
-    return folder
-
-
 def bench_large_list(work: Path, values: int, repeat: int) -> dict[str, Any]:
-    """A rule with one very long value list (issue: 100,000 values took 15 s to build and did not
-    finish ``detc test`` in a minute): build and test, all targets and each target alone."""
+    """A rule with one very long value list, side by side with the other measures: build and test,
+    all targets and each target alone (``bench/large_list.py`` measures it alone, phase by phase)."""
     from compiler.target import load_registry
 
     rules = write_large_list_rule(work / "large-list", values)
@@ -297,7 +268,7 @@ def main() -> None:
         if args.large_list:
             report["large_list"] = bench_large_list(work, args.large_list, args.repeat)
         if args.only_large_list:
-            print(json.dumps(report, indent=2, sort_keys=True))
+            write_report(report, None)
             return
         report["sigmahq_aws"] = bench_build(AWS_RULES, work, args.repeat, "aws")
         generated = work / "generated"
@@ -306,10 +277,7 @@ def main() -> None:
         events = vary_events(load_records(), args.events, rng)
         seed = ROOT / "sigma" / "aws" / "kms" / "aws_kms_imported_key_material_deleted.yml"
         report["evaluation"] = {"events": len(events), **bench_eval(events, [seed, *sorted(AWS_RULES.rglob("*.yml"))])}
-    text = json.dumps(report, indent=2, sort_keys=True)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":
