@@ -742,9 +742,21 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGINT, _on_sigint)
+    # typer (pinned below 0.29) carries its own click; its exceptions are not exported by name
+    from typer._click.exceptions import ClickException, UsageError
+
     try:
-        app(prog_name="detc")
-        code: object = 0
+        # not standalone: click hands back usage errors, which detc writes as its one line
+        code: object = app(prog_name="detc", standalone_mode=False)
+        if not isinstance(code, int):
+            code = 0
+    except ClickException as err:  # a bad option or argument: one line, exit 2
+        where = f"detc {err.ctx.info_name}" if isinstance(err, UsageError) and err.ctx else "detc"
+        where = "detc" if where == "detc detc" else where
+        sys.stderr.write(f"{where}: {' '.join(err.format_message().split())} (see --help)\n")
+        code = err.exit_code
+    except typer.Abort:
+        code = 1
     except SystemExit as done:
         code = done.code
     except Interrupted:
