@@ -142,7 +142,7 @@ def rule_model(
     if sigma.fields:  # Sigma names as the cell stores them, renamed where the client stores a field under its own name
         renames = profile.field_mappings.get(compiled.target, {}) if profile else {}
         cell = cell_for(CELLS, sigma.logsource, target=compiled.target)
-        stored = cell.pipeline.investigation_fields(sigma.fields)
+        stored = cell.pipeline.investigation_fields(sigma.fields, sigma.logsource)
         fields["investigation_fields"] = {"field_names": [renames.get(f, f) for f in stored]}
     return fields
 
