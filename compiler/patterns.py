@@ -93,6 +93,11 @@ def value_fits(value: Any, text: str) -> bool:
     """Whether ``text`` satisfies a Sigma string or regex value (case ignored)."""
     try:
         if isinstance(value, SigmaString):
+            # Each literal character and each ``?`` takes one character of the text (case folding
+            # with re.IGNORECASE maps one character to one): a value needing more than the text has
+            # cannot fit, and no pattern is compiled for it (the callers ask about '' and 'null').
+            if sum(len(p) if isinstance(p, str) else p == SpecialChars.WILDCARD_SINGLE for p in value.s) > len(text):
+                return False
             return re.fullmatch(sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
     except UnresolvedPlaceholder:
         return False

@@ -248,13 +248,13 @@ def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Co
     if target in ("kql", "eql"):
         language = model["language"]
         storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage
+        query = compiled.query  # the model's query but its final line break: the text the build parsed to check it
         related = related_integrations(
-            model["query"], list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION,
-            language,
+            query, list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION, language,
         )
         if related:
             out["related_integrations"] = related
-        out["required_fields"] = required_fields(model["query"], language)
+        out["required_fields"] = required_fields(query, language)
     for entry in out.get("threat", []):
         entry.setdefault("technique", [])
     out["query"] = model["query"].rstrip("\n")

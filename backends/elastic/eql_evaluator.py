@@ -37,7 +37,7 @@ from backends.elastic.es_regexp import lucene_regexp
 from backends.elastic.es_semantics import Field, FieldTypes
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
-from compiler.parse_tree import subtree, token
+from compiler.parse_tree import SHARED_PARSES, subtree, token
 
 Predicate = Callable[[Any], bool]
 EVENT_CATEGORY_FIELD = "event.category"
@@ -69,9 +69,12 @@ def parser() -> Lark:
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", start=["piped_query", "field_parts"], cache=True)
 
 
+@functools.lru_cache(maxsize=SHARED_PARSES)
 def parse(query: str, start: str = "piped_query") -> Tree[Token]:
     """The parse tree of EQL text by the package's grammar (the build's syntax check); text the
-    grammar rejects is an EvaluationError with its place."""
+    grammar rejects is an EvaluationError with its place. The latest trees are kept (read them,
+    never change them): a build parses each query to check it, then reads the same tree for the
+    fields of its Kibana rule."""
     try:
         return parser().parse(query if query.endswith("\n") else query + "\n", start=start)
     except UnexpectedInput as err:

@@ -20,7 +20,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
-from compiler.parse_tree import subtree, token
+from compiler.parse_tree import SHARED_PARSES, subtree, token
 
 Predicate = Callable[[Any], bool]
 
@@ -131,8 +131,11 @@ def _unquoted_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
+@lru_cache(maxsize=SHARED_PARSES)
 def parse(query: str) -> Tree[Token]:
-    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError."""
+    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError. The latest
+    trees are kept (read them, never change them): a build parses each query to check it, then
+    reads the same tree for the fields of its Kibana rule."""
     try:
         return _parser().parse(query)
     except UnexpectedInput as err:

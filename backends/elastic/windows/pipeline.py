@@ -22,8 +22,8 @@ as the documents store them), added after Lucene's case folding so it stays an e
 
 from __future__ import annotations
 
-import copy
 import ipaddress
+import pickle
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -757,6 +757,23 @@ def _prefixed(condition: str, prefix: str) -> str:
     return _TOKEN.sub(rename, condition)
 
 
+def detached_copies(detections: Mapping[str, SigmaDetection], count: int) -> list[dict[str, SigmaDetection]]:
+    """``count`` deep copies of a rule's detections without what they hang from: once the rule's
+    condition is parsed, a detection's ``parent`` is a node of the condition tree, and through it
+    every other detection of the rule, which a deepcopy of one detection copied too (the copies are
+    attached again when pySigma parses the rewritten condition). One snapshot, unpickled per copy:
+    several times faster than a deepcopy each (``DetcRule.fresh_sigma`` does the same)."""
+    parents = {name: detection.parent for name, detection in detections.items()}
+    try:
+        for detection in detections.values():
+            detection.parent = None
+        frozen = pickle.dumps(dict(detections), protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        for name, detection in detections.items():
+            detection.parent = parents[name]
+    return [pickle.loads(frozen) for _ in range(count)]
+
+
 @dataclass
 class WindowsRule(PreprocessingTransformation):
     """A Windows rule as Elastic's documents answer it: for each part (kind of event × data stream), a
@@ -772,13 +789,13 @@ class WindowsRule(PreprocessingTransformation):
         original = rule.detection
         detections: dict[str, SigmaDetection] = {}
         per_part: list[tuple[str, str]] = []
-        for i, part in enumerate(parts(rule)):
+        events = parts(rule)
+        for i, (part, copies) in enumerate(zip(events, detached_copies(original.detections, len(events)), strict=True)):
             prefix = f"p{i}_"
             resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
             item = self.processing_item  # a rule's pipeline step: a ProcessingItem (typed as its base upstream)
             resolve.processing_item = item if isinstance(item, ProcessingItem) else None
-            for name, detection in original.detections.items():
-                copied = copy.deepcopy(detection)
+            for name, copied in copies.items():
                 resolve.apply_detection(copied)
                 detections[prefix + name] = copied
             condition_name = f"logsource{i}"
