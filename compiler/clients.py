@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import fnmatch
 import hashlib
+import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from compiler.errors import DetcError, RuleLoadError, UnsupportedFeature, UsageError
+from compiler.errors import DetcError, RuleLoadError, UsageError
 from compiler.paths import CLIENTS_DIR, display_path
-from compiler.profile import Exclusion, Profile, RuleOverride, Selector
+from compiler.profile import Exclusion, Profile, RuleOverride, Selector, logsource_matches
 from compiler.rules import DetcRule, Schedule, load_rule, parse_meta
 from compiler.settings import SIGMA_FIELD
 from compiler.yamlio import load_yaml
 
 if TYPE_CHECKING:
+    from compiler.logsources import Logsource
     from compiler.target import Registry
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -186,9 +188,11 @@ def load_profile(
     for i, item in enumerate(raw_exclusions):
         where = f"exclusions[{i}]"
         block = _mapping(item, where, shown)
-        extra = sorted(set(block) - {"field", "values", "rules", "reason"})
+        extra = sorted(set(block) - {"field", "values", "rules", "logsources", "reason"})
         if extra:
-            raise ProfileError(f"unknown key {where}.{extra[0]} (known: field, reason, rules, values)", path=shown)
+            raise ProfileError(
+                f"unknown key {where}.{extra[0]} (known: field, logsources, reason, rules, values)", path=shown
+            )
         fld = block.get("field")
         if not isinstance(fld, str) or not fld or "|" in fld:
             raise ProfileError(f"{where}.field must be a plain field name", path=shown)
@@ -209,6 +213,7 @@ def load_profile(
                 field=fld,
                 values=tuple(values),
                 rules=None if rules == "all" else _str_list(rules, f"{where}.rules", shown),
+                logsources=_logsource_patterns(block.get("logsources", []), f"{where}.logsources", shown),
                 reason=reason,
             )
         )
@@ -225,55 +230,108 @@ def load_profile(
         sha256=hashlib.sha256(raw).hexdigest(),
     )
     for i, exclusion in enumerate(profile.exclusions):
-        _check_exclusion_field(f"exclusions[{i}].field", exclusion.field, profile, registry, shown)
+        _check_exclusion_field(f"exclusions[{i}].field", exclusion, profile, registry, shown)
     return profile
 
 
-PROBE_LOGSOURCES: tuple[Mapping[str, str], ...] = ({"product": "aws", "service": "cloudtrail"},)
-"""The logsources an exclusion field is probed on: those with a cell on the platforms."""
 _PROBE_ID = "00000000-0000-4000-8000-00000000d37c"
+_PATTERN = re.compile(r"[a-z0-9_*?\[\]-]+(/[a-z0-9_*?\[\]-]*){0,2}")
 
 
-def probe_rule(field: str, logsource: Mapping[str, str]) -> DetcRule:
-    """A one-test rule, ``field: x`` on a logsource: compiled by a target, it tells whether the
-    target's field mapping for that logsource knows the field."""
+def _source_parts(source: Logsource) -> SimpleNamespace:
+    return SimpleNamespace(product=source.product, service=source.service, category=source.category)
+
+
+def _logsource_patterns(value: Any, where: str, shown: str) -> tuple[str, ...]:
+    """Logsource patterns (``product/service/category``, ``fnmatch`` parts): each must match a
+    logsource detc defines, so a typo is an error, not an exclusion that applies nowhere."""
+    from compiler.logsources import LOGSOURCES
+
+    patterns = _str_list(value, where, shown)
+    for pattern in patterns:
+        if not _PATTERN.fullmatch(pattern):
+            raise ProfileError(f"{where}: {pattern!r} is not a logsource pattern (product/service/category)", path=shown)
+        if not any(logsource_matches(_source_parts(s), (pattern,)) for s in LOGSOURCES):
+            raise ProfileError(f"{where}: {pattern!r} matches no logsource detc defines", path=shown)
+    return patterns
+
+
+def probe_logsources(exclusion: Exclusion) -> dict[str, list[dict[str, str]]]:
+    """Per logsource family, the logsources an exclusion reaches (all when it names none), as a rule's
+    ``logsource`` mapping: where its field is probed."""
+    from compiler.logsources import LOGSOURCES
+
+    reached: dict[str, list[dict[str, str]]] = {}
+    for source in LOGSOURCES:
+        if exclusion.logsources and not logsource_matches(_source_parts(source), exclusion.logsources):
+            continue
+        parts = (("product", source.product), ("category", source.category), ("service", source.service))
+        reached.setdefault(source.family.name, []).append({k: v for k, v in parts if v})
+    return reached
+
+
+def probe_rule(field: str, logsource: Mapping[str, str], values: Sequence[str] = ("x",)) -> DetcRule:
+    """A one-test rule, ``field: [values]`` on a logsource (the values literal, as an exclusion adds
+    them): compiled by a target, it tells whether the target's field mapping for that logsource knows
+    the field and can compare it with those values. The values reach pySigma as data, never as text
+    of a YAML document."""
     data = {
         "title": "detc field probe", "id": _PROBE_ID, "status": "test", "description": "field probe",
         "author": "detc", "date": "2026-01-01", "level": "low", "logsource": dict(logsource),
         "detection": {"probe": {field: "x"}, "condition": "probe"},
     }
-    return load_rule(Path("/nonexistent/detc-field-probe.yml"), "field probe", json.dumps(data).encode("utf-8"))
+    rule = load_rule(Path("/nonexistent/detc-field-probe.yml"), "field probe", json.dumps(data).encode("utf-8"))
+    data["detection"] = {"probe": {field: [_escape(v) for v in values]}, "condition": "probe"}
+    try:
+        sigma = SigmaRule.from_dict(data, collect_errors=False, source=rule.sigma.source)
+    except SigmaError as err:
+        raise ProfileError(f"exclusion values: {err}") from err
+    return dataclasses.replace(rule, sigma=sigma, data=data)
 
 
-def _check_exclusion_field(where: str, field: str, profile: Profile, registry: Registry, shown: str) -> None:
-    """An exclusion on a field that no target of a platform can map would make every rule
-    unsupported there, or the exclusion silently void: each target compiles a probe rule on the
-    field through its real pipeline (the client's field mappings included). A platform none of whose
-    targets can express it refuses the profile; a platform where one language cannot query a field
-    its cell maps (Elasticsearch EQL and flattened fields) keeps the profile, and the rules carrying
-    that exclusion are ``unsupported`` on that language, with its reason."""
+def _platform_of(target: Any) -> str:
+    module = type(target).__module__
+    return module.split(".")[1] if module.startswith("backends.") else str(target.name)
+
+
+def _check_exclusion_field(where: str, exclusion: Exclusion, profile: Profile, registry: Registry, shown: str) -> None:
+    """An exclusion on a field that no target of a platform can map would make every rule it reaches
+    unsupported there, or the exclusion silently void: for each logsource family the exclusion reaches
+    (its ``logsources``, else every family) and each platform with a cell for that family, each
+    target compiles a probe rule on the field through its real pipeline (the client's field mappings
+    included). A platform none of whose targets can express it on any logsource of the family refuses
+    the profile; a platform where one language cannot query a field its cell maps (Elasticsearch EQL
+    and flattened fields) keeps the profile, and the rules carrying that exclusion are
+    ``unsupported`` on that language, with its reason."""
     from compiler.build import compile_one
 
-    failures: dict[str, list[tuple[str, str]]] = {}
-    platforms: dict[str, int] = {}
-    for target in registry.targets.values():
-        platform = type(target).__module__.split(".")[1] if type(target).__module__.startswith("backends.") else target.name
-        platforms[platform] = platforms.get(platform, 0) + 1
-        reasons = []
-        for logsource in PROBE_LOGSOURCES:
-            try:
-                compile_one(target, probe_rule(field, logsource), profile)
-                break
-            except UnsupportedFeature as err:
-                reasons.append(err.message)
-            except DetcError as err:
-                reasons.append(err.message)
-        else:
-            failures.setdefault(platform, []).append((target.name, reasons[0] if reasons else "no logsource"))
-    for platform, failed in failures.items():
-        if len(failed) == platforms[platform]:
-            name, reason = failed[0]
-            raise ProfileError(f"{where}: {name} cannot map {field!r} ({reason})", path=shown)
+    field = exclusion.field
+    refused: dict[str, tuple[str, str]] = {}
+    for family, sources in probe_logsources(exclusion).items():
+        failures: dict[str, list[tuple[str, str]]] = {}
+        platforms: dict[str, int] = {}
+        for target in registry.targets.values():
+            platform = _platform_of(target)
+            cells = getattr(importlib.import_module(f"backends.{platform}"), "CELLS", None)
+            if cells is not None and family not in cells:
+                continue  # no rule of this family compiles there: nothing to probe
+            platforms[platform] = platforms.get(platform, 0) + 1
+            reasons = []
+            for logsource in sources:
+                try:
+                    compile_one(target, probe_rule(field, logsource, exclusion.values), profile)
+                    break
+                except DetcError as err:  # UnsupportedFeature included
+                    reasons.append(err.message)
+            else:
+                failures.setdefault(platform, []).append((target.name, reasons[0] if reasons else "no logsource"))
+        for platform, failed in failures.items():
+            if len(failed) == platforms[platform]:
+                refused.setdefault(family, failed[0])
+    if refused:
+        family, (name, reason) = next(iter(refused.items()))
+        hint = "" if exclusion.logsources else "; without logsources: an exclusion reaches rules of every logsource"
+        raise ProfileError(f"{where}: {name} cannot map {field!r} on {family} rules ({reason}){hint}", path=shown)
 
 
 def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
@@ -287,17 +345,13 @@ def client_path(name: str, clients_dir: Path = CLIENTS_DIR) -> Path:
 
 def _matches(rule: DetcRule, sel: Selector) -> bool:
     logsource = rule.sigma.logsource
-    parts = [logsource.product or "", logsource.service or "", logsource.category or ""]
     tags = {f"{t.namespace}.{t.name}".lower() for t in rule.sigma.tags}
     return (
         rule.id in sel.ids
         or bool(tags.intersection(sel.tags))
         or rule.level in sel.levels
         or (rule.sigma.status is not None and rule.sigma.status.name.lower() in sel.statuses)
-        or any(
-            all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/"), strict=False))
-            for pattern in sel.logsources
-        )
+        or logsource_matches(logsource, sel.logsources)
     )
 
 
@@ -314,7 +368,7 @@ def _escape(value: str) -> str:
 
 def apply_profile(rule: DetcRule, profile: Profile) -> DetcRule:
     """The rule as this client runs it: exclusions as NOT clauses, overridden level, risk and schedule."""
-    exclusions = [e for e in profile.exclusions if e.applies_to(rule.id)]
+    exclusions = [e for e in profile.exclusions if e.applies_to(rule.id, rule.sigma.logsource)]
     override = profile.overrides.get(rule.id, RuleOverride())
     if not exclusions and override == RuleOverride() and not profile.schedule:
         return rule

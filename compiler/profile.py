@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,26 @@ class Exclusion:
     """Literal values: wildcards and backslashes in them mean themselves."""
     rules: tuple[str, ...] | None = None
     """Rule ids the exclusion applies to; None for every rule."""
+    logsources: tuple[str, ...] = ()
+    """Logsource patterns (as ``select``'s) of the rules it applies to; empty for every logsource."""
     reason: str = ""
 
-    def applies_to(self, rule_id: str) -> bool:
-        return self.rules is None or rule_id in self.rules
+    def applies_to(self, rule_id: str, logsource: Any) -> bool:
+        """Whether a rule (its id and pySigma ``SigmaLogSource``) carries this exclusion."""
+        return (self.rules is None or rule_id in self.rules) and (
+            not self.logsources or logsource_matches(logsource, self.logsources)
+        )
+
+
+def logsource_matches(logsource: Any, patterns: Sequence[str]) -> bool:
+    """Whether a logsource (``product``, ``service``, ``category`` attributes) matches one of the
+    patterns ``product/service/category``, each part an ``fnmatch`` pattern, trailing parts optional
+    (``windows/*/process_creation``, ``aws/cloudtrail``, ``windows``)."""
+    parts = [logsource.product or "", logsource.service or "", logsource.category or ""]
+    return any(
+        all(fnmatch.fnmatchcase(have, want) for have, want in zip(parts, pattern.split("/"), strict=False))
+        for pattern in patterns
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -372,7 +372,7 @@ def exclusion_cases(rule: DetcRule, fixtures: FixtureFile, profile: Profile) -> 
     if base is None or source is None:
         return ()
     made = []
-    for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id)):
+    for i, exclusion in enumerate(e for e in profile.exclusions if e.applies_to(rule.id, rule.sigma.logsource)):
         for value in exclusion.values:
             made.append(
                 Case(

@@ -240,7 +240,8 @@ def test_elastic_rule_id_namespace_setting_decides_the_ids(tmp_path: Path):
 @pytest.mark.parametrize(
     ("field", "message"),
     [
-        ("userIdentity.Arn", "exclusions[0].field: kql cannot map 'userIdentity.Arn' (field 'userIdentity.Arn': "
+        ("userIdentity.Arn", "exclusions[0].field: kql cannot map 'userIdentity.Arn' on cloudtrail rules (field "
+         "'userIdentity.Arn': "
          "Elastic's AWS CloudTrail ingest pipeline does not store it"),
         ("useridentity.arn", "exclusions[0].field: kql cannot map 'useridentity.arn'"),
         ("requestParameters", "exclusions[0].field: spl cannot map 'requestParameters'"),
@@ -314,3 +315,74 @@ def test_chained_field_renames_keep_the_seed_fixtures_passing(target: str, mappi
 def test_rename_fields_is_simultaneous(mapping: dict, document: dict, expected: dict) -> None:
     assert Profile(field_mappings={"t": mapping}).rename_fields("t", document) == expected
     assert Profile(field_mappings={"u": mapping}).rename_fields("t", document) == document
+
+
+WMIC_RULE = ROOT / "sigma/windows/process_creation/proc_creation_win_wmic_recon_hotfix.yml"
+
+
+def test_an_exclusion_scoped_to_a_logsource_reaches_only_its_rules(tmp_path: Path):
+    """``logsources:`` scopes an exclusion as ``select`` scopes rules: a CloudTrail exclusion for every
+    rule leaves the Windows rules' queries as they were."""
+    profile = load_profile(
+        write_profile(
+            tmp_path,
+            {"name": "c", "exclusions": [
+                {"logsources": ["aws/cloudtrail"], "field": "userIdentity.userName", "values": ["breakglass"]},
+            ]},
+        ),
+        TARGETS,
+    )
+    assert profile.exclusions[0].logsources == ("aws/cloudtrail",)
+    windows, seed = load_rule(WMIC_RULE), load_rule(SEED_RULE)
+    assert apply_profile(windows, profile) is windows
+    kql = REGISTRY.get("kql")
+    assert "breakglass" in compile_one(kql, apply_profile(seed, profile), profile).query
+    assert "breakglass" not in compile_one(kql, apply_profile(windows, profile), profile).query
+
+
+def test_a_windows_exclusion_is_probed_on_windows_cells_and_tested_on_every_target(tmp_path: Path):
+    """A Windows field, scoped to Windows rules: it loads (every Elastic and Splunk Windows cell maps it),
+    lands in the Windows rule's query on each target, and the generated case with the excluded value
+    set on the rule's first matching fixture matches on no target."""
+    profile = load_profile(
+        write_profile(
+            tmp_path,
+            {"name": "c", "exclusions": [
+                {"logsources": ["windows/*/process_creation"], "field": "User", "values": ["CORP\\svc-inventory"]},
+            ]},
+        ),
+        TARGETS,
+    )
+    rule = apply_profile(load_rule(WMIC_RULE), profile)
+    assert "svc-inventory" in compile_one(REGISTRY.get("spl"), rule, profile).query
+    fixtures = with_client_cases(load_fixtures(rule), rule, profile)
+    generated = [c for c in fixtures.cases if c.name.startswith("client c exclusion 0: User=")]
+    assert len(generated) == 1
+    results = run_rule(rule, fixtures, list(REGISTRY.targets.values()), profile)
+    assert [(r.target, r.case, r.actual) for r in results if r.status == "fail"] == []
+    on_generated = {r.target: r.actual for r in results if r.case == generated[0].name and r.status == "pass"}
+    assert set(on_generated) >= {"sigma", "kql", "lucene", "eql", "spl"}
+    assert set(on_generated.values()) == {"no_match"}
+
+
+@pytest.mark.parametrize(
+    ("exclusion", "message"),
+    [
+        ({"field": "User", "values": ["x"]},
+         "exclusions[0].field: kql cannot map 'User' on cloudtrail rules"),
+        ({"field": "userIdentity.arn", "values": ["x"], "logsources": ["linux/*"]},
+         "exclusions[0].logsources: 'linux/*' matches no logsource detc defines"),
+        ({"field": "userIdentity.arn", "values": ["x"], "logsources": ["aws cloudtrail"]},
+         "exclusions[0].logsources: 'aws cloudtrail' is not a logsource pattern (product/service/category)"),
+        ({"field": "userIdentity.arn", "values": ["x"], "logsources": [7]},
+         "exclusions[0].logsources must be a list of non-empty strings"),
+    ],
+    ids=["unscoped-windows-field", "no-such-logsource", "not-a-pattern", "not-a-list"],
+)
+def test_exclusion_scopes_are_checked_at_load(tmp_path: Path, exclusion: dict, message: str):
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [exclusion]})
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, TARGETS)
+    assert f": {message}" in str(info.value)
+    if "logsources" not in exclusion:
+        assert str(info.value).endswith("; without logsources: an exclusion reaches rules of every logsource")

@@ -319,6 +319,18 @@ def test_spl_windows_table_carries_the_risk_object(rule_from):
     assert query.endswith(' | table CommandLine,ParentImage,ParentProcessName,Computer')
 
 
+def test_spl_windows_risk_object_is_a_deployment_setting(rule_from):
+    """A CIM-normalised deployment names the add-ons' ``dest``: the risk action and the table use it, and a
+    value that is not a Splunk field name is refused by the setting's kind."""
+    rule = rule_from({"sel": {"Image": "x"}, "condition": "sel"}, logsource=PROCESS_CREATION, fields=["CommandLine"])
+    settings = {"windows_risk_object_field": "dest", "windows_risk_object_type": "system"}
+    result = SPL.compile(rule, profile(**settings))
+    assert result.query.endswith(" | table CommandLine,dest")
+    assert (result.details["risk_object_field"], result.details["risk_object_type"]) == ("dest", "system")
+    assert storage.SETTING_KINDS["windows_risk_object_field"].problem("dest | delete") is not None
+    assert storage.SETTING_KINDS["windows_risk_object_type"].problem("system") is None
+
+
 def test_spl_windows_setting_kinds_refuse_what_is_not_a_rendering():
     kinds = storage.SETTING_KINDS
     assert kinds["windows_rendering"].problem("classic") is None

@@ -268,14 +268,18 @@ class ClassicRefusal(PreprocessingTransformation):
 
 
 @dataclass
+@dataclass
 class TableRiskObject(PreprocessingTransformation):
-    """A rule's ``fields:`` become the search's ``| table``: the risk object (the host) joins them,
+    """A rule's ``fields:`` become the search's ``| table``: the risk object (the deployment's
+    ``windows_risk_object_field``, a Splunk field name, added after the cell's renames) joins them,
     so that the correlation search's risk action finds it."""
+
+    risk_field: str = "Computer"
 
     def apply(self, rule: Any) -> None:
         super().apply(rule)
-        if isinstance(rule, SigmaRule) and rule.fields and storage.RISK_OBJECT_FIELD not in rule.fields:
-            rule.fields = [*rule.fields, storage.RISK_OBJECT_FIELD]
+        if isinstance(rule, SigmaRule) and rule.fields and self.risk_field not in rule.fields:
+            rule.fields = [*rule.fields, self.risk_field]
 
 
 def _variant_alternatives(category: str) -> dict[str, tuple[str, ...]]:
@@ -341,7 +345,6 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
         )
     items.extend(
         [
-            ProcessingItem(identifier="spl_windows_table_risk_object", transformation=TableRiskObject()),
             ProcessingItem(
                 identifier="spl_windows_defender_names",
                 transformation=FieldMappingTransformation(
@@ -352,6 +355,10 @@ def processing_pipeline(settings: Mapping[str, Any], *, where: bool = False) -> 
             ProcessingItem(
                 identifier="spl_windows_event_fields",
                 transformation=FieldMappingTransformation(_mapping(EVENT_FIELDS)),
+            ),
+            ProcessingItem(
+                identifier="spl_windows_table_risk_object",
+                transformation=TableRiskObject(risk_field=str(settings[storage.RISK_OBJECT_FIELD])),
             ),
         ]
     )

@@ -29,7 +29,7 @@ from backends.splunk.spl_backend import SplBackend
 from backends.splunk.windows.classic import xml_always
 from backends.splunk.windows.names import EVENT_FIELDS, RENDERINGS, XML
 from compiler.logsources import Variant, require
-from compiler.settings import SPLUNK_INDEX, Kind
+from compiler.settings import SPL_FIELD, SPLUNK_INDEX, SPLUNK_TOKEN, Kind
 
 CHANNEL = "Channel"
 """The Sigma name of the event's channel, which Splunk keeps in ``source``."""
@@ -37,18 +37,24 @@ CHANNEL = "Channel"
 DEFAULTS: Mapping[str, Any] = {
     "windows_index": "main",
     "windows_rendering": XML,
+    "windows_risk_object_field": "Computer",
+    "windows_risk_object_type": "system",
 }
 """Per-deployment settings of the Windows cell (``targets: spl:`` in a client profile)."""
 
 SETTING_KINDS: Mapping[str, Any] = {
     "windows_index": SPLUNK_INDEX,
     "windows_rendering": Kind("a Windows event rendering", "xml|classic", "xml or classic", max_len=7),
+    "windows_risk_object_field": SPL_FIELD,
+    "windows_risk_object_type": SPLUNK_TOKEN,
 }
 """What each setting may be, checked when a profile loads."""
 
-RISK_OBJECT_FIELD = "Computer"
-"""The host an ES risk event is about: the event's ``<Computer>``."""
-RISK_OBJECT_TYPE = "system"
+RISK_OBJECT_FIELD = "windows_risk_object_field"
+"""The setting naming the field an ES risk event is about: by default the host, the event's
+``<Computer>`` as the XML rendering extracts it (a classic or CIM-normalised deployment may name
+``ComputerName`` or the add-ons' CIM ``dest``, as splunk/security_content's Windows searches do)."""
+RISK_OBJECT_TYPE = "windows_risk_object_type"
 
 
 def rendering_of(settings: Mapping[str, Any]) -> str:
@@ -83,8 +89,8 @@ def storage(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "index": str(settings["windows_index"]),
         "sourcetype": sourcetype(rendering_of(settings)),
-        "risk_object_field": RISK_OBJECT_FIELD,
-        "risk_object_type": RISK_OBJECT_TYPE,
+        "risk_object_field": str(settings[RISK_OBJECT_FIELD]),
+        "risk_object_type": str(settings[RISK_OBJECT_TYPE]),
     }
 
 
