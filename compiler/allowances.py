@@ -12,15 +12,24 @@ with some of those leaves taken the other way gives it. Two limits are whole-que
 a search the artifact calls *wider* may match more (never less), and letter case outside ASCII,
 where each platform folds case by its own tables (documented in the README), may turn a leaf whose
 text holds a non-ASCII cased character.
+
+One limit is exact rather than a choice: a field the artifact says it matches as a *phrase of
+tokens* (Elastic's analysed text) answers a ``contains`` leaf by the tokens its caveat names, so on
+the records it speaks of those leaves take that verdict (recomputed, never flipped at will) before
+any other limit is considered.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sigma.types import (
+    SigmaCasedString,
     SigmaCompareExpression,
     SigmaExists,
     SigmaNull,
@@ -150,6 +159,62 @@ _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
 )
 WIDER = "a wider search (stated in the artifact's caveats)"
 NON_ASCII = "case folding outside ASCII"
+PHRASE = "a phrase of tokens (stated in the artifact's caveats)"
+_PHRASE_CAVEAT = re.compile(
+    r"(?P<field>[^\s(]+) \(events whose (?P<key>\w+) is (?P<values>[^)]+)\): the query is a phrase query on "
+    r"\S+, .*?tokens: runs of (?P<token>\[[^\]]+\]), with A-Z read as a-z\)"
+)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    """A field the artifact matches as a phrase of tokens, on the records its caveat names."""
+
+    field: str
+    key: str
+    """The field whose value says whether a record is stored this way (its channel)."""
+    values: frozenset[str]
+    runs: re.Pattern[str]
+
+    @classmethod
+    def stated(cls, caveats: Sequence[str]) -> list[_Phrase]:
+        out = []
+        for caveat in caveats:
+            found = _PHRASE_CAVEAT.match(caveat)
+            if found:
+                out.append(cls(found["field"], found["key"], frozenset(found["values"].split(" or ")),
+                               re.compile(found["token"] + "+")))
+        return out
+
+    def tokens(self, text: str) -> str:
+        """The text's tokens, lower-cased after the split, spaced and bounded by spaces."""
+        return " " + " ".join(t.lower() for t in self.runs.findall(text)) + " "
+
+    def verdict(self, leaf: Leaf, record: Record) -> bool | None:
+        """The leaf as the phrase query answers it on this record (None: not a leaf it speaks of)."""
+        if leaf.field != self.field or not any(v in self.values for v in _scalars(record, self.key)):
+            return None
+        value = leaf.value
+        if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+            return None
+        parts = value.s
+        if len(parts) < 3 or parts[0] != parts[-1] or parts[0] != SpecialChars.WILDCARD_MULTI:
+            return None
+        if any(not isinstance(p, str) for p in parts[1:-1]):
+            return None
+        needle = self.tokens("".join(p for p in parts[1:-1] if isinstance(p, str)))
+        if not needle.strip():
+            return False  # a phrase of no token matches nothing
+        return any(needle in self.tokens(text) for text in map(_indexed_text, _scalars(record, leaf.field)) if text)
+
+
+def _indexed_text(value: Any) -> str | None:
+    """The text an analysed field indexes for a JSON value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return value if isinstance(value, str) else None
 
 
 def stated_difference(
@@ -164,23 +229,33 @@ def stated_difference(
         return None
     record = view
     truths = conditions.truths(record)
+    exact: set[int] = set()
+    retold = False
+    for phrase in _Phrase.stated(caveats):
+        for leaf in conditions.leaves:
+            answer = phrase.verdict(leaf, record)
+            if answer is not None:
+                exact.add(leaf.index)
+                retold = retold or answer != truths[leaf.index]
+                truths[leaf.index] = answer
+    said_first = [PHRASE] if retold else []
     turnable: dict[int, str] = {}
     for leaf in conditions.leaves:
+        if leaf.index in exact:
+            continue  # the phrase's verdict is exact: no other limit turns it
         for says, name, turns in _STATED:
             said = [c for c in caveats if says(c)]
             if said and turns(leaf, record, said):
                 turnable.setdefault(leaf.index, name)
         if leaf.index not in turnable and _folding_outside_ascii(leaf, record):
             turnable[leaf.index] = NON_ASCII
-    if not turnable:
-        return None
     indices = sorted(turnable)
     if len(indices) <= _MAX_FLIPPABLE:  # the fewest leaves that explain it, for the report
-        for size in range(1, len(indices) + 1):
+        for size in range(0 if retold else 1, len(indices) + 1):
             for subset in itertools.combinations(indices, size):
                 if conditions.verdict(truths, frozenset(subset)) == verdict:
-                    return "; ".join(dict.fromkeys(turnable[i] for i in subset))
+                    return "; ".join(dict.fromkeys(said_first + [turnable[i] for i in subset]))
         return None
     if verdict in conditions.possible(truths, frozenset(indices)):
-        return "; ".join(dict.fromkeys(turnable[i] for i in indices))
+        return "; ".join(dict.fromkeys(said_first + [turnable[i] for i in indices]))
     return None

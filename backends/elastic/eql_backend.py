@@ -58,6 +58,7 @@ from sigma.types import SigmaBool, SigmaCasedString, SigmaNull, SigmaNumber, Sig
 
 from backends.elastic.errors import ElasticUnsupported
 from backends.elastic.lucene_regex import LuceneRegexError, sigma_regex_to_lucene, sigma_string_regex
+from backends.elastic.phrase import SigmaPhrase
 from compiler.patterns import UnresolvedPlaceholder, condition_value, sigma_string_pattern
 
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"aws.cloudtrail.read_only"})
@@ -267,9 +268,16 @@ FLATTENED_REASON = (
 )
 
 
+TEXT_REASON = (
+    "EQL searches do not support text fields (the Elasticsearch EQL syntax reference, Limitations: "
+    "\"Text fields are not supported\"); Kibana KQL and Lucene match it as a phrase"
+)
+
+
 @dataclass
-class FlattenedFieldCheck(DetectionItemTransformation):
-    """Refuse fields inside the cell's ``flattened`` fields: EQL's verifier rejects that type."""
+class EqlFieldCheck(DetectionItemTransformation):
+    """Refuse fields inside the cell's ``flattened`` fields (EQL's verifier rejects that type) and the
+    analysed ``text`` fields the cell matches as phrases (EQL does not search text)."""
 
     roots: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
@@ -279,6 +287,8 @@ class FlattenedFieldCheck(DetectionItemTransformation):
         name = detection_item.field
         if name is not None and any(name == r or name.startswith(r + ".") for r in self.roots):
             raise ElasticUnsupported(f"field {name!r}: {FLATTENED_REASON}", source=detection_item.source)
+        if any(isinstance(v, SigmaPhrase) for v in detection_item.value):
+            raise ElasticUnsupported(f"field {name!r}: {TEXT_REASON}", source=detection_item.source)
         if name in self.patterns:
             raise ElasticUnsupported(
                 f"field {name!r}: a field-name pattern, and EQL has none (each condition names one field)",
@@ -295,7 +305,7 @@ def eql_field_check(flattened_roots: tuple[str, ...], patterns: tuple[str, ...] 
         items=[
             ProcessingItem(
                 identifier="detc_eql_field_check",
-                transformation=FlattenedFieldCheck(tuple(flattened_roots), tuple(patterns)),
+                transformation=EqlFieldCheck(tuple(flattened_roots), tuple(patterns)),
             )
         ],
     )

@@ -1,9 +1,13 @@
-"""How Elasticsearch answers term, wildcard, regexp, range and exists queries on a stored document.
+"""How Elasticsearch answers term, wildcard, regexp, range, exists and phrase queries on a stored document.
 
 Shared by the KQL and Lucene evaluators: both languages end in the same Elasticsearch queries
 (Kibana turns KQL on keyword fields into ``term``/``wildcard`` queries, Lucene's query_string into
 the same term-level queries). The document is the ``_source`` the ingest pipeline wrote; field
-types come from the data stream's mapping (``index_mapping``).
+types come from the data stream's mapping (``index_mapping``). On an analysed ``text`` field a value
+is analysed with the field's analyzer: a phrase (KQL's quoted value, Kibana's ``match_phrase``;
+query_string's ``"…"``) matches where a stored value holds its tokens at consecutive positions, a
+plain value (KQL's ``match``; a query_string term under the default operator OR) where it holds any
+of them; a value without tokens matches nothing (``zero_terms_query: none``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from backends.elastic.index_mapping import FieldSpec, field_spec, flattened_root
+from backends.elastic.index_mapping import FieldSpec, PatternAnalyzer, field_spec, flattened_root
 from compiler.errors import EvaluationError
 
 FieldTypes = Callable[[str], FieldSpec]
@@ -152,8 +156,12 @@ class Field:
         return EvaluationError(f"field {self.name} ({self.spec.type}): {message}")
 
     def term(self, text: str) -> Callable[[Any], bool]:
-        """An exact term: case-sensitive on keywords; ip accepts CIDR; booleans and numbers parse."""
+        """An exact term: case-sensitive on keywords; ip accepts CIDR; booleans and numbers parse; on
+        text, any of the value's tokens (a ``match`` query)."""
         kind = self.spec.type
+        if kind == "text":
+            terms = set(self._analyzer().tokens(text))
+            return lambda doc: any(terms.intersection(tokens) for tokens in self._tokens(doc))
         if kind in ("keyword", "constant_keyword", "flattened"):
             return lambda doc: text in self.values(doc)
         if kind == "ip":
@@ -176,6 +184,26 @@ class Field:
                 raise self._error(f"{text!r} is not a date")
             return lambda doc: any(_parse_date(v) == instant for v in self.values(doc))
         raise self._error("term queries are not supported on this type")
+
+    def phrase(self, text: str) -> Callable[[Any], bool]:
+        """A quoted value: on text, its tokens at consecutive positions of one stored value (a
+        ``match_phrase``); on every other type the same query as the unquoted value."""
+        if self.spec.type != "text":
+            return self.term(text)
+        wanted = self._analyzer().tokens(text)
+        if not wanted:
+            return lambda doc: False
+        needle = " " + " ".join(wanted) + " "  # tokens hold no space: a run of them is a substring
+        return lambda doc: any(needle in " " + " ".join(tokens) + " " for tokens in self._tokens(doc))
+
+    def _analyzer(self) -> PatternAnalyzer:
+        if self.spec.analyzer is None:
+            raise self._error("its analyzer (standard) is not modelled; detc compiles no query on it")
+        return self.spec.analyzer
+
+    def _tokens(self, doc: Any) -> list[tuple[str, ...]]:
+        analyzer = self._analyzer()
+        return [analyzer.tokens(t) for t in (keyword_text(v) for v in self.values(doc)) if t is not None]
 
     def pattern(self, regex: re.Pattern[str]) -> Callable[[Any], bool]:
         """A wildcard or regexp query: the whole indexed term must match (keyword-like fields only)."""

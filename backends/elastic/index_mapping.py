@@ -10,7 +10,9 @@ Source: the data stream's field definitions in Elastic's AWS integration (elasti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 FieldType = Literal["keyword", "constant_keyword", "ip", "boolean", "date", "long", "flattened", "geo_point", "text"]
@@ -20,9 +22,41 @@ KEYWORD_IGNORE_ABOVE = 1024
 
 
 @dataclass(frozen=True)
+class PatternAnalyzer:
+    """An Elasticsearch ``pattern`` analyzer: the text split on a Java regular expression that matches
+    the separators (zero-length tokens dropped), then lower-cased; no stop words (the analyzer's
+    defaults: ``lowercase: true``, ``stopwords: _none_``; Elasticsearch reference, "Pattern analyzer")."""
+
+    name: str
+    pattern: str
+    """The separator pattern as the index template writes it (Java syntax)."""
+    token: str
+    """The same split in Python's syntax: the class of the characters that make up tokens (Java's
+    ``\\w`` is ASCII ``[a-zA-Z0-9_]`` unless the UNICODE_CHARACTER_CLASS flag is set, so every other
+    character separates)."""
+    _runs: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_runs", re.compile(self.token + "+"))
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """The terms Elasticsearch indexes for a text, in position order."""
+        return _tokens(self._runs, text)
+
+
+@lru_cache(maxsize=512)
+def _tokens(runs: re.Pattern[str], text: str) -> tuple[str, ...]:
+    # Tokens first, then lower-cased (Lucene's LowerCaseFilter runs after the tokenizer).
+    return tuple(t.lower() for t in runs.findall(text))
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     type: FieldType
     ignore_above: int | None = None
+    analyzer: PatternAnalyzer | None = None
+    """For a ``text`` field, the analyzer its mapping names when detc models it (None: the
+    ``standard`` analyzer, which detc's evaluators do not run)."""
 
 
 _TYPED: dict[str, FieldSpec] = {

@@ -31,6 +31,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from backends.elastic.phrase import SigmaPhrase
 from compiler.patterns import condition_value
 
 _SPECIAL = set('\\():<>"*{}')
@@ -137,6 +138,8 @@ class KqlBackend(TextQueryBackend):
     def convert_value_str(self, s: SigmaString, state: ConversionState) -> str:
         if s.contains_placeholder():
             raise SigmaFeatureNotSupportedByBackendError("unresolved placeholder: KQL needs concrete values")
+        if isinstance(s, SigmaPhrase):  # quoted: Kibana sends match_phrase on a text field
+            return quote_kql(s.text)
         if not s.contains_special():
             return quote_kql("".join(str(p) for p in s.s))
         parts: list[str] = []

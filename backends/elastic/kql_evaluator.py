@@ -2,8 +2,9 @@
 
 Parsing is the lark grammar ``kql.lark``; semantics follow what Kibana sends for each node
 (kbn-es-query ``kuery/functions/is.ts``): on keyword fields a quoted or plain value is a
-case-sensitive ``term`` query and a value with ``*`` a ``wildcard`` query; ``field: *`` is
-``exists``; a value without a field searches every field; ``not`` also matches documents that
+case-sensitive ``term`` query and a value with ``*`` a ``wildcard`` query; on other fields a quoted
+value is ``match_phrase`` and a plain one ``match`` (on ``text``: the value's analysed tokens in a
+row, or any of them); ``field: *`` is ``exists``; a value without a field searches every field; ``not`` also matches documents that
 lack the field. The query is compiled once into closures, then run per document.
 """
 
@@ -220,6 +221,8 @@ class KqlEvaluator:
             return field.pattern(glob_regex(literal.parts))
         if not literal.quoted and literal.text == "null":
             raise EvaluationError(f"field {field.name}: KQL's null literal is not a value Elasticsearch can match")
+        if literal.quoted:  # Kibana sends match_phrase where the field is not a keyword
+            return field.phrase(literal.text)
         return field.term(literal.text)
 
     def _range(self, field: KqlLiteral, op: str, literal: KqlLiteral) -> Predicate:

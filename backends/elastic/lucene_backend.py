@@ -10,9 +10,10 @@ a regex without a field (a Sigma keyword) searches the default fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
@@ -32,6 +33,7 @@ from backends.elastic.lucene_regex import (
     sigma_regex_to_lucene,
     sigma_string_regex,
 )
+from backends.elastic.phrase import SigmaPhrase
 from compiler.patterns import EqualityStrings
 
 NOT_FOLDED_FIELDS: frozenset[str] = frozenset({"source.ip", "aws.cloudtrail.read_only", "data_stream.dataset"})
@@ -56,6 +58,14 @@ class DetcLuceneBackend(EqualityStrings, LuceneBackend):
     """Upstream's escapes plus the apostrophe: Lucene takes it plain, but luqum's lexer (and with
     it every tool built on luqum) does not; a backslash before any character is valid Lucene."""
 
+    def convert_value_str(self, s: SigmaString, state: Any) -> str:
+        """A phrase on an analysed text field as query_string's ``"…"`` (only ``\\`` and ``"`` are
+        escaped inside it: Lucene's QueryParser reads every other character of a quoted term as it is)."""
+        if isinstance(s, SigmaPhrase):
+            return '"' + re.sub(r'([\\"])', r"\\\1", s.text) + '"'
+        text: str = super().convert_value_str(s, state)
+        return text
+
 
 class LuceneRegularExpression(SigmaRegularExpression):
     """A regex already written in Lucene's dialect (by ``lucene_regex``, which refuses what Lucene
@@ -71,6 +81,8 @@ class LuceneCaseFolding(ValueTransformation):
     """Sigma strings on keyword fields → case-insensitive Lucene regexes; Sigma regexes → Lucene's."""
 
     def apply_value(self, field: str | None, val: SigmaType) -> SigmaType | Iterable[SigmaType] | None:
+        if isinstance(val, SigmaPhrase):  # analysed by the text field's analyzer, which lower-cases
+            return None
         if isinstance(val, SigmaCasedString):  # |cased: Lucene terms are exact already
             plain = SigmaString()
             plain.s = val.s

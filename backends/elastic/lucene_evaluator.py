@@ -5,7 +5,9 @@ clauses joined by AND/OR become MUST/SHOULD/MUST_NOT clauses of one boolean quer
 AND-over-OR precedence: ``a OR b AND c`` makes ``b`` and ``c`` required and ``a`` optional), the
 default operator is OR, ``NOT``/``-`` prohibit, ``+`` requires, and a query of prohibitions only
 matches everything else. Terms on keyword fields are exact and case-sensitive; ``*``/``?`` make a
-wildcard query; ``"…"`` a phrase, which on a keyword is the exact value; ``/…/`` a regular
+wildcard query; ``"…"`` a phrase, which on a keyword is the exact value and on an analysed
+``text`` field its tokens at consecutive positions (a term there is analysed too, and any of its
+tokens matches under the default operator OR); ``/…/`` a regular
 expression in Lucene's own dialect, anchored to the whole value; ``_exists_:f`` and ``f:*`` test
 existence; ``[a TO b]``, ``{a TO b}`` and ``>=a`` are ranges.
 """
@@ -184,7 +186,7 @@ class LuceneEvaluator:
             return lambda f: f.term(text)
         if isinstance(node, lt.Phrase):
             text = _unescape_phrase(node.value)
-            return lambda f: f.term(text)
+            return lambda f: f.phrase(text)
         if isinstance(node, lt.Regex):
             regex = lucene_regexp(node.value[1:-1])
             return lambda f: f.pattern(regex)

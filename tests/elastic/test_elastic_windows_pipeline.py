@@ -94,8 +94,9 @@ def test_security_field_moved_for_some_event_ids_is_queried_in_both_places(compi
 
 
 UNSUPPORTED = [
-    ("script-block-text", {"category": "ps_script"}, {"sel": {"ScriptBlockText|contains": "x"}, "condition": "sel"},
-     "field 'ScriptBlockText': Elastic stores it only in powershell.file.script_block_text, a text field"),
+    ("script-block-text-classic", {"category": "ps_classic_script"},
+     {"sel": {"ScriptBlockText|contains": "x"}, "condition": "sel"},
+     "field 'ScriptBlockText': classic Windows PowerShell events (400, 600, 800) carry no ScriptBlockText"),
     ("payload", {"category": "ps_module"}, {"sel": {"Payload|contains": "x"}, "condition": "sel"},
      "field 'Payload': the pipeline parses Payload into powershell.command.invocation_details"),
     ("keywords", {"category": "process_creation"}, {"keywords": ["x"], "condition": "keywords"},

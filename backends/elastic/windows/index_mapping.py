@@ -9,11 +9,26 @@ and ``fields.yml`` @ 27f901939084aeac8de4b92a26083fae6451c090, ``…/fields/winl
 07af1c554f35c72952ed43264074430f61956229. Keywords carry ``ignore_above: 1024`` (the ECS definitions
 say so; elastic-package gives package keywords the same default): longer values stay in ``_source``
 and no query matches them.
+
+``powershell.file.script_block_text`` is ``text`` with ``analyzer: powershell_script_analyzer``
+(``powershell_operational/fields/fields.yml`` above, and @ 930efbc6da9d49b9f7121c2a1781549fabf6607e;
+no ``multi_fields``, so no keyword sub-field), an analyzer the data stream's index template defines
+(``powershell_operational/manifest.yml`` @ 097f4f1e911914f71b611370431e42ccbd9dfa74,
+``elasticsearch.index_template.settings.analysis``: ``type: pattern``, ``pattern: '[\\W&&[^-]]+'``;
+the classic ``powershell`` data stream's manifest @ 046e10a45813e1f453c039254541cc206608b789 defines
+the same). Its separators are the non-word characters other than ``-``, so its tokens are the runs of
+ASCII letters, digits, ``_`` and ``-``, lower-cased. ``message``, ``powershell.command.value`` and
+``powershell.command.invocation_details.value`` are ``text`` with the default (``standard``) analyzer.
 """
 
 from __future__ import annotations
 
-from backends.elastic.index_mapping import KEYWORD_IGNORE_ABOVE, FieldSpec
+from backends.elastic.index_mapping import KEYWORD_IGNORE_ABOVE, FieldSpec, PatternAnalyzer
+
+POWERSHELL_SCRIPT_ANALYZER = PatternAnalyzer(
+    name="powershell_script_analyzer", pattern=r"[\W&&[^-]]+", token="[A-Za-z0-9_-]"
+)
+"""The integration's analyzer of script block text (manifest.yml above)."""
 
 TYPED: dict[str, FieldSpec] = {
     **{name: FieldSpec("date") for name in ("@timestamp", "event.created", "event.ingested")},
@@ -36,11 +51,9 @@ TYPED: dict[str, FieldSpec] = {
     },
     **{
         name: FieldSpec("text")
-        for name in (
-            "message", "powershell.file.script_block_text", "powershell.command.value",
-            "powershell.command.invocation_details.value",
-        )
+        for name in ("message", "powershell.command.value", "powershell.command.invocation_details.value")
     },
+    "powershell.file.script_block_text": FieldSpec("text", analyzer=POWERSHELL_SCRIPT_ANALYZER),
 }
 
 

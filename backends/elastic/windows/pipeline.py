@@ -13,8 +13,15 @@ transcribes the same processors) and field definitions (``sysmon_operational/fie
 - a field it converts is compared as the stored type: ``ip`` fields take addresses and CIDR blocks
   (a Sigma ``startswith: '10.'`` becomes ``10.0.0.0/8``), ``long`` fields numbers, hashes are stored
   lower-cased, Sysmon ``Initiated`` is ``network.direction`` (egress/ingress);
-- a field it deletes or only keeps in an analysed ``text`` field (``ScriptBlockText``) is
-  ``unsupported`` with the reason, never queried under a name that matches nothing.
+- ``ScriptBlockText``, which the PowerShell/Operational pipeline keeps only in the analysed ``text``
+  field ``powershell.file.script_block_text``, is queried as Elastic's own rules query it
+  (elastic/detection-rules @ 14cf530f0d2177023092449cd9d9348b4a8884c2
+  ``rules/windows/collection_mailbox_export_winlog.toml``: ``powershell.file.script_block_text :
+  ("-FilePath" or ".pst")``): a Sigma ``contains`` becomes a quoted value, a phrase of its analysed
+  tokens in a row, with a caveat saying
+  how that differs from a substring; what a phrase cannot say (an anchored, wildcarded, regex or
+  case-sensitive value) is ``unsupported``;
+- a field it deletes is ``unsupported`` with the reason, never queried under a name that matches nothing.
 
 Every category rule also carries its logsource's condition (``winlog.channel`` and ``event.code``,
 as the documents store them), added after Lucene's case folding so it stays an exact term.
@@ -40,18 +47,22 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExists,
+    SigmaExpansion,
     SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
+    SigmaRegularExpression,
     SigmaString,
     SigmaType,
     SpecialChars,
 )
 
 from backends.elastic.errors import ElasticUnsupported
+from backends.elastic.phrase import SigmaPhrase
 from backends.elastic.windows.caveats import caveats as windows_caveats
 from backends.elastic.windows.index_mapping import TYPED
 from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHANNEL
+from compiler.conditions import value_text
 from compiler.logsources import find
 from compiler.rules import detached
 
@@ -176,6 +187,7 @@ POWERSHELL_FIELDS: Mapping[str, tuple[Place, ...]] = {
     "CommandPath": (Place("powershell.command.path"),),
     "CommandType": (Place("powershell.command.type"),),
     "ScriptBlockId": (Place("powershell.file.script_block_id"),),
+    "ScriptBlockText": (Place("powershell.file.script_block_text", "phrase"),),
     "EngineVersion": (Place("powershell.engine.version"),),
     "HostVersion": (Place("powershell.process.executable_version"),),
     "RunspaceId": (Place("powershell.runspace_id"),),
@@ -185,11 +197,6 @@ POWERSHELL_FIELDS: Mapping[str, tuple[Place, ...]] = {
 """PowerShell fields the ``windows.powershell_operational`` pipeline renames."""
 
 POWERSHELL_DROPPED: Mapping[str, str] = {
-    "ScriptBlockText": (
-        "Elastic stores it only in powershell.file.script_block_text, a text field tokenised by the "
-        "integration with its powershell_script_analyzer (lower-cased runs of [\\w-]): a query there matches "
-        "tokens, so a Sigma substring (contains/startswith/endswith) has no exact query"
-    ),
     "Payload": "the pipeline parses Payload into powershell.command.invocation_details and deletes the text",
     "ContextInfo": "the pipeline splits ContextInfo into separate fields and deletes the text",
     "CommandLine": "Elastic stores it only in powershell.command.value, an analysed text field",
@@ -200,6 +207,10 @@ POWERSHELL_DROPPED: Mapping[str, str] = {
 
 POWERSHELL_CLASSIC_DROPPED: Mapping[str, str] = {
     "Data": "the pipeline parses the unnamed Data elements of the event (param1-3) into fields and deletes them",
+    "ScriptBlockText": (
+        "classic Windows PowerShell events (400, 600, 800) carry no ScriptBlockText (script blocks are "
+        "event 4104 of the PowerShell/Operational channel), and their pipeline moves none"
+    ),
     **{k: v for k, v in POWERSHELL_DROPPED.items() if k not in ("Data",)},
 }
 
@@ -264,7 +275,8 @@ POWERSHELL_OPERATIONAL = Stream(
     "windows.powershell_operational", POWERSHELL_FIELDS, POWERSHELL_DROPPED, user_data=False,
 )
 POWERSHELL_CLASSIC = Stream(
-    "windows.powershell", {k: v for k, v in POWERSHELL_FIELDS.items() if k != "Path"}, POWERSHELL_CLASSIC_DROPPED,
+    "windows.powershell", {k: v for k, v in POWERSHELL_FIELDS.items() if k not in ("Path", "ScriptBlockText")},
+    POWERSHELL_CLASSIC_DROPPED,
     user_data=False,
 )
 OTHER = Stream("windows.forwarded")
@@ -558,6 +570,61 @@ def _hash_detection(item: SigmaDetectionItem, root: str) -> SigmaDetection:
     return SigmaDetection(alternatives, item_linking=linking)
 
 
+def _phrase_value(value: SigmaType, name: str, stored: str) -> SigmaPhrase:
+    """A Sigma ``contains`` on a field Elastic keeps only as analysed text, as the phrase of its
+    literal; every other form of value has no query there that means it."""
+    analyzer = TYPED[stored].analyzer
+    assert analyzer is not None, stored  # a phrase place is an analysed text field
+    where = (
+        f"{name}: Elastic stores it only in {stored}, a text field analysed by {analyzer.name} "
+        f"(tokens: runs of {analyzer.token}, with A-Z read as a-z); "
+    )
+    if isinstance(value, SigmaExpansion):
+        raise ElasticUnsupported(
+            where + "|windash writes variants the analyzer reduces to the bare word (a slash and the other "
+            "dashes are separators there), so their phrases would find the word anywhere"
+        )
+    if isinstance(value, SigmaRegularExpression):
+        raise ElasticUnsupported(where + "a regular expression there matches single tokens, never the text of the script")
+    if isinstance(value, SigmaCasedString):
+        raise ElasticUnsupported(where + "|cased: no query there tells the case of letters apart")
+    if not isinstance(value, SigmaString):
+        raise ElasticUnsupported(where + f"only a contains has a query there (a phrase), not {name} {value_text(value)}")
+    if value.contains_placeholder():
+        raise ElasticUnsupported(where + f"unresolved placeholder in {_show(value)}: a phrase needs the text")
+    parts = list(value.s)
+    starts, ends = parts[:1] == [SpecialChars.WILDCARD_MULTI], parts[-1:] == [SpecialChars.WILDCARD_MULTI]
+    text = "".join(p for p in parts if isinstance(p, str))
+    if not analyzer.tokens(text):
+        raise ElasticUnsupported(where + f"{_show(value)} holds no token, and a phrase of no token matches nothing")
+    if not (starts and ends):
+        anchor = "the end of the script" if starts else "the start of the script" if ends else "the whole script"
+        raise ElasticUnsupported(
+            where + f"a phrase matches anywhere in the script, and nothing there anchors {_show(value)} to {anchor}"
+        )
+    if any(not isinstance(p, str) for p in parts[1:-1]):
+        raise ElasticUnsupported(
+            where + f"{_show(value)} holds a wildcard: a phrase has no gap for any text, and a wildcard query "
+            "there matches single tokens"
+        )
+    return SigmaPhrase.of(text)
+
+
+def _phrase_fields() -> dict[str, tuple[str, tuple[str, ...]]]:
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for channel, stream in CHANNEL_STREAMS.items():
+        for name, places in stream.fields.items():
+            for place in places:
+                if place.kind == "phrase":
+                    stored, channels = found.get(name, (place.field, ()))
+                    found[name] = (stored, (*channels, channel))
+    return found
+
+
+PHRASE_FIELDS: Mapping[str, tuple[str, tuple[str, ...]]] = _phrase_fields()
+"""Sigma field → the text field it is matched on as a phrase, and the channels whose events put it there."""
+
+
 def _item(name: str, values: list[SigmaType], like: SigmaDetectionItem) -> SigmaDetectionItem:
     new = SigmaDetectionItem(name, [], list(values), value_linking=like.value_linking, auto_modifiers=False,
                              source=like.source)
@@ -635,6 +702,8 @@ class WindowsFields(DetectionItemTransformation):
             return _user_detection(item, place.field)
         if place.kind == "hashes":
             return _hash_detection(item, place.field)
+        if place.kind == "phrase":
+            return _item(place.field, [_phrase_value(v, name, place.field) for v in item.value], item)
         convert = CONVERTERS[place.kind]
         per_value = [convert(value, name) for value in item.value]
         if item.value_linking is ConditionAND:
@@ -825,7 +894,7 @@ def processing_pipeline(settings: Mapping[str, Any] | None = None) -> Processing
 
 def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
     """What the query for a Windows rule cannot hold exactly (``backends.elastic.windows.caveats``)."""
-    return windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE))
+    return windows_caveats(rule, target, mapped, constant=(CHANNEL, EVENT_CODE), phrases=PHRASE_FIELDS)
 
 
 INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)
