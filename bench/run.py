@@ -32,7 +32,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import corpus_path  # noqa: E402 (after the repository is on the path)
+from bench.large_list import (  # noqa: E402 (after the repository is on the path)
+    byte_compile,
+    measure,
+    write_large_list_rule,
+    write_report,
+)
+from tests.support import corpus_path  # noqa: E402
 
 CORPUS = corpus_path()
 AWS_RULES = CORPUS / "sigmahq-aws" / "rules"
@@ -45,19 +51,9 @@ SECTIONS = ("large_list", "sigmahq_aws", "generated", "evaluation", "sigmahq_all
 
 
 def run(cmd: list[str], cwd: Path, allowed: tuple[int, ...] = (0,)) -> tuple[float, int, float]:
-    """Wall time, peak resident memory (KiB) and CPU seconds of one child process (and its workers:
-    the rusage of a process that has waited for its workers counts theirs)."""
-    start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # detc runs from its byte-compiled modules, as installed
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a long stderr must not block the child
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) not in allowed:
-            errors.seek(0)
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{errors.read().decode()[-4000:]}")
-    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    """Wall time, peak resident memory (KiB) and CPU seconds of one child process (and its workers)."""
+    measured = measure(cmd, cwd, allowed)
+    return measured["wall_s"], int(measured["peak_kib"]), measured["cpu_s"]
 
 
 def side_by_side(
@@ -77,13 +73,6 @@ def side_by_side(
             peaks[name].append(m)
             cpus[name].append(c)
     return {name: (min(times[name]), max(peaks[name]), min(cpus[name])) for name in commands}
-
-
-def byte_compile() -> None:
-    """Write detc's bytecode (as ``pip install`` does for every installed package, sigma-cli's
-    included), so that no measured run compiles detc's sources first."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "compiler", "backends"], cwd=ROOT, env=env, check=True)
 
 
 # ---------------------------------------------------------------- corpora
@@ -251,28 +240,9 @@ def bench_eval(events: list[dict[str, Any]], rule_paths: list[Path]) -> dict[str
     return out
 
 
-def write_large_list_rule(folder: Path, values: int) -> Path:
-    """One rule whose selection is a list of ``values`` event names, with two fixture cases."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rule = {
-        "title": "Large value list", "id": "5b0c3b9e-6f1d-4d7a-9c6e-2f0b8a1d4e70", "status": "test",
-        "description": "A benchmark rule: one selection holding a very long value list.", "author": "detc bench",
-        "date": "2026-01-01", "level": "low", "logsource": {"product": "aws", "service": "cloudtrail"},
-        "detection": {"sel": {"eventName": [f"BenchEvent{i:06d}" for i in range(values)]}, "condition": "sel"},
-    }
-    path = folder / "aws_bench_large_value_list.yml"
-    path.write_text(yaml.safe_dump(rule))
-    cases = {"cases": [
-        {"name": "last value", "expect": "match", "event": {"eventName": f"BenchEvent{values - 1:06d}"}},
-        {"name": "no value", "expect": "no_match", "event": {"eventName": "Other"}},
-    ]}
-    path.with_name("aws_bench_large_value_list.tests.yml").write_text(yaml.safe_dump(cases))
-    return folder
-
-
 def bench_large_list(work: Path, values: int, repeat: int) -> dict[str, Any]:
-    """A rule with one very long value list (issue: 100,000 values took 15 s to build and did not
-    finish ``detc test`` in a minute): build and test, all targets and each target alone."""
+    """A rule with one very long value list, side by side with the other measures: build and test,
+    all targets and each target alone (``bench/large_list.py`` measures it alone, phase by phase)."""
     from compiler.target import load_registry
 
     rules = write_large_list_rule(work / "large-list", values)
@@ -543,10 +513,7 @@ def main() -> None:
             report["sigmahq_all"] = bench_sigmahq_all(work, args.repeat)
         if "regression" in sections:
             report["regression"] = bench_regression(work, args.repeat)
-    text = json.dumps(report, indent=2, sort_keys=True)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(report, None if args.only_large_list and not args.only else args.json)
 
 
 if __name__ == "__main__":

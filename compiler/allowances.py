@@ -240,12 +240,12 @@ def stated_difference(
                 truths[leaf.index] = answer
     said_first = [PHRASE] if retold else []
     turnable: dict[int, str] = {}
+    stated = [(name, turns, said) for says, name, turns in _STATED if (said := [c for c in caveats if says(c)])]
     for leaf in conditions.leaves:
         if leaf.index in exact:
             continue  # the phrase's verdict is exact: no other limit turns it
-        for says, name, turns in _STATED:
-            said = [c for c in caveats if says(c)]
-            if said and turns(leaf, record, said):
+        for name, turns, said in stated:
+            if turns(leaf, record, said):
                 turnable.setdefault(leaf.index, name)
         if leaf.index not in turnable and _folding_outside_ascii(leaf, record):
             turnable[leaf.index] = NON_ASCII

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
@@ -71,6 +72,14 @@ def _without_gc(command: Callable[..., None]) -> Callable[..., None]:
 def _fail(err: DetcError | str, code: int = 2) -> NoReturn:
     typer.echo(str(err), err=True)
     raise typer.Exit(code)
+
+
+def _write_report(option: str, path: Path, data: bytes) -> None:
+    """Write a report file atomically (its folder made if missing); one line and exit 2 if it cannot be."""
+    try:
+        write_files(path.parent, {path.name: data})
+    except DetcError as err:
+        _fail(f"{option} {display_path(path)}: {err}")
 
 
 def _registry() -> Registry:
@@ -207,6 +216,14 @@ def _profiles(registry: Registry, clients: Sequence[str] | None, all_clients: bo
     return [load_profile(client_path(n, clients_dir), registry.settings(), registry) for n in names]
 
 
+def _warn_unmatched(profile: Profile, rule_ids: Collection[str], clients_dir: Path) -> None:
+    """One warning line per rule id the profile names that none of the client's rules has."""
+    from compiler.clients import client_path, unmatched_ids
+
+    for line in unmatched_ids(profile, rule_ids):
+        typer.echo(f"{display_path(client_path(profile.name, clients_dir))}: warning: {line}", err=True)
+
+
 def _client_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:
     from compiler.clients import apply_profile, select_rules
 
@@ -337,6 +354,9 @@ def build(
         typer.echo(f"{summary_line}: {len(outcome.files)} files in {root}", err=True)
         for path, rule_id, name, reason in outcome.unsupported_pairs:
             typer.echo(f"{shown(path)}: {rule_id}: {name}: unsupported: {reason}", err=True)
+        if profile.name != DEFAULT_PROFILE.name:
+            built = json.loads(outcome.files["manifest.json"])["rules"]
+            _warn_unmatched(profile, built, clients_dir)
     save_records(inputs, trees)
     if stale:
         raise typer.Exit(1)
@@ -345,10 +365,13 @@ def build(
 def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None) -> None:
     from rich.table import Table
 
+    from compiler.guard import check_report_out
     from compiler.jsonio import dumps
     from compiler.report import support_matrix
 
     try:
+        if report_json:
+            check_report_out("--report-json", report_json)
         data, errors, warnings = support_matrix(rules, _registry().select(target))
         for line in warnings:
             typer.echo(line, err=True)
@@ -376,7 +399,7 @@ def _report(rules: Path, target: Sequence[str] | None, report_json: Path | None)
     for error in errors:
         console.print(f"error: {error}", markup=False)
     if report_json:
-        report_json.write_bytes(dumps(data))
+        _write_report("--report-json", report_json, dumps(data))
 
 
 @app.command("test")
@@ -405,6 +428,7 @@ def test_cmd(
     --generated the generated events against every target; exit 1 on any failure, when no rule has
     any, or when a target's every match case of a rule is waived."""
     from compiler.fixtures import load_fixtures
+    from compiler.guard import check_report_out
     from compiler.regression import load_regression
     from compiler.testing import (
         generated_cases,
@@ -418,6 +442,10 @@ def test_cmd(
     )
 
     try:
+        if json_path:
+            check_report_out("--json", json_path)
+        if junit_path:
+            check_report_out("--junit", junit_path)
         registry = _registry()
         chosen = registry.select(target)
         if live:
@@ -430,7 +458,10 @@ def test_cmd(
         coverage: list[dict[str, Any]] = []
         not_generated: dict[str, int] = {}
         for profile in _profiles(registry, client, all_clients, clients_dir):
-            for rule in _client_rules(loaded, profile):
+            chosen_rules = _client_rules(loaded, profile)
+            if profile.name != DEFAULT_PROFILE.name:
+                _warn_unmatched(profile, {r.id for r in chosen_rules}, clients_dir)
+            for rule in chosen_rules:
                 fixtures = load_fixtures(rule, rules)
                 regression = load_regression(rule)
                 try:
@@ -462,9 +493,9 @@ def test_cmd(
         typer.echo(f"{logsource}: no generated events for this logsource yet ({count} rule(s))", err=True)
     _print_matrix(results, [t.name for t in chosen], coverage)
     if json_path:
-        json_path.write_bytes(to_json(results, coverage))
+        _write_report("--json", json_path, to_json(results, coverage))
     if junit_path:
-        junit_path.write_bytes(to_junit(results))
+        _write_report("--junit", junit_path, to_junit(results))
     if not results and not allow_empty:
         typer.echo(f"{rules}: no rule has fixture cases: nothing was tested (--allow-empty to accept)", err=True)
         raise typer.Exit(1)
@@ -481,11 +512,14 @@ def fixtures_cmd(
     """Write generated witnesses and near misses as an X.tests.yml to review and keep."""
     from compiler.fixtures import Case
     from compiler.generate import fixtures_text, generate
+    from compiler.guard import check_fixtures_out
     from compiler.rawforms import raw_form
     from compiler.rules import load_rule
     from compiler.testing import run_rule
 
     try:
+        if out is not None:
+            check_fixtures_out(out)
         loaded = load_rule(rule, display_path(rule))
         form = raw_form(loaded)
         if form is None:
@@ -708,9 +742,21 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGINT, _on_sigint)
+    # typer (pinned below 0.29) carries its own click; its exceptions are not exported by name
+    from typer._click.exceptions import ClickException, UsageError
+
     try:
-        app(prog_name="detc")
-        code: object = 0
+        # not standalone: click hands back usage errors, which detc writes as its one line
+        code: object = app(prog_name="detc", standalone_mode=False)
+        if not isinstance(code, int):
+            code = 0
+    except ClickException as err:  # a bad option or argument: one line, exit 2
+        where = f"detc {err.ctx.info_name}" if isinstance(err, UsageError) and err.ctx else "detc"
+        where = "detc" if where == "detc detc" else where
+        sys.stderr.write(f"{where}: {' '.join(err.format_message().split())} (see --help)\n")
+        code = err.exit_code
+    except typer.Abort:
+        code = 1
     except SystemExit as done:
         code = done.code
     except Interrupted:

@@ -8,7 +8,7 @@ import hashlib
 import importlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -205,6 +205,13 @@ def load_profile(
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
             raise ProfileError(f"{where}.values must be a non-empty list of strings", path=shown)
         rules = block.get("rules", "all")
+        for key in ("rules", "logsources"):  # an empty list would silently mean nowhere (rules) or everywhere
+            if block.get(key, None) == []:
+                raise ProfileError(
+                    f"{where}.{key} is empty: name at least one, or leave the key out"
+                    + (" (every rule)" if key == "rules" else " (every logsource)"),
+                    path=shown,
+                )
         reason = block.get("reason", "")
         if not isinstance(reason, str):
             raise ProfileError(f"{where}.reason must be a string", path=shown)
@@ -353,6 +360,20 @@ def _matches(rule: DetcRule, sel: Selector) -> bool:
         or (rule.sigma.status is not None and rule.sigma.status.name.lower() in sel.statuses)
         or logsource_matches(logsource, sel.logsources)
     )
+
+
+def unmatched_ids(profile: Profile, rule_ids: Collection[str]) -> list[str]:
+    """What a profile names by rule id that none of the client's rules has (a typo, or a rule not
+    bought or not in this rule set): an exclusion or override that silently does nothing there."""
+    out = [
+        f"exclusions[{i}].rules: no rule the client builds has id {rid!r}: the exclusion does nothing for it"
+        for i, exclusion in enumerate(profile.exclusions) for rid in (exclusion.rules or ()) if rid not in rule_ids
+    ]
+    out += [
+        f"overrides.{rid}: no rule the client builds has this id: the override does nothing"
+        for rid in profile.overrides if rid not in rule_ids
+    ]
+    return out
 
 
 def select_rules(rules: Sequence[DetcRule], profile: Profile) -> list[DetcRule]:

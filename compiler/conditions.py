@@ -151,6 +151,8 @@ class Conditions:
             for node in _walk(tree):
                 self._index[id(node)] = len(self.leaves)
                 self.leaves.append(Leaf(index=len(self.leaves), node=node, detection=_detection_name(node)))
+        self._shared = len(self._index) != len(self.leaves)
+        """Some leaf node sits in two places of the trees (pySigma makes a node per place)."""
 
     @classmethod
     def of(cls, rule: Any) -> "Conditions":
@@ -193,10 +195,53 @@ class Conditions:
         view = self.view(record)
         if view is None:
             return []
-        truths = self.truths(view)
+        return self.flips(self.truths(view))
+
+    def flips(self, truths: Sequence[bool]) -> list[int]:
+        """The leaves whose flip alone takes the rule from no match to match, with the leaves
+        taking these verdicts (none when the rule matches)."""
         if self.verdict(truths):
             return []
-        return [leaf.index for leaf in self.leaves if self.verdict(truths, frozenset((leaf.index,)))]
+        if self._shared:  # a node in two places: flip each leaf and look
+            return [leaf.index for leaf in self.leaves if self.verdict(truths, frozenset((leaf.index,)))]
+        # The verdict is an OR of the trees, all false here, and a leaf occurs in one place of one
+        # tree: flipping it flips the verdict exactly when it flips its tree. One pass per tree
+        # (a leaf flips an AND it sits under when every other operand is true, an OR when every
+        # other is false) instead of re-evaluating every tree once per leaf.
+        found: list[int] = []
+        for tree in self.trees:
+            values: dict[int, bool] = {}
+            self._node_values(tree, truths, values)
+            self._deciding(tree, values, found)
+        return sorted(found)
+
+    def _node_values(self, node: Any, truths: Sequence[bool], values: dict[int, bool]) -> bool:
+        """The node's verdict, recording every node's verdict in ``values`` (by id)."""
+        if isinstance(node, (ConditionAND, ConditionOR)):
+            parts = [self._node_values(a, truths, values) for a in node.args]
+            value = all(parts) if isinstance(node, ConditionAND) else any(parts)
+        elif isinstance(node, ConditionNOT):
+            value = not self._node_values(node.args[0], truths, values)
+        elif node is None:
+            value = False
+        else:
+            value = truths[self._index[id(node)]]
+        values[id(node)] = value
+        return value
+
+    def _deciding(self, node: Any, values: Mapping[int, bool], found: list[int]) -> None:
+        """The leaves below ``node`` whose flip alone flips ``node`` (``_node_values`` gave ``values``)."""
+        if isinstance(node, (ConditionAND, ConditionOR)):
+            neutral = isinstance(node, ConditionAND)  # an operand that leaves the others to decide
+            verdicts = [values[id(a)] for a in node.args]
+            against = sum(1 for v in verdicts if v != neutral)
+            for arg, verdict in zip(node.args, verdicts, strict=True):
+                if against - (verdict != neutral) == 0:
+                    self._deciding(arg, values, found)
+        elif isinstance(node, ConditionNOT):
+            self._deciding(node.args[0], values, found)
+        elif node is not None:
+            found.append(self._index[id(node)])
 
     def _eval(self, node: Any, truths: Sequence[bool], flipped: frozenset[int]) -> bool:
         if isinstance(node, ConditionAND):

@@ -9,6 +9,7 @@ record in the same JSON form.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -56,7 +57,7 @@ def read_events(path: Path, kind: str | None = None, *, shown: str | None = None
         raise RuleLoadError(f"{shown}: unknown event file type {kind!r} (known: {', '.join(KINDS)})")
     raw = _read_regular(path, shown)
     if kind == "evtx":
-        events = _evtx(path)
+        events = _evtx(raw, shown)
     else:
         try:
             text = raw.decode("utf-8-sig")
@@ -111,13 +112,14 @@ class EvtxRecord(TypedDict):
     """The record rendered as evtx_dump JSON text."""
 
 
-def _evtx(path: Path) -> list[Any]:
+def _evtx(raw: bytes, shown: str) -> list[Any]:
+    """The records of an EVTX file, parsed from the bytes already read (bounded, from a regular file)."""
     try:
         from evtx import PyEvtxParser
     except ImportError as err:  # a declared dependency; say so rather than fail obscurely
         raise RuleLoadError("reading EVTX needs the 'evtx' package: pip install evtx") from err
     try:
-        parser = PyEvtxParser(str(path))
+        parser = PyEvtxParser(io.BytesIO(raw))
         return [json.loads(cast(EvtxRecord, record)["data"]) for record in parser.records_json()]
     except (OSError, RuntimeError, ValueError) as err:
-        raise RuleLoadError(f"cannot read EVTX {path}: {err}") from err
+        raise RuleLoadError(f"{shown} is not EVTX: {err}") from err

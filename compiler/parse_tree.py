@@ -9,11 +9,6 @@ from __future__ import annotations
 
 from lark import Token, Tree
 
-SHARED_PARSES = 8
-"""How many of the latest parse trees a query language's ``parse`` keeps (``functools.lru_cache``):
-the few queries of the rule being built, so that checking a query and reading its fields later
-parse it once. A kept tree is shared: whoever reads it must not change it."""
-
 
 def token(child: Token | Tree[Token]) -> Token:
     """A child the grammar makes a terminal."""

@@ -90,20 +90,44 @@ def detection_items(rule: SigmaRule) -> list[SigmaDetectionItem]:
 
 
 def value_fits(value: Any, text: str) -> bool:
-    """Whether ``text`` satisfies a Sigma string or regex value (case ignored)."""
-    try:
-        if isinstance(value, SigmaString):
-            # Each literal character and each ``?`` takes one character of the text (case folding
-            # with re.IGNORECASE maps one character to one): a value needing more than the text has
-            # cannot fit, and no pattern is compiled for it (the callers ask about '' and 'null').
-            if sum(len(p) if isinstance(p, str) else p == SpecialChars.WILDCARD_SINGLE for p in value.s) > len(text):
-                return False
+    """Whether ``text`` satisfies a Sigma string or regex value (case ignored).
+
+    A Sigma string is decided without a regex where its length settles it or both sides are ASCII:
+    Python's case-insensitive matching pairs one character with one (no multi-character folding),
+    so a value of n literal characters and ``?``s fits only texts of n characters or, with a ``*``,
+    more; and on ASCII it folds exactly the letters ``str.lower`` does. (A long value list would
+    otherwise compile one regex per value, beyond ``re``'s cache.)"""
+    if isinstance(value, SigmaString):
+        settled = _fits_without_regex(value, text)
+        if settled is not None:
+            return settled
+        try:
             return re.fullmatch(sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
-    except UnresolvedPlaceholder:
-        return False
+        except UnresolvedPlaceholder:
+            return False
     if isinstance(value, SigmaRegularExpression):
         return re.search(value.regexp.to_plain(), text, python_regex_flags(value) | re.IGNORECASE) is not None
     return False
+
+
+def _fits_without_regex(value: SigmaString, text: str) -> bool | None:
+    """``value_fits`` of a Sigma string where lengths or ASCII settle it; None where only the regex can."""
+    fixed, open_ended = 0, False
+    for part in value.s:
+        if isinstance(part, str):
+            fixed += len(part)
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            fixed += 1
+        elif part == SpecialChars.WILDCARD_MULTI:
+            open_ended = True
+        else:
+            return None  # a placeholder: the regex path refuses it
+    if len(text) < fixed or (len(text) > fixed and not open_ended):
+        return False
+    literal = "".join(part for part in value.s if isinstance(part, str))
+    if open_ended or len(literal) != fixed or not (literal.isascii() and text.isascii()):
+        return None
+    return literal.lower() == text.lower()
 
 
 _VALUE_TEMPLATES = ("startswith_expression", "endswith_expression", "contains_expression", "wildcard_match_expression")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from compiler.errors import RuleLoadError
@@ -67,8 +67,11 @@ def regression_path(rule: DetcRule) -> str | None:
     value = rule.data.get(KEY)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise RuleLoadError(f"{KEY} must be a relative path", path=rule.path, rule_id=rule.id)
+    if not isinstance(value, str) or not value.strip() or PurePath(value).is_absolute():
+        shown = f", not {value!r}" if isinstance(value, str) and value.strip() else ""
+        raise RuleLoadError(
+            f"{KEY} must be a relative path (from SigmaHQ's repository root){shown}", path=rule.path, rule_id=rule.id
+        )
     return value
 
 
@@ -108,8 +111,9 @@ def load_regression(rule: DetcRule) -> RegressionInfo | None:
             raise err(f"test {i}: 'name' must be a non-empty string")
         if kind not in KINDS:
             raise err(f"test {name!r}: type {kind!r} is not one of {', '.join(KINDS)}")
-        if not isinstance(sample, str) or not sample.strip():
-            raise err(f"test {name!r}: 'path' must be a relative path")
+        if not isinstance(sample, str) or not sample.strip() or PurePath(sample).is_absolute():
+            shown = f", not {sample!r}" if isinstance(sample, str) and sample.strip() else ""
+            raise err(f"test {name!r}: 'path' must be a relative path (from SigmaHQ's repository root){shown}")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise err(f"test {name!r}: match_count must be a whole number of at least 1, not {count!r}")
         sample_path = root / sample

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from tests.support import SEED_RULE
+from tests.support import ROOT, SEED_RULE
 
 runner = CliRunner()
 
@@ -285,3 +285,35 @@ def test_build_and_report_name_the_unsupported_rules(tmp_path: Path):
         {"id": "11111111-2222-4333-8444-555555555555", "path": shown,
          "reason": "regular expression: KQL has no regex syntax"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["test", "--budget", "0"], "detc test: Invalid value for '--budget': 0 is not in the range x>=1. (see --help)"),
+        (["build", "--colour"], "detc build: No such option: --colour (see --help)"),
+        (["nosuch"], "detc: No such command 'nosuch'. (see --help)"),
+        (["convert"], "detc convert: Missing argument 'rule'. (see --help)"),
+    ],
+    ids=["out-of-range", "unknown-option", "unknown-command", "missing-argument"],
+)
+def test_a_bad_option_or_argument_is_one_line_and_exit_2(argv: list[str], line: str) -> None:
+    """The ``detc`` command itself (not the test runner's app): click's usage box becomes detc's one line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler", *argv], cwd=ROOT, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (2, line + "\n", "")
+
+
+def test_help_still_prints_and_exits_0() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler", "test", "--help"], cwd=ROOT, capture_output=True, text=True, check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "Usage: detc test" in done.stdout and done.stderr == ""

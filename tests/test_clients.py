@@ -376,8 +376,12 @@ def test_a_windows_exclusion_is_probed_on_windows_cells_and_tested_on_every_targ
          "exclusions[0].logsources: 'aws cloudtrail' is not a logsource pattern (product/service/category)"),
         ({"field": "userIdentity.arn", "values": ["x"], "logsources": [7]},
          "exclusions[0].logsources must be a list of non-empty strings"),
+        ({"field": "commandline", "values": ["x"], "logsources": ["windows/*/process_creation"]},
+         "exclusions[0].field: kql cannot map 'commandline' on windows rules (field 'commandline': Windows event "
+         "data names are case-sensitive, and windows.sysmon_operational events spell this field 'CommandLine': "
+         "'commandline' would match no event)"),
     ],
-    ids=["unscoped-windows-field", "no-such-logsource", "not-a-pattern", "not-a-list"],
+    ids=["unscoped-windows-field", "no-such-logsource", "not-a-pattern", "not-a-list", "windows-field-wrong-case"],
 )
 def test_exclusion_scopes_are_checked_at_load(tmp_path: Path, exclusion: dict, message: str):
     path = write_profile(tmp_path, {"name": "c", "exclusions": [exclusion]})
@@ -386,3 +390,42 @@ def test_exclusion_scopes_are_checked_at_load(tmp_path: Path, exclusion: dict, m
     assert f": {message}" in str(info.value)
     if "logsources" not in exclusion:
         assert str(info.value).endswith("; without logsources: an exclusion reaches rules of every logsource")
+
+
+@pytest.mark.parametrize(
+    ("key", "meaning"), [("rules", "every rule"), ("logsources", "every logsource")], ids=["no-rules", "no-logsources"]
+)
+def test_an_empty_exclusion_scope_is_refused_at_load(tmp_path: Path, key: str, meaning: str):
+    """``rules: []`` would exclude on no rule and ``logsources: []`` on every logsource, both without a word."""
+    path = write_profile(tmp_path, {"name": "c", "exclusions": [
+        {"field": "userIdentity.arn", "values": ["x"], "logsources": ["aws/cloudtrail"], key: []}]})
+    with pytest.raises(ProfileError) as info:
+        load_profile(path, TARGETS)
+    assert str(info.value) == f"{path}: exclusions[0].{key} is empty: name at least one, or leave the key out ({meaning})"
+
+
+SEED_ID = "f6fee40d-8a5e-4cc8-9f73-8688419c6d68"
+TYPO_ID = "f6fee40d-8a5e-4cc8-9f73-8688419c6d69"
+
+
+@pytest.mark.parametrize("command", ["build", "test"], ids=["build", "test"])
+def test_profile_ids_no_rule_has_are_warned_about(tmp_path: Path, command: str):
+    """An exclusion or override on a mistyped rule id would otherwise do nothing, without a word."""
+    rules = tmp_path / "sigma"
+    shutil.copytree(ROOT / "sigma" / "aws", rules)
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    write_profile(clients, {
+        "name": "c", "overrides": {TYPO_ID: {"level": "high"}, SEED_ID: {"level": "high"}},
+        "exclusions": [{"rules": [SEED_ID, TYPO_ID], "field": "userIdentity.arn", "values": ["x"]}],
+    })
+    args = [command, "--rules", str(rules), "--clients-dir", str(clients), "--client", "c"]
+    result = runner.invoke(app, [*args, "--output", str(tmp_path / "out")] if command == "build" else args)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{clients / 'c.yml'}: warning: exclusions[0].rules: no rule the client builds has id '{TYPO_ID}': "
+        "the exclusion does nothing for it",
+        f"{clients / 'c.yml'}: warning: overrides.{TYPO_ID}: no rule the client builds has this id: "
+        "the override does nothing",
+    ]

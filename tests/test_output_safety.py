@@ -125,3 +125,55 @@ def test_new_empty_and_detc_folders_are_written(repo: Path):
         result = runner.invoke(app, ["package", "--client", "acme", "--output", "dist"])
         assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (repo / "dist").iterdir()) == ["acme.package.json", "acme.tar.gz"]
+
+
+RULE = "sigma/aws/kms/aws_kms_imported_key_material_deleted.yml"
+NOT_OURS = "refusing to replace a file that is not a detc {kind} report (give a new file name, or move the file away first)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["test", "-t", "sigma", "--json", "README.md"], "--json README.md: " + NOT_OURS.format(kind="test results")),
+        (["test", "-t", "sigma", "--junit", RULE], f"--junit {RULE}: " + NOT_OURS.format(kind="JUnit")),
+        (["test", "-t", "sigma", "--json", "sigma"], "--json sigma: not a regular file (refusing to replace it)"),
+        (["build", "--report", "-t", "sigma", "--report-json", "README.md"],
+         "--report-json README.md: " + NOT_OURS.format(kind="support matrix")),
+    ],
+    ids=["json-over-readme", "junit-over-a-rule", "json-over-a-folder", "report-json-over-readme"],
+)
+def test_reports_never_replace_what_the_user_owns(repo: Path, args: list[str], message: str):
+    refused(args, repo, message)
+
+
+def test_reports_go_to_new_folders_and_replace_their_own_kind_only(repo: Path, tmp_path: Path):
+    reports = tmp_path / "reports" / "new"
+    runs = [["test", "-t", "sigma", "--json", str(reports / "r.json"), "--junit", str(reports / "r.xml")],
+            ["build", "--report", "-t", "sigma", "--report-json", str(reports / "m.json")]]
+    for args in runs * 2:  # the second time over the reports of the first
+        assert runner.invoke(app, args).exit_code == 0
+    assert sorted(p.name for p in reports.iterdir()) == ["m.json", "r.json", "r.xml"]
+    before = snapshot(reports)
+    result = runner.invoke(app, ["test", "-t", "sigma", "--json", str(reports / "m.json")])
+    assert result.exit_code == 2
+    assert result.stderr == f"--json {reports / 'm.json'}: " + NOT_OURS.format(kind="test results") + "\n"
+    assert snapshot(reports) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "--output", "sigma/out"],
+         "--output sigma/out: refusing to write there: it is inside the rules folder ({root}/sigma)"),
+        (["build", "--rules", "sigma/windows", "--output", "sigma/windows/aws"],
+         "--output sigma/windows/aws: refusing to write there: it is inside the rules folder ({root}/sigma/windows)"),
+        (["build", "--all-clients", "--output", "clients/out"],
+         "--output clients/out: refusing to write there: it is inside the clients folder ({root}/clients)"),
+        (["package", "--client", "acme", "--output", "sigma/dist"],
+         "--output sigma/dist: refusing to write there: it is inside the rules folder ({root}/sigma)"),
+    ],
+    ids=["build-in-rules", "build-in-given-rules", "clients-in-clients", "package-in-rules"],
+)
+def test_output_inside_the_rules_or_clients_folder_is_refused(repo: Path, args: list[str], message: str):
+    """A build writes cloudformation.yaml: inside the rules folder the next build would read it as a rule."""
+    refused(args, repo, message.format(root=repo))

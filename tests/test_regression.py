@@ -84,8 +84,10 @@ def test_json_events_back_to_back_and_ndjson(tmp_path: Path) -> None:
     with pytest.raises(RuleLoadError, match="is not JSON"):
         read_events(tmp_path / "bad.json")
     (tmp_path / "bad.evtx").write_bytes(b"not an evtx file" * 10)
-    with pytest.raises(RuleLoadError, match="cannot read EVTX"):
-        read_events(tmp_path / "bad.evtx")
+    with pytest.raises(RuleLoadError) as err:
+        read_events(tmp_path / "bad.evtx", shown="events/bad.evtx")
+    assert err.value.message.startswith("events/bad.evtx is not EVTX: ")  # named as the fixture names it
+    assert "EVTX file header" in err.value.message
 
 
 def test_an_event_file_with_several_events_is_one_case_per_event(tmp_path: Path) -> None:
@@ -160,3 +162,26 @@ def test_check_validates_regression_tests_path(tmp_path: Path) -> None:
     result = run("check", "--rules", str(ok))
     assert result.exit_code == 1 and "sample 'regression_data/amsi/sample.evtx' not found" in result.stderr
     assert run("test", "--rules", str(ok)).exit_code == 2  # bad input: nothing runs
+
+
+def test_absolute_regression_paths_are_refused(tmp_path: Path) -> None:
+    """SigmaHQ's paths are relative to its repository root: an absolute one would read any file."""
+    rules = repository(tmp_path / "a")
+    rule = rules / "windows" / "registry" / "registry_set_amsi_disable.yml"
+    rule.write_text(rule_text(str(tmp_path / "a" / "regression_data" / "amsi" / "info.yml")))
+    result = run("test", "--rules", str(rules))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"{RULE_ID}: regression_tests_path must be a relative path (from SigmaHQ's repository root), "
+        f"not '{tmp_path / 'a' / 'regression_data' / 'amsi' / 'info.yml'}'\n"
+    )
+    rules = repository(tmp_path / "b")
+    info = tmp_path / "b" / "regression_data" / "amsi" / "info.yml"
+    data = yaml.safe_load(info.read_text())
+    data["regression_tests_info"][0]["path"] = str(tmp_path / "b" / "regression_data" / "amsi" / "sample.evtx")
+    info.write_text(yaml.safe_dump(data))
+    result = run("test", "--rules", str(rules))
+    assert result.exit_code == 2
+    assert "test 'Positive Detection Test': 'path' must be a relative path (from SigmaHQ's repository root), not '/" in (
+        result.stderr
+    )

@@ -113,21 +113,19 @@ def eql_query_fields(query: str) -> tuple[list[str], list[str]]:
     return names, datasets
 
 
-def required_fields(query: str, language: str = "kuery") -> list[dict[str, Any]]:
-    """Each field the query reads: its name, its type in the data stream and whether ECS defines it."""
-    names, _ = query_fields(query, language)
+def required_fields(names: list[str]) -> list[dict[str, Any]]:
+    """Each field a query reads (``query_fields``): its name, its type in the data stream and whether ECS defines it."""
     return sorted(
         ({"name": n, "type": field_spec(n).type, "ecs": is_ecs(n)} for n in names), key=lambda f: f["name"]
     )
 
 
-def related_integrations(query: str, integrations: list[str], package: str, integration: str,
-                         version: str, language: str = "kuery") -> list[dict[str, Any]]:
-    """The cell's package/integration when the query pins its dataset and the rule's metadata names
-    an integration (detection-rules adds none without one)."""
+def related_integrations(datasets: list[str], integrations: list[str], package: str, integration: str,
+                         version: str) -> list[dict[str, Any]]:
+    """The cell's package/integration when the query pins its dataset (``datasets``, from
+    ``query_fields``) and the rule's metadata names an integration (detection-rules adds none without one)."""
     if not integrations:
         return []
-    _, datasets = query_fields(query, language)
     wanted = f"{package}.{integration}"
     if wanted not in datasets:
         return []

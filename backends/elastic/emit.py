@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.elastic import toml_writer as tw
-from backends.elastic.api_format import nested_normalize, related_integrations, required_fields
+from backends.elastic.api_format import nested_normalize, query_fields, related_integrations, required_fields
 from backends.elastic.cells import CELLS
 from backends.elastic.target import rule_id_namespace
 from compiler import attack
@@ -142,7 +142,7 @@ def rule_model(
     if sigma.fields:  # Sigma names as the cell stores them, renamed where the client stores a field under its own name
         renames = profile.field_mappings.get(compiled.target, {}) if profile else {}
         cell = cell_for(CELLS, sigma.logsource, target=compiled.target)
-        stored = cell.pipeline.investigation_fields(sigma.fields)
+        stored = cell.pipeline.investigation_fields(sigma.fields, sigma.logsource)
         fields["investigation_fields"] = {"field_names": [renames.get(f, f) for f in stored]}
     return fields
 
@@ -246,15 +246,14 @@ def kibana_rule(rule: DetcRule, model: dict[str, Any], target: str, compiled: Co
     ``related_integrations`` and ``required_fields`` it derives for KQL and EQL), plus what an import needs."""
     out: dict[str, Any] = nested_normalize(dict(model))  # a dict normalizes to a dict
     if target in ("kql", "eql"):
-        language = model["language"]
         storage = cell_for(CELLS, rule.sigma.logsource, target=target).storage
-        query = compiled.query  # the model's query but its final line break: the text the build parsed to check it
+        names, datasets = query_fields(compiled.query, model["language"])  # one walk of the query the syntax check parsed
         related = related_integrations(
-            query, list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION, language,
+            datasets, list(rule.meta.integration), storage.PACKAGE, storage.INTEGRATION, storage.PACKAGE_VERSION,
         )
         if related:
             out["related_integrations"] = related
-        out["required_fields"] = required_fields(query, language)
+        out["required_fields"] = required_fields(names)
     for entry in out.get("threat", []):
         entry.setdefault("technique", [])
     out["query"] = model["query"].rstrip("\n")

@@ -34,10 +34,10 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from backends.elastic.es_regexp import lucene_regexp
-from backends.elastic.es_semantics import Field, FieldTypes
+from backends.elastic.es_semantics import Field, FieldTypes, ascii_folded
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
-from compiler.parse_tree import SHARED_PARSES, subtree, token
+from compiler.parse_tree import subtree, token
 
 Predicate = Callable[[Any], bool]
 EVENT_CATEGORY_FIELD = "event.category"
@@ -69,12 +69,20 @@ def parser() -> Lark:
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", start=["piped_query", "field_parts"], cache=True)
 
 
-@functools.lru_cache(maxsize=SHARED_PARSES)
 def parse(query: str, start: str = "piped_query") -> Tree[Token]:
     """The parse tree of EQL text by the package's grammar (the build's syntax check); text the
-    grammar rejects is an EvaluationError with its place. The latest trees are kept (read them,
-    never change them): a build parses each query to check it, then reads the same tree for the
-    fields of its Kibana rule."""
+    grammar rejects is an EvaluationError with its place. The last query's tree is kept (one
+    entry): the syntax check, the Kibana import's field list and the evaluator read one query in
+    turn, and never change the tree."""
+    return _last_query(query) if start == "piped_query" else _parse(query, start)
+
+
+@functools.lru_cache(maxsize=1)
+def _last_query(query: str) -> Tree[Token]:
+    return _parse(query, "piped_query")
+
+
+def _parse(query: str, start: str) -> Tree[Token]:
     try:
         return parser().parse(query if query.endswith("\n") else query + "\n", start=start)
     except UnexpectedInput as err:
@@ -320,25 +328,38 @@ class EqlEvaluator:
         if field.spec.type not in _STRING_FIELD_TYPES:
             raise EvaluationError(f"{op} on field {field.name} ({field.spec.type}): it compares strings only")
         if op in (":", "like", "like~"):
-            regexes = [wildcard_regex(t, fold_ascii=op != "like") for t in texts]
+            # A value without * or ? is one whole value (U+0001 escapes nothing there): the values
+            # of that kind are answered by one set lookup instead of a regex each.
+            fold = op != "like"
+            exact = [t for t in texts if "*" not in t and "?" not in t]
+            regexes = [wildcard_regex(t, fold_ascii=fold) for t in texts if "*" in t or "?" in t]
+            checks = [field.pattern(r) for r in regexes]
+            if len(exact) == 1:
+                checks.insert(0, field.pattern(wildcard_regex(exact[0], fold_ascii=fold)))
+            elif exact:
+                checks.insert(0, field.any_folded(map(ascii_folded, exact)) if fold else field.any_term(exact))
         else:  # regex, regex~
-            regexes = [lucene_regexp(t, fold_ascii=op == "regex~") for t in texts]
-        checks = [field.pattern(r) for r in regexes]
+            checks = [field.pattern(lucene_regexp(t, fold_ascii=op == "regex~")) for t in texts]
         return checks[0] if len(checks) == 1 else (lambda doc: any(c(doc) for c in checks))
 
     def _in_set(self, subject: Any, op: str, values: Tree[Token]) -> Predicate:
         field = self._field(subject, op)
         literals = [_Literal(v) for v in values.children if isinstance(v, Tree)]
         checks = []
+        strings: list[str] = []  # answered together by one set lookup (a long list: one test per value costs more)
         for literal in literals:
             if op == "in~" and literal.kind == "string":
                 if field.spec.type not in _STRING_FIELD_TYPES:
                     raise EvaluationError(f"in~ on field {field.name} ({field.spec.type}): it compares strings only")
-                checks.append(field.pattern(wildcard_regex_literal(literal.value)))
+                strings.append(ascii_folded(literal.value))
             elif literal.kind == "null":
                 raise EvaluationError("null in a lookup list is not evaluated")
+            elif literal.kind == "string" and field.spec.type in _STRING_FIELD_TYPES:
+                strings.append(literal.value)  # a term on a keyword field (flattened is refused before)
             else:
                 checks.append(self._term(field, literal))
+        if strings:
+            checks.insert(0, field.any_folded(strings) if op == "in~" else field.any_term(strings))
         return lambda doc: any(c(doc) for c in checks)
 
     def _function(self, node: Tree[Token]) -> Predicate:
@@ -353,14 +374,6 @@ class EqlEvaluator:
             raise EvaluationError(f"cidrMatch on field {field.name} ({field.spec.type}): it needs an ip field")
         checks = [field.term(block) for block in self._strings(list(args[1:]), "cidrMatch")]
         return lambda doc: any(c(doc) for c in checks)
-
-
-def wildcard_regex_literal(text: str) -> re.Pattern[str]:
-    """A whole value, ASCII letters in either case (``in~``, and ``:`` without wildcards)."""
-    return re.compile(
-        "".join("[" + c.lower() + c.upper() + "]" if c.isascii() and c.lower() != c.upper() else re.escape(c) for c in text),
-        re.DOTALL,
-    )
 
 
 def evaluator(query: str, types: FieldTypes = field_spec) -> Predicate:

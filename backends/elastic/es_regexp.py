@@ -107,3 +107,41 @@ def _regexp_class(source: str, start: int, fold: bool) -> tuple[int, str]:
     if i >= len(source):
         raise EvaluationError("regexp has an unterminated character class")
     return i + 1, "[" + ("^" if negate else "") + "".join(items) + "]"
+
+
+_REGEXP_SPECIAL = frozenset('\\"[().|*+?{}@#&~<>')
+
+
+def folded_literal(source: str) -> str | None:
+    """For a regexp (ALL flags, no case folding) that spells one value with each ASCII letter as a
+    class of its two cases (``[Kk][Mm][Ss]\\.amazonaws``, how detc's Lucene backend writes a
+    case-insensitive string): that value ``ascii_folded``, which a text matches exactly when its
+    own ``ascii_folded`` form is equal. None for any other regexp (a letter outside such a class is
+    case-sensitive; operators, other classes and quoting are left to ``lucene_regexp``)."""
+    out: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "[":
+            if i + 3 < n and source[i + 3] == "]" and _ascii_letter(source[i + 1]) and source[i + 2] == source[i + 1].swapcase():
+                out.append(source[i + 1].lower())
+                i += 4
+                continue
+            return None
+        if ch == "\\":
+            if i + 1 >= n:
+                return None
+            ch = source[i + 1]
+            i += 2
+        elif ch in _REGEXP_SPECIAL:
+            return None
+        else:
+            i += 1
+        if _ascii_letter(ch):
+            return None
+        out.append(ch)
+    return "".join(out)
+
+
+def _ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +26,15 @@ FieldTypes = Callable[[str], FieldSpec]
 """A data stream's mapping: the type of each field name (``index_mapping.field_spec`` for CloudTrail)."""
 
 _MISSING = object()
+_KEYWORD_LIKE = ("keyword", "constant_keyword", "flattened")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_folded(text: str) -> str:
+    """``text`` with its ASCII letters lowered and every other character kept: two texts fold alike
+    exactly when they differ only in the case of ASCII letters (Lucene's ASCII case folding; the
+    ``[Aa]`` classes of detc's Lucene regexes; EQL's ``:``, ``like~``, ``in~``)."""
+    return text.translate(_ASCII_LOWER)
 
 
 class _Path:
@@ -185,6 +194,23 @@ class Field:
             return lambda doc: any(_parse_date(v) == instant for v in self.values(doc))
         raise self._error("term queries are not supported on this type")
 
+    def any_term(self, texts: Iterable[str]) -> Callable[[Any], bool]:
+        """Any of several exact terms, as an OR of ``term`` would answer; on keyword-like fields one
+        set lookup instead of one test per term (a long value list)."""
+        if self.spec.type in _KEYWORD_LIKE:
+            wanted = frozenset(texts)
+            return lambda doc: not wanted.isdisjoint(self.values(doc))
+        checks = [self.term(text) for text in texts]
+        return lambda doc: any(check(doc) for check in checks)
+
+    def any_folded(self, keys: Iterable[str]) -> Callable[[Any], bool]:
+        """Any of several whole values, ASCII letters in either case (``keys`` are ``ascii_folded``):
+        what an OR of ``pattern`` with each value's ``[Aa]``-class regex answers, by one set lookup."""
+        if self.spec.type not in _KEYWORD_LIKE:
+            raise self._error("wildcard and regexp queries need a keyword field")
+        wanted = frozenset(keys)
+        return lambda doc: any(ascii_folded(v) in wanted for v in self.values(doc))
+
     def phrase(self, text: str) -> Callable[[Any], bool]:
         """A quoted value: on text, its tokens at consecutive positions of one stored value (a
         ``match_phrase``); on every other type the same query as the unquoted value."""
@@ -207,7 +233,7 @@ class Field:
 
     def pattern(self, regex: re.Pattern[str]) -> Callable[[Any], bool]:
         """A wildcard or regexp query: the whole indexed term must match (keyword-like fields only)."""
-        if self.spec.type not in ("keyword", "constant_keyword", "flattened"):
+        if self.spec.type not in _KEYWORD_LIKE:
             raise self._error("wildcard and regexp queries need a keyword field")
         return lambda doc: any(regex.fullmatch(v) for v in self.values(doc))
 

@@ -21,7 +21,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
-from compiler.parse_tree import SHARED_PARSES, subtree, token
+from compiler.parse_tree import subtree, token
 
 Predicate = Callable[[Any], bool]
 
@@ -34,7 +34,7 @@ _ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("kql.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False)
 
 
 class KqlLiteral:
@@ -132,11 +132,15 @@ def _unquoted_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
-@lru_cache(maxsize=SHARED_PARSES)
 def parse(query: str) -> Tree[Token]:
-    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError. The latest
-    trees are kept (read them, never change them): a build parses each query to check it, then
-    reads the same tree for the fields of its Kibana rule."""
+    """The query's syntax tree; text kuery's grammar rejects is an EvaluationError. The last
+    query's tree is kept (one entry): the build's syntax check, the Kibana import's field list
+    and the evaluator read one query in turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@lru_cache(maxsize=1)
+def _last_parse(query: str) -> Tree[Token]:
     try:
         return _parser().parse(query)
     except UnexpectedInput as err:
@@ -190,7 +194,7 @@ class KqlEvaluator:
     def _values(self, field: KqlLiteral, node: Tree[Token]) -> Predicate:
         kind = node.data
         if kind == "or_list":
-            subs = [self._values(field, c) for c in node.children if isinstance(c, Tree)]
+            subs = self._or_values(field, [c for c in node.children if isinstance(c, Tree)])
             return lambda doc: any(p(doc) for p in subs)
         if kind == "and_list":
             subs = [self._values(field, c) for c in node.children if isinstance(c, Tree)]
@@ -202,6 +206,27 @@ class KqlEvaluator:
             literal = KqlLiteral(token(node.children[0]))
             return self._on_fields(field, lambda f: self._is(f, literal))
         raise EvaluationError(f"unsupported KQL value construct {kind}")  # pragma: no cover
+
+    def _or_values(self, field: KqlLiteral, nodes: list[Tree[Token]]) -> list[Predicate]:
+        """The alternatives of ``field: (a or b or …)``; the exact terms among them on a keyword-like
+        field (of a name without wildcards) are answered by one set lookup, at the first one's place
+        (one test per value of a long list costs far more than the list)."""
+        target = None if field.has_wildcard else Field(field.text, self.types)
+        exact: dict[int, str] = {}
+        if target is not None and target.spec.type in ("keyword", "constant_keyword", "flattened"):
+            for i, node in enumerate(nodes):
+                inner = _lone_value(node)
+                literal = KqlLiteral(token(inner.children[0])) if inner is not None else None
+                if literal is not None and not literal.has_wildcard and (literal.quoted or literal.text != "null"):
+                    exact[i] = literal.text
+        if len(exact) < 2 or target is None:
+            return [self._values(field, node) for node in nodes]
+        first = min(exact)
+        return [
+            target.any_term(exact.values()) if i == first else self._values(field, node)
+            for i, node in enumerate(nodes)
+            if i == first or i not in exact
+        ]
 
     def _on_fields(self, field: KqlLiteral, build: Callable[[Field], Predicate]) -> Predicate:
         if not field.has_wildcard:
@@ -230,6 +255,16 @@ class KqlEvaluator:
         if literal.has_wildcard:
             raise EvaluationError("a range bound cannot hold a wildcard")
         return self._on_fields(field, lambda f: f.range(names[op], literal.text))
+
+
+def _lone_value(node: Tree[Token]) -> Tree[Token] | None:
+    """The value a list alternative is (the grammar wraps each in a one-operand ``and_list``)."""
+    while node.data in ("and_list", "or_list"):
+        operands = [c for c in node.children if isinstance(c, Tree)]
+        if len(operands) != 1:
+            return None
+        node = operands[0]
+    return node if node.data == "value" else None
 
 
 def _field_pattern(node: Tree[Token]) -> KqlLiteral:

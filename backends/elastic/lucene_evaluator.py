@@ -14,6 +14,7 @@ existence; ``[a TO b]``, ``{a TO b}`` and ``>=a`` are ranges.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from luqum import tree as lt
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
-from backends.elastic.es_regexp import lucene_regexp
+from backends.elastic.es_regexp import folded_literal, lucene_regexp
 from backends.elastic.es_semantics import Field, FieldTypes, any_field, field_names, glob_regex
 from backends.elastic.index_mapping import field_spec
 from compiler.errors import EvaluationError
@@ -62,7 +63,14 @@ def _unescape_phrase(raw: str) -> str:
 
 
 def parse(query: str) -> Any:
-    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError."""
+    """luqum's syntax tree of the query; text it cannot parse is an EvaluationError. The last
+    query's tree is kept (one entry): the build's syntax check and the evaluator read one query in
+    turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@functools.lru_cache(maxsize=1)
+def _last_parse(query: str) -> Any:
     try:
         return _linear_parse(query)
     except (ParseError, Exception) as err:  # luqum raises ParseError or IllegalCharacterError
@@ -119,18 +127,19 @@ class LuceneEvaluator:
         return [(conj, node)]
 
     def _boolean(self, node: lt.Item, field: str | None) -> Predicate:
-        clauses: list[tuple[str, Predicate]] = []  # (occur, predicate)
+        occurs: list[tuple[str, lt.Item]] = []  # (occur, clause)
         for conj, item in self._flatten(node, None):
             mod = None
             while isinstance(item, (lt.Not, lt.Prohibit, lt.Plus)):
                 mod = "req" if isinstance(item, lt.Plus) else "not"
                 item = item.children[0]
-            if conj == "AND" and clauses and clauses[-1][0] != MUST_NOT:
-                clauses[-1] = (MUST, clauses[-1][1])
+            if conj == "AND" and occurs and occurs[-1][0] != MUST_NOT:
+                occurs[-1] = (MUST, occurs[-1][1])
             prohibited = mod == "not"
             required = mod == "req" or (conj == "AND" and not prohibited)
             occur = MUST_NOT if prohibited else MUST if required else SHOULD
-            clauses.append((occur, self._compile(item, field)))
+            occurs.append((occur, item))
+        clauses = self._clauses(occurs, field)
         if len(clauses) == 1 and clauses[0][0] in (SHOULD, MUST):
             return clauses[0][1]
         must = [p for o, p in clauses if o == MUST]
@@ -147,6 +156,47 @@ class LuceneEvaluator:
             return True  # only prohibitions: Elasticsearch adds match_all
 
         return boolean
+
+    def _clauses(self, occurs: list[tuple[str, lt.Item]], field: str | None) -> list[tuple[str, Predicate]]:
+        """Each clause compiled, in order. Optional or prohibited clauses that test one field for
+        one exact value (a term, a phrase, a regexp spelling one value in ``[Aa]`` classes) are
+        answered together, by one set lookup per field and kind, at the first one's place: any of
+        them matching is all such clauses ask, and building one regex per value of a long list
+        costs far more than the list."""
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        keys: list[tuple[str, str, str] | None] = []
+        for occur, item in occurs:
+            member = self._exact_value(item, field) if occur != MUST else None
+            key = (occur, member[0], member[1]) if member else None
+            keys.append(key)
+            if key and member:
+                grouped.setdefault(key, []).append(member[2])
+        out: list[tuple[str, Predicate]] = []
+        done: set[tuple[str, str, str]] = set()
+        for (occur, item), key in zip(occurs, keys, strict=True):
+            if key is None or len(grouped[key]) == 1:
+                out.append((occur, self._compile(item, field)))
+            elif key not in done:  # the group, at its first member's place; the later members are in it
+                done.add(key)
+                _, name, kind = key
+                target, values = Field(name, self.types), grouped[key]
+                out.append((occur, target.any_term(values) if kind == "term" else target.any_folded(values)))
+        return out
+
+    def _exact_value(self, item: lt.Item, field: str | None) -> tuple[str, str, str] | None:
+        """(field, kind, value) for a clause one set lookup can answer: kind ``term`` (an exact term
+        on a keyword-like field) or ``folded`` (a value in ``[Aa]`` classes, ``ascii_folded``)."""
+        if isinstance(item, lt.SearchField) and field is None:
+            field, item = _unescape_field(item.name), item.expr
+        if field is None or field == "_exists_" or "*" in field:
+            return None
+        if isinstance(item, lt.Regex):
+            folded = folded_literal(item.value[1:-1])
+            return (field, "folded", folded) if folded is not None else None
+        text = _exact_text(item)
+        if text is None or Field(field, self.types).spec.type not in ("keyword", "constant_keyword", "flattened"):
+            return None
+        return field, "term", text
 
     def _compile(self, node: lt.Item, field: str | None) -> Predicate:
         if isinstance(node, (lt.AndOperation, lt.OrOperation, lt.UnknownOperation, lt.Not, lt.Prohibit, lt.Plus)):
@@ -175,18 +225,18 @@ class LuceneEvaluator:
         return self._on_fields(field, build)
 
     def _builder(self, node: lt.Item) -> Callable[[Field], Predicate]:
+        if isinstance(node, lt.Phrase):
+            phrase = _unescape_phrase(node.value)
+            return lambda f: f.phrase(phrase)
+        text = _exact_text(node)
+        if text is not None:
+            return lambda f: f.term(text)
         if isinstance(node, lt.Word):
             parts = _unescape_term(node.value)
             if parts == [("*", "")]:
                 return lambda f: f.exists
-            if any(kind != "lit" for kind, _ in parts):
-                regex = glob_regex(parts)
-                return lambda f: f.pattern(regex)
-            text = parts[0][1] if parts else ""
-            return lambda f: f.term(text)
-        if isinstance(node, lt.Phrase):
-            text = _unescape_phrase(node.value)
-            return lambda f: f.phrase(text)
+            regex = glob_regex(parts)
+            return lambda f: f.pattern(regex)
         if isinstance(node, lt.Regex):
             regex = lucene_regexp(node.value[1:-1])
             return lambda f: f.pattern(regex)
@@ -215,6 +265,19 @@ class LuceneEvaluator:
         if "*" not in name:
             return build(Field(name, self.types))
         return lambda doc: any(build(Field(n, self.types))(doc) for n in field_names(doc, name))
+
+
+def _exact_text(node: lt.Item) -> str | None:
+    """The value of a term without wildcards or of a phrase (on a field other than text, an exact
+    term query); None otherwise."""
+    if isinstance(node, lt.Phrase):
+        return _unescape_phrase(node.value)
+    if isinstance(node, lt.Word):
+        parts = _unescape_term(node.value)
+        if any(kind != "lit" for kind, _ in parts):
+            return None
+        return parts[0][1] if parts else ""
+    return None
 
 
 def _bound(node: lt.Item) -> str | None:

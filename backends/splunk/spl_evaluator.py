@@ -160,17 +160,60 @@ ValueTest = Callable[[str], bool]
 
 def _value_test(token: Token) -> ValueTest:
     """How one search value (quoted, bare, TERM(), CASE()) tests one field value for equality."""
-    text = str(token)
-    case_sensitive = False
-    if token.type in ("TERM_DIRECTIVE", "CASE_DIRECTIVE"):
-        case_sensitive = token.type == "CASE_DIRECTIVE"
-        text = text[5:-1]
-    literal = unquote(text) if text.startswith('"') and text.endswith('"') and len(text) >= 2 else text
+    case_sensitive = token.type == "CASE_DIRECTIVE"
+    literal = _literal(token)
     network = _cidr(literal) if "*" not in literal else None
     regex = _wildcard_regex(literal, case_sensitive=case_sensitive)
     if network is not None:
         return lambda v: _in_network(v, network) or regex.fullmatch(v) is not None
     return lambda v: regex.fullmatch(v) is not None
+
+
+def _any_value_test(tokens: Sequence[Token]) -> ValueTest:
+    """Whether one field value equals any of several search values (``f IN (…)``): the values
+    without ``*`` and not CIDR blocks are looked up in a set (one regex per value of a long list
+    costs far more than the list), the others tested one by one; the same verdicts as
+    ``_value_test`` of each."""
+    cased: set[str] = set()
+    caseless: set[str] = set()  # ASCII values, lowered
+    others: list[ValueTest] = []
+    for tok in tokens:
+        literal = _literal(tok)
+        if "*" in literal or _cidr(literal) is not None or not (tok.type == "CASE_DIRECTIVE" or literal.isascii()):
+            others.append(_value_test(tok))
+        elif tok.type == "CASE_DIRECTIVE":
+            cased.add(literal)
+        else:
+            caseless.add(literal.lower())
+
+    def test(value: str) -> bool:
+        if value in cased or (caseless and any(key in caseless for key in _caseless_keys(value))):
+            return True
+        return any(t(value) for t in others)
+
+    return test
+
+
+def _caseless_keys(value: str) -> list[str]:
+    """The lowered ASCII texts that ``value`` equals under Python's IGNORECASE (the regex
+    ``_value_test`` compiles): each character paired with the ASCII characters it matches, which
+    for an ASCII character is its own case and for a few others a twin (KELVIN SIGN and k, LATIN
+    SMALL LETTER LONG S and s, …). Empty when no ASCII text equals it."""
+    if value.isascii():
+        return [value.lower()]
+    keys: list[list[str]] = [[]]
+    for ch in value:
+        twins = (ch.lower(),) if ch.isascii() else _ascii_twins(ch)
+        if not twins:
+            return []
+        keys = [[*key, twin] for key in keys for twin in twins]
+    return ["".join(key) for key in keys]
+
+
+@lru_cache(maxsize=1024)
+def _ascii_twins(ch: str) -> tuple[str, ...]:
+    """The ASCII characters (lowered) that match ``ch`` under IGNORECASE, as ``re`` decides it."""
+    return tuple(sorted({chr(a).lower() for a in range(128) if re.fullmatch(re.escape(chr(a)), ch, re.IGNORECASE)}))
 
 
 def _literal(token: Token) -> str:
@@ -264,8 +307,8 @@ class _Search(_Dispatch):
 
     def s_in(self, node: Tree[Token]) -> Predicate:
         name = str(node.children[0]).strip()
-        tests = [_value_test(token(subtree(c).children[0])) for c in node.children[2:]]
-        return lambda e: any(t(v) for v in _values(e, name) for t in tests)
+        test = _any_value_test([token(subtree(c).children[0]) for c in node.children[2:]])
+        return lambda e: any(test(v) for v in _values(e, name))
 
     def s_phrase(self, node: Tree[Token]) -> Predicate:
         return _term_predicate(unquote(str(node.children[0])), whole_term=False)
@@ -668,7 +711,14 @@ def _as_event(document: Mapping[str, Any]) -> Event:
 
 
 def parse(query: str) -> Tree[Token]:
-    """Parse SPL text; any text outside the grammar is an EvaluationError with line and column."""
+    """Parse SPL text; any text outside the grammar is an EvaluationError with line and column.
+    The last query's tree is kept (one entry): the build's syntax check and the evaluator read one
+    query in turn, and never change the tree."""
+    return _last_parse(query)
+
+
+@lru_cache(maxsize=1)
+def _last_parse(query: str) -> Tree[Token]:
     try:
         return _parser().parse(query)
     except LarkError as err:

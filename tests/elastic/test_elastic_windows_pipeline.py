@@ -115,6 +115,12 @@ UNSUPPORTED = [
      "logsource windows/file_access: no Windows event log or Sysmon event records it"),
     ("hash-not-algorithm", {"category": "process_creation"}, {"sel": {"Hashes|contains": "abc"}, "condition": "sel"},
      "Hashes: the integration splits it into lower-cased"),
+    ("name-in-wrong-case", {"category": "process_creation"}, {"sel": {"image|endswith": "x"}, "condition": "sel"},
+     "field 'image': Windows event data names are case-sensitive, and windows.sysmon_operational events spell "
+     "this field 'Image': 'image' would match no event"),
+    ("name-in-wrong-case-on-security", {"service": "security"}, {"sel": {"processname": "x"}, "condition": "sel"},
+     "field 'processname': Windows event data names are case-sensitive, and system.security events spell this "
+     "field 'ProcessName': 'processname' would match no event"),
 ]
 
 
@@ -123,6 +129,14 @@ def test_unsupported_with_reason(compile_rule, logsource: dict[str, str], detect
     with pytest.raises(UnsupportedFeature) as err:
         compile_rule(logsource, detection, "kql")
     assert err.value.message.startswith(reason)
+
+
+def test_a_name_another_channel_spells_otherwise_is_that_channels_own(compile_rule) -> None:
+    """OpenSSH writes its message as ``payload``: PowerShell's ``Payload`` does not make it a wrong-case name."""
+    query = compile_rule({"service": "openssh"}, {"sel": {"payload|startswith": "Server listening"}, "condition": "sel"},
+                         "kql")
+    assert query == ('winlog.channel: "OpenSSH/Operational"\n    and (winlog.event_data.payload: Server listening* '
+                     "or winlog.user_data.payload: Server listening*)")
 
 
 def test_caveats_case_on_kql_and_the_indexing_limit_of_each_matched_field(compiled) -> None:

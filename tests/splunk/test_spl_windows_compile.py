@@ -260,7 +260,8 @@ def test_spl_windows_classic_shared_labels_carry_a_caveat(rule_from):
          "classic rendering: no classic field is known for TargetUserName on Security"),
         ({"product": "windows", "category": "ps_script"}, {"sel": {"ScriptBlockText|contains": "x"},
                                                            "condition": "sel"},
-         "classic rendering: no classic field is known for ScriptBlockText"),
+         "classic rendering: no classic field is known for ScriptBlockText on Microsoft-Windows-PowerShell/Operational "
+         "or PowerShellCore/Operational [(]detc knows"),
         ({"product": "windows", "service": "system"}, {"keywords": ["x"], "condition": "keywords"},
          "classic rendering: keywords would search the rendered message text"),
     ],

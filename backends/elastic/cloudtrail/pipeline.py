@@ -156,8 +156,9 @@ INVESTIGATION_FIELDS: dict[str, str] = {
 }
 
 
-def investigation_fields(names: Sequence[str]) -> list[str]:
-    """A rule's ``fields:`` (raw CloudTrail names) as the ECS fields a Kibana user investigates."""
+def investigation_fields(names: Sequence[str], logsource: Any = None) -> list[str]:
+    """A rule's ``fields:`` (raw CloudTrail names) as the ECS fields a Kibana user investigates (one
+    placement for every CloudTrail logsource)."""
     return [INVESTIGATION_FIELDS.get(name) or ecs_field(name) or name for name in names]
 
 

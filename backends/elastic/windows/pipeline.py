@@ -32,7 +32,7 @@ from __future__ import annotations
 import ipaddress
 import pickle
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,6 +295,19 @@ CHANNEL_STREAMS: Mapping[str, Stream] = {
 the agent sends them. The ``windows.forwarded`` stream routes by the same channels
 (elastic/integrations ``packages/windows/data_stream/forwarded/elasticsearch/ingest_pipeline/default.yml``
 @ 12c1d8fe5bed28c72a5e98e3733f5a3895de80ba): PowerShell 7's ``PowerShellCore/Operational`` is not among them."""
+
+
+def spelled_otherwise(name: str, stream: Stream) -> str | None:
+    """How the stream's pipeline (or every event's ``System``) spells a field whose name differs from
+    ``name`` only in letter case, or None. Event data names are case-sensitive and each kind of event
+    spells its own (Sysmon ``Image``, OpenSSH ``payload``): within the names a stream's pipeline is
+    known to store or drop, a name in the wrong case names no field its events write, and is refused
+    rather than queried in event_data, where it would silently match nothing (a client exclusion on
+    it would never exclude)."""
+    for known in (*stream.fields, *stream.dropped, *COMMON_FIELDS, *COMMON_DROPPED):
+        if known != name and known.lower() == name.lower():
+            return known
+    return None
 
 
 def spaced(name: str) -> str:
@@ -662,6 +675,12 @@ class WindowsFields(DetectionItemTransformation):
         places = stream.fields.get(name) or COMMON_FIELDS.get(name)
         if places is None and name in COMMON_DROPPED:
             raise ElasticUnsupported(f"field {name!r}: {COMMON_DROPPED[name]}")
+        spelled = spelled_otherwise(name, stream) if places is None else None
+        if spelled is not None:
+            raise ElasticUnsupported(
+                f"field {name!r}: Windows event data names are case-sensitive, and {stream.name} events spell "
+                f"this field {spelled!r}: {name!r} would match no event"
+            )
         if places is None:
             key = spaced(name) if stream.spaced_names else name
             user_data = stream.user_data and (
@@ -900,19 +919,48 @@ def caveats(rule: SigmaRule, target: str, mapped: SigmaRule) -> tuple[str, ...]:
 INVESTIGATION_ORDER: tuple[Mapping[str, tuple[Place, ...]], ...] = (SYSMON_FIELDS, SECURITY_FIELDS, POWERSHELL_FIELDS)
 
 
-def investigation_fields(names: Iterable[str]) -> list[str]:
+def _investigated(place: Place) -> str:
+    return {"user": "user.name", "hashes": "process.hash.sha256"}.get(place.kind, place.field)
+
+
+def investigation_fields(names: Iterable[str], logsource: Any = None) -> list[str]:
     """A rule's ``fields:`` (Sigma's Windows names) as the fields a Kibana user investigates: where the
-    integrations put them (the Sysmon, then Security, then PowerShell placement), else in event_data."""
+    integrations put them. With the rule's ``logsource``, for each kind of event it covers, where that
+    event's data stream keeps the field, as the query looks it up (a 4688 ``Image`` under its 4688 name,
+    a name the streams leave in place in ``winlog.event_data`` or, for events carrying UserData,
+    ``winlog.user_data``); a field no part keeps is left out. Without it, the Sysmon, then Security,
+    then PowerShell placement, else event_data."""
+    if logsource is not None and variants_of(logsource) is not None:
+        return _investigation_fields_of(names, parts_of_logsource(logsource))
     out: list[str] = []
     for name in names:
         stored = EVENT_DATA + name
         for table in INVESTIGATION_ORDER:
             if name in table:
-                place = table[name][0]
-                stored = {"user": "user.name", "hashes": "process.hash.sha256"}.get(place.kind, place.field)
+                stored = _investigated(table[name][0])
                 break
         else:
             if name in COMMON_FIELDS:
                 stored = COMMON_FIELDS[name][0].field
         out.append(stored)
     return out
+
+
+def _investigation_fields_of(names: Iterable[str], event_parts: Sequence[Part]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        for part in event_parts:
+            key, stream = part.renames.get(name, name), part.stream
+            places = stream.fields.get(key) or COMMON_FIELDS.get(key)
+            if places is None:
+                if key in stream.dropped or key in COMMON_DROPPED:
+                    continue
+                key = spaced(key) if stream.spaced_names else key
+                user_data = stream.user_data and (
+                    stream.user_data_codes is None or part.codes is None or bool(part.codes & stream.user_data_codes)
+                )
+                places = _data(key) + ((Place(USER_DATA + key),) if user_data else ())
+            for place in places:
+                if place.codes is None or part.codes is None or place.codes & part.codes:
+                    out.append(_investigated(place))
+    return list(dict.fromkeys(out))

@@ -113,7 +113,7 @@ def refusal(variants: tuple[Variant, ...], fields: list[str | None]) -> str | No
             return "classic rendering: keywords would search the rendered message text, which detc does not model"
         if name not in HEADER:
             return (
-                f"classic rendering: no classic field is known for {name} on {'/'.join(map(str, channels))} "
+                f"classic rendering: no classic field is known for {name} on {' or '.join(map(str, channels))} "
                 "(detc knows the header keys and the message labels of Security 4688)"
             )
     return None
