@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +13,7 @@ from sigma.types import SigmaNumber, SigmaString
 
 from backends.elastic.lucene_backend import DetcLuceneBackend
 from backends.splunk.spl_backend import SplBackend
-from compiler.patterns import EqualityStrings, condition_value, sigma_string_pattern, value_fits
+from compiler.patterns import EqualityStrings, condition_value
 
 BACKENDS = [SplBackend(ProcessingPipeline()), DetcLuceneBackend(ProcessingPipeline())]
 VALUES = st.text(st.sampled_from(list("aZ09 *?\\\"'=:()/[]{}|<>-\t\né")), min_size=1, max_size=16)
@@ -56,27 +54,3 @@ def test_condition_value_of_another_type_is_a_type_error() -> None:
     cond = ConditionFieldEqualsValueExpression("f", SigmaNumber(5))
     with pytest.raises(TypeError, match="^SigmaNumber where pySigma dispatches a SigmaString$"):
         condition_value(cond, SigmaString)
-
-
-def _fits_by_regex(value: SigmaString, text: str) -> bool:
-    """What ``value_fits`` answers for a string value, always by the pattern (no shortcut)."""
-    return re.fullmatch(sigma_string_pattern(value, re.escape), text, re.IGNORECASE | re.DOTALL) is not None
-
-
-@given(VALUES, st.sampled_from(["", "null", "NULL", "n", "é", "\n"]))
-def test_value_fits_agrees_with_its_pattern(written: str, text: str) -> None:
-    value = SigmaString(written)
-    assert value_fits(value, text) == _fits_by_regex(value, text), (written, text)
-
-
-@pytest.mark.parametrize(
-    ("written", "text", "fits"),
-    [
-        ("*", "", True), ("?", "", False), ("**", "", True), ("", "", True), ("n*", "null", True),
-        ("n?ll", "NULL", True), ("nul?l", "null", False), ("nulls", "null", False), ("*u*", "null", True),
-    ],
-    ids=["star-empty", "single-empty", "stars-empty", "empty-empty", "prefix", "single-folded", "one-too-many",
-         "longer-literal", "contains"],
-)
-def test_value_fits_cases(written: str, text: str, fits: bool) -> None:
-    assert value_fits(SigmaString(written), text) is fits
