@@ -123,7 +123,7 @@ def resolve(tags: Iterable[str]) -> AttackTags:
                 raise UnknownAttackTag(f"ATT&CK technique {name.upper()} is not in the bundled ATT&CK v{version()} data")
             if found not in techniques:
                 techniques.append(found)
-        elif re.match(r"^[gs]\d{4}$", lowered):  # groups and software are not part of a threat mapping
+        elif re.match(r"^(?:[gs]|ds)\d{4}$", lowered):  # groups, software, data sources: not part of a threat mapping
             other.append(tag)
         else:
             found_tactic = tactic(lowered)

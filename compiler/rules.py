@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sigma.exceptions import SigmaError, SigmaRuleLocation
-from sigma.rule import SigmaRule
+from sigma.rule import SigmaDetection, SigmaRule
 
 from compiler.errors import RuleLoadError, reason_of
 from compiler.paths import display_path, rule_files, scan, tests_path_for
@@ -114,7 +115,8 @@ class DetcRule:
 
     @functools.cached_property
     def _frozen_sigma(self) -> bytes:
-        return pickle.dumps(self.sigma, protocol=pickle.HIGHEST_PROTOCOL)
+        with detached(self.sigma.detection.detections.values()):
+            return pickle.dumps(self.sigma, protocol=pickle.HIGHEST_PROTOCOL)
 
     def fresh_sigma(self) -> SigmaRule:
         """A private copy for one conversion: pySigma pipelines rewrite rules in place.
@@ -123,6 +125,22 @@ class DetcRule:
         """
         copy: SigmaRule = pickle.loads(self._frozen_sigma)
         return copy
+
+
+@contextlib.contextmanager
+def detached(detections: Iterable[SigmaDetection]) -> Iterator[None]:
+    """The detections without their ``parent`` while the block runs, to copy them: once a condition is
+    parsed, a detection's parent is a node of its condition tree, through which a copy would take the
+    tree and every other detection along. pySigma attaches the copies again when it parses the
+    condition it converts."""
+    held = [(detection, detection.parent) for detection in detections]
+    try:
+        for detection, _ in held:
+            detection.parent = None
+        yield
+    finally:
+        for detection, parent in held:
+            detection.parent = parent
 
 
 def _err(message: str, path: str, rule_id: str | None = None) -> RuleLoadError:

@@ -49,11 +49,22 @@ def test_attack_v19_and_retired_entries() -> None:
     assert attack.technique("T1685").retired_after is None
 
 
+@pytest.mark.parametrize("tag", ["attack.g0069", "attack.s0002", "attack.ds0005"], ids=["group", "software", "data-source"])
+def test_attack_ids_outside_a_threat_mapping_are_kept_apart(tag: str) -> None:
+    """ATT&CK groups, software and data sources (SigmaHQ tags one rule ``attack.ds0005``, WMI) name no
+    tactic or technique: kept as other tags, never an error."""
+    resolved = attack.resolve(["attack.credential-access", tag])
+    assert resolved.other == (tag,)
+    assert [t.id for t in resolved.tactics] == ["TA0006"]
+
+
 def test_attack_unknown_tags_are_errors() -> None:
     with pytest.raises(attack.UnknownAttackTag, match="T9999"):
         attack.resolve(["attack.t9999"])
     with pytest.raises(attack.UnknownAttackTag, match="no-such-tactic"):
         attack.resolve(["attack.no-such-tactic"])
+    with pytest.raises(attack.UnknownAttackTag, match="ds00051"):
+        attack.resolve(["attack.ds00051"])
 
 
 def test_attack_data_file_names_its_sources() -> None:

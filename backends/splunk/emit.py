@@ -101,7 +101,10 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
     """Every setting of one rule's stanza, keys in sorted order."""
     details = compiled.details
     risk_field = str(details["risk_object_field"])
-    description = (rule.sigma.description or rule.title).strip()
+    # Prose only: a .conf value cannot end in a backslash (Splunk reads backslash + line break as a
+    # continuation), so a description ending in one (SigmaHQ's colorcpl rule ends in a folder path)
+    # is written without it. A query that would end in one stays an error (conf.conf_value).
+    description = (rule.sigma.description or rule.title).strip().rstrip("\\").rstrip()
     settings: dict[str, str] = {
         "search": compiled.query,
         "description": description,

@@ -186,3 +186,30 @@ def test_eql_query_fields(query: str, names: list[str], datasets: list[str]) -> 
     from backends.elastic.api_format import eql_query_fields
 
     assert eql_query_fields(query) == (names, datasets)
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "other"),
+    [
+        ("kuery", 'event.code: ("1" or "4688") and not process.name: *cmd* and winlog.event_data.x: "a b"', "a: 1"),
+        ("eql", 'any where event.code : "1" and process.name : ("a.exe", "b*") and not user.name like~ "x"',
+         "any where true"),
+    ],
+    ids=["kql", "eql"],
+)
+def test_a_shared_parse_tree_is_left_as_parsed(language: str, query: str, other: str) -> None:
+    """The build parses a query to check it and reads the same kept tree for the rule's fields;
+    reading the fields or building an evaluator must not change that tree."""
+    from backends.elastic import eql_evaluator, kql_evaluator
+    from backends.elastic.api_format import query_fields
+    from backends.elastic.index_mapping import field_spec
+
+    module = eql_evaluator if language == "eql" else kql_evaluator
+    tree = module.parse(query)
+    query_fields(query, language)
+    module.evaluator(query, field_spec)({})
+    assert module.parse(query) is tree
+    module.parse(other)  # another query takes the kept place: the next parse is a fresh one
+    fresh = module.parse(query)
+    assert fresh is not tree
+    assert tree == fresh

@@ -174,6 +174,17 @@ def test_conf_values_with_blank_lines_and_comment_like_lines():
     assert line == "description = first\\\n\\\n  indented\\\n#not a comment\\\nlast"
 
 
+def test_a_description_ending_in_a_backslash_is_written_without_it(rule_from):
+    """SigmaHQ's colorcpl rule ends its description in a folder path; the .conf value leaves the
+    final backslash out (it would continue the line), and the rule builds."""
+    rule = rule_from(
+        {"sel": {"eventName": "A"}, "condition": "sel"}, description="Copies to c:\\windows\\system32\\color\\"
+    )
+    stanza = read_conf(emitted([rule])[CONF_PATH])[rule.title]
+    assert stanza["description"] == "Copies to c:\\windows\\system32\\color"
+    assert stanza["action.notable.param.rule_description"] == "Copies to c:\\windows\\system32\\color"
+
+
 @pytest.mark.parametrize("value", ["ends with a backslash\\", "carriage\rreturn"], ids=["trailing-backslash", "carriage-return"])
 def test_conf_values_that_cannot_be_written_are_errors(value: str):
     with pytest.raises(EmitError):

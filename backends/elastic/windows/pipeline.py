@@ -29,8 +29,8 @@ as the documents store them), added after Lucene's case folding so it stays an e
 
 from __future__ import annotations
 
-import copy
 import ipaddress
+import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +65,7 @@ from backends.elastic.windows.shaper import SECURITY_PROCESS_EVENTS, SYSMON_CHAN
 from compiler.conditions import value_text
 from compiler.logsources import find
 from compiler.patterns import detection_items
+from compiler.rules import detached
 
 EVENT_CODE = "event.code"
 CHANNEL = "winlog.channel"
@@ -930,6 +931,15 @@ def _prefixed(condition: str, prefix: str) -> str:
     return _TOKEN.sub(rename, condition)
 
 
+def detached_copies(detections: Mapping[str, SigmaDetection], count: int) -> list[dict[str, SigmaDetection]]:
+    """``count`` deep copies of a rule's detections, without the condition tree they hang from
+    (``compiler.rules.detached``; a deepcopy of one detection took every other one along): one
+    snapshot, unpickled per copy, several times faster than a deepcopy each."""
+    with detached(detections.values()):
+        frozen = pickle.dumps(dict(detections), protocol=pickle.HIGHEST_PROTOCOL)
+    return [pickle.loads(frozen) for _ in range(count)]
+
+
 @dataclass
 class WindowsRule(PreprocessingTransformation):
     """A Windows rule as Elastic's documents answer it: for each part (kind of event × data stream), a
@@ -945,13 +955,13 @@ class WindowsRule(PreprocessingTransformation):
         original = rule.detection
         detections: dict[str, SigmaDetection] = {}
         per_part: list[tuple[str, str]] = []
-        for i, part in enumerate(parts(rule)):
+        events = parts(rule)
+        for i, (part, copies) in enumerate(zip(events, detached_copies(original.detections, len(events)), strict=True)):
             prefix = f"p{i}_"
             resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
             item = self.processing_item  # a rule's pipeline step: a ProcessingItem (typed as its base upstream)
             resolve.processing_item = item if isinstance(item, ProcessingItem) else None
-            for name, detection in original.detections.items():
-                copied = copy.deepcopy(detection)
+            for name, copied in copies.items():
                 resolve.apply_detection(copied)
                 detections[prefix + name] = copied
             condition_name = f"logsource{i}"
