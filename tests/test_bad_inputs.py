@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -100,9 +101,12 @@ def _write_script(tmp_path: Path) -> Path:
             from pathlib import Path
             from compiler import outputs
             real = os.fsync
-            def slow(fd):
+            done = []
+            def slow(fd):  # after a few files, the writer stops until it is killed
                 real(fd)
-                time.sleep(0.05)
+                done.append(fd)
+                if len(done) >= 8:
+                    time.sleep(3600)
             outputs.os.fsync = slow
             files = {{f"f{{i:03}}.txt": b"new" for i in range(200)}}
             print("writing", flush=True)
@@ -127,10 +131,10 @@ def test_build_killed_midway_leaves_old_output(tmp_path: Path):
     assert proc.stdout.readline().strip() == "writing"
     # Wait until the staging tree holds some new files, then kill the writer mid-build.
     stage = tmp_path / f".out.detc-stage-{proc.pid}"
-    for _ in range(400):
-        if stage.is_dir() and len(list(stage.iterdir())) > 5:
-            break
-        subprocess.run(["sleep", "0.01"])
+    deadline = time.monotonic() + 120
+    while not (stage.is_dir() and len(list(stage.iterdir())) > 5) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stage.is_dir() and len(list(stage.iterdir())) > 5, "the writer never staged its files"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert snapshot(out) == old
