@@ -768,8 +768,8 @@ def main() -> None:
         if not isinstance(code, int):
             code = 0
     except ClickException as err:  # a bad option or argument: one line, exit 2
-        where = f"detc {err.ctx.info_name}" if isinstance(err, UsageError) and err.ctx else "detc"
-        where = "detc" if where == "detc detc" else where
+        command = err.ctx.info_name if isinstance(err, UsageError) and err.ctx else None
+        where = f"detc {command}" if command not in (None, "detc") else "detc"
         sys.stderr.write(f"{where}: {' '.join(err.format_message().split())} (see --help)\n")
         code = err.exit_code
     except typer.Abort:

@@ -7,6 +7,7 @@ mapping, shaper, index) comes from the cell for the rule's logsource family (``b
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -102,14 +103,27 @@ class _ElasticTarget:
     def _backends(self) -> BackendCache[TextQueryBackend]:
         return BackendCache()
 
+    evaluator_module: ClassVar[str]
+    """The language's evaluator (``backends.elastic.<language>_evaluator``: ``parse`` and ``evaluator``),
+    imported on first use: a build only checks syntax, and never loads what evaluation needs besides."""
+
+    def _language(self) -> Any:
+        return importlib.import_module(self.evaluator_module)
+
     def evaluator(self, query: str) -> Matcher:
         try:
-            return self._parse(query)
+            matcher: Matcher = self._language().evaluator(query, field_spec)
         except EvaluationError as err:
             raise err.located(target=self.name) from None
+        return matcher
 
-    def _parse(self, query: str) -> Matcher:
-        raise NotImplementedError
+    def check_syntax(self, query: str) -> None:
+        """The build's check that the language's grammar parses the query (for EQL, the grammar of
+        Elastic's eql package; its evaluator adds the package's full Elasticsearch-syntax check)."""
+        try:
+            self._language().parse(query)
+        except EvaluationError as err:
+            raise err.located(target=self.name) from None
 
 
 def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: str) -> str:
@@ -139,18 +153,7 @@ class KqlTarget(_ElasticTarget):
     or_token = "or"
     settings = KQL_DEFAULTS
     setting_kinds = {"index": ELASTIC_INDEX, "windows_index": ELASTIC_INDEX, "rule_id_namespace": NAMESPACE}
-    def _parse(self, query: str) -> Matcher:
-        from backends.elastic import kql_evaluator  # a build never evaluates: its grammar loads on demand
-
-        return kql_evaluator.evaluator(query, field_spec)
-
-    def check_syntax(self, query: str) -> None:
-        from backends.elastic import kql_evaluator
-
-        try:
-            kql_evaluator.parse(query)
-        except EvaluationError as err:
-            raise err.located(target=self.name) from None
+    evaluator_module = "backends.elastic.kql_evaluator"
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         return KqlBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts
@@ -161,18 +164,7 @@ class LuceneTarget(_ElasticTarget):
     description = "Elasticsearch Lucene query_string (upstream pySigma LuceneBackend) on the same documents"
     language = "lucene"
     or_token = "OR"
-    def _parse(self, query: str) -> Matcher:
-        from backends.elastic import lucene_evaluator  # a build never evaluates: loaded on demand
-
-        return lucene_evaluator.evaluator(query, field_spec)
-
-    def check_syntax(self, query: str) -> None:
-        from backends.elastic import lucene_evaluator
-
-        try:
-            lucene_evaluator.parse(query)
-        except EvaluationError as err:
-            raise err.located(target=self.name) from None
+    evaluator_module = "backends.elastic.lucene_evaluator"
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         return DetcLuceneBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts
@@ -186,21 +178,7 @@ class EqlTarget(_ElasticTarget):
     description = "Elasticsearch EQL (upstream pySigma EqlBackend, fixed for Sigma semantics) on the same documents"
     language = "eql"
     or_token = "or"
-
-    def _parse(self, query: str) -> Matcher:
-        from backends.elastic import eql_evaluator  # a build never evaluates: loaded on demand
-
-        return eql_evaluator.evaluator(query, field_spec)
-
-    def check_syntax(self, query: str) -> None:
-        """The build's check: the grammar of Elastic's eql package (the evaluator adds the
-        package's full Elasticsearch-syntax check)."""
-        from backends.elastic import eql_evaluator
-
-        try:
-            eql_evaluator.parse(query)
-        except EvaluationError as err:
-            raise err.located(target=self.name) from None
+    evaluator_module = "backends.elastic.eql_evaluator"
 
     def backend(self, pipeline: ProcessingPipeline, **options: Any) -> TextQueryBackend:
         return DetcEqlBackend(pipeline, **options)  # pipeline positional: upstream's __new__ types **kwargs as dicts

@@ -23,12 +23,20 @@ def conf_value(key: str, value: str) -> str:
     if "\r" in text:
         raise EmitError(f"{key}: a carriage return cannot be written in a .conf value")
     text = text.strip()
-    if text.endswith("\\"):
-        raise EmitError(
-            f"{key}: a value ending in a backslash would read as a line continuation in a .conf file"
-        )
     lines = text.split("\n")
+    if any(line.endswith("\\") for line in lines):
+        raise EmitError(
+            f"{key}: a line ending in a backslash would read as a line continuation in a .conf file"
+        )
     return f"{key} = " + "\\\n".join(lines)
+
+
+def prose(text: str) -> str:
+    """Prose (a title, a description) as a .conf value can hold it: each line without the
+    backslashes it ends in, which Splunk would read as a line continuation (SigmaHQ's colorcpl rule
+    ends its description in a folder path). Queries never pass through here: a search with such a
+    line stays an error (:func:`conf_value`)."""
+    return "\n".join(line.rstrip("\\") for line in text.strip().split("\n")).strip()
 
 
 def _stanza_name(name: str) -> str:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from backends.splunk.app import app_files, app_id, app_version, package
-from backends.splunk.conf import Setting, join_conf, stanza_text
+from backends.splunk.conf import Setting, join_conf, prose, stanza_text
 from backends.splunk.target import NAME
 from compiler import __version__
 from compiler.errors import EmitError
@@ -101,10 +101,7 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
     """Every setting of one rule's stanza, keys in sorted order."""
     details = compiled.details
     risk_field = str(details["risk_object_field"])
-    # Prose only: a .conf value cannot end in a backslash (Splunk reads backslash + line break as a
-    # continuation), so a description ending in one (SigmaHQ's colorcpl rule ends in a folder path)
-    # is written without it. A query that would end in one stays an error (conf.conf_value).
-    description = (rule.sigma.description or rule.title).strip().rstrip("\\").rstrip()
+    description, title = prose(rule.sigma.description or rule.title), prose(rule.title)
     settings: dict[str, str] = {
         "search": compiled.query,
         "description": description,
@@ -124,10 +121,10 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
         "alert.suppress": "0",
         "alert.severity": ALERT_SEVERITY[rule.severity],
         "action.correlationsearch.enabled": "1",
-        "action.correlationsearch.label": rule.title,
+        "action.correlationsearch.label": title,
         "action.correlationsearch.annotations": _json({"mitre_attack": attack_techniques(rule)}),
         "action.notable": "1",
-        "action.notable.param.rule_title": rule.title,
+        "action.notable.param.rule_title": title,
         "action.notable.param.rule_description": description,
         "action.notable.param.security_domain": str(details["security_domain"]),
         "action.notable.param.severity": rule.severity,
@@ -141,7 +138,7 @@ def stanza_settings(rule: DetcRule, compiled: Compiled) -> list[Setting]:
                 }
             ]
         ),
-        "action.risk.param._risk_message": f"{rule.title}: ${risk_field}$",
+        "action.risk.param._risk_message": f"{title}: ${risk_field}$",
     }
     if rule.meta.note:
         settings["action.notable.param.next_steps"] = _json({"version": 1, "data": rule.meta.note.strip()})

@@ -8,7 +8,7 @@ import json
 import pytest
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
-from backends.splunk.conf import conf_value, stanza_text
+from backends.splunk.conf import conf_value, prose, stanza_text
 from backends.splunk.emit import CONF_PATH, SplunkEmitter, cron_schedule, earliest_time
 from backends.splunk.target import SplTarget
 from compiler.build import compile_rules
@@ -185,7 +185,18 @@ def test_a_description_ending_in_a_backslash_is_written_without_it(rule_from):
     assert stanza["action.notable.param.rule_description"] == "Copies to c:\\windows\\system32\\color"
 
 
-@pytest.mark.parametrize("value", ["ends with a backslash\\", "carriage\rreturn"], ids=["trailing-backslash", "carriage-return"])
+def test_prose_lines_ending_in_a_backslash_lose_it_and_a_search_line_is_an_error():
+    """Any line, not only the last: a backslash before a line break would join the next line."""
+    assert prose("Copies from c:\\a\\\nto c:\\b\\") == "Copies from c:\\a\nto c:\\b"
+    assert conf_value("description", prose("one\\\ntwo")) == "description = one\\\ntwo"
+    with pytest.raises(EmitError, match="a line ending in a backslash"):
+        conf_value("search", "index=x Image=\"c:\\\\\nOR y")
+
+
+@pytest.mark.parametrize(
+    "value", ["ends with a backslash\\", "a line ending in one\\\nnext", "carriage\rreturn"],
+    ids=["trailing-backslash", "inner-line-backslash", "carriage-return"],
+)
 def test_conf_values_that_cannot_be_written_are_errors(value: str):
     with pytest.raises(EmitError):
         conf_value("search", value)
