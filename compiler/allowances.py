@@ -121,12 +121,32 @@ def _tests_presence(leaf: Leaf) -> bool:
     return isinstance(value, SigmaString) and all(p == SpecialChars.WILDCARD_MULTI for p in value.s)
 
 
+def _case_everywhere(caveat: str) -> bool:
+    """A target's caveat that letter case decides every string match (KQL's ``case: …``,
+    EventBridge's ``… is matched case-sensitively (…)``)."""
+    return caveat.startswith("case:") or " is matched case-sensitively (" in caveat
+
+
+def _says_case(caveat: str) -> bool:
+    """A caveat that letter case decides a match: everywhere, or on the one field it names
+    (``Initiated: … in another letter case …``)."""
+    return _case_everywhere(caveat) or "in another letter case" in caveat
+
+
+def _case_stated(leaf: Leaf, record: Record, said: list[str]) -> bool:
+    """A leaf letter case turns on this record, where a caveat says case decides it: any leaf under a
+    whole-query case caveat, else only a leaf on the field a caveat names."""
+    return _case_turns(leaf, record) and (
+        any(_case_everywhere(c) for c in said) or leaf.field in {c.split(":")[0] for c in said}
+    )
+
+
 # Each stated limit: the words its caveat says (the caveat texts are the targets'), what it is
 # called in a report, and which leaves it may turn on a record.
 LeafTest = Callable[[Leaf, Record, list[str]], bool]
 """A leaf, the record, and the caveats that say the limit: whether the limit may turn the leaf."""
 _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
-    (lambda c: "case" in c.lower(), "case (stated in the artifact's caveats)", lambda leaf, rec, said: _case_turns(leaf, rec)),
+    (_says_case, "case (stated in the artifact's caveats)", lambda leaf, rec, said: _case_stated(leaf, rec, said)),
     (
         lambda c: "EventBridge also grants a field present as JSON null" in c,
         "exists on a JSON null (stated in the artifact's caveats)",

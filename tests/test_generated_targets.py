@@ -417,3 +417,27 @@ def test_splunk_states_that_null_also_matches_an_empty_value(rule_from):
     assert stated_difference(compiled.caveats, Conditions.of(rule), event, got) == (
         "an empty value has no Splunk field (stated in the artifact's caveats)"
     )
+
+
+INITIATED = (
+    "Initiated: Elastic's Sysmon pipeline maps Initiated to network.direction only when it is 'true' or 'false' "
+    "as Sysmon writes it (egress, ingress); the same text in another letter case is not mapped, where Sigma "
+    "matches any case."
+)
+
+
+def test_a_case_caveat_naming_one_field_explains_only_that_field(rule_from):
+    """A caveat that letter case decides one field's match (Elastic's Sysmon ``Initiated``) is no blanket
+    waiver: a difference that letter case makes on another field stays unexplained; a target's whole-query
+    case caveat (KQL's) explains it."""
+    rule = rule_from({"sel": {"eventName": "DeleteKey"}, "condition": "sel"})
+    event = record(eventName="deletekey")  # Sigma matches; a case-sensitive search would not
+    conditions = Conditions.of(rule)
+    assert stated_difference([INITIATED], conditions, event, False) is None
+    kql_case = next(c for c in verdict("kql", rule, event)[1] if c.startswith("case:"))
+    assert stated_difference([kql_case], conditions, event, False) == "case (stated in the artifact's caveats)"
+    on_field = rule_from({"sel": {"eventName": "DeleteKey", "Initiated": "true"}, "condition": "sel"})
+    turned = record(eventName="DeleteKey", Initiated="TRUE")
+    assert stated_difference([INITIATED], Conditions.of(on_field), turned, False) == (
+        "case (stated in the artifact's caveats)"
+    )
