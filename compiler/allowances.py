@@ -205,6 +205,10 @@ _STATED: tuple[tuple[Callable[[str], bool], str, LeafTest], ...] = (
     ),
 )
 WIDER = "a wider search (stated in the artifact's caveats)"
+WIDER_SAID = "so the search is wider"
+"""What a caveat says of a search that may match more than Sigma (never less): Splunk's text null and
+its filled-in errorCode. Other caveats may use the word (Elastic's regex classes say Python's are
+wider, which makes Elastic's match narrower): only this statement excuses a match."""
 NON_ASCII = "case folding outside ASCII"
 PHRASE = "a phrase of tokens (stated in the artifact's caveats)"
 _PHRASE_CAVEAT = re.compile(
@@ -269,7 +273,7 @@ def stated_difference(
 ) -> str | None:
     """The stated limit that explains a target's ``verdict`` on a raw record where the reference
     disagrees, or None if nothing the artifact states explains it."""
-    if verdict and any("wider" in c for c in caveats):
+    if verdict and any(WIDER_SAID in c for c in caveats):
         return WIDER
     view = conditions.view(record)
     if view is None:  # the logsource does not admit the record: no leaf can explain a verdict

@@ -441,3 +441,17 @@ def test_a_case_caveat_naming_one_field_explains_only_that_field(rule_from):
     assert stated_difference([INITIATED], Conditions.of(on_field), turned, False) == (
         "case (stated in the artifact's caveats)"
     )
+
+
+def test_only_a_wider_search_statement_excuses_a_match(rule_from):
+    """Elastic's regex-class caveat says Python's classes are *wider*: that makes Elastic's regex narrower,
+    so it excuses no extra match; Splunk's 'so the search is wider' does."""
+    from backends.elastic.caveats import ASCII_CLASSES
+
+    rule = rule_from({"sel": {"eventName": "DeleteKey"}, "condition": "sel"})
+    other = record(eventName="CreateKey")  # the reference says no match
+    assert stated_difference([ASCII_CLASSES], Conditions.of(rule), other, True) is None
+    splunk_null = "userAgent: Splunk's JSON extraction gives the text null, so the search is wider"
+    assert stated_difference([splunk_null], Conditions.of(rule), other, True) == (
+        "a wider search (stated in the artifact's caveats)"
+    )
