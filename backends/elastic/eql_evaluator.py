@@ -193,11 +193,21 @@ def field_name(node: Tree[Token]) -> str:
         name = subtree(node.children[0]).children[0]
         return str(name).strip("`")
     text = str(node.children[0]).lstrip("?")
+    dotted = _dotted_name(text)
+    if dotted is None:
+        raise EvaluationError(f"array index in field {text}: not evaluated")
+    return dotted
+
+
+@functools.lru_cache(maxsize=4096)
+def _dotted_name(text: str) -> str | None:
+    """The dotted name of a field's text by the grammar's ``field_parts`` (None: it indexes an
+    array). Kept per text: a query names the same few fields again and again."""
     parts = []
     for part in parse(text, start="field_parts").children:
         piece = subtree(part).children[0]
         if isinstance(piece, Tree):  # array_index
-            raise EvaluationError(f"array index in field {text}: not evaluated")
+            return None
         parts.append(str(piece).strip("`"))
     return ".".join(parts)
 
