@@ -224,7 +224,8 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
     meta = metadata(rule)
     body, parsed_rule = _rule_table(model)
     text = _header(rule, compiled) + "[metadata]\n" + tw.table(meta) + "\n[rule]\n" + body
-    text += "\nquery = " + tw.literal_block(model["query"]) + "\n\n\n"
+    query_block = tw.literal_block(model["query"])
+    text += "\nquery = " + query_block + "\n\n\n"
     parsed_rule["query"] = model["query"]
     if "threat" in model:
         text += _threat_text(model["threat"])
@@ -233,7 +234,7 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
         text += "[rule.investigation_fields]\n" + tw.table(model["investigation_fields"])
         parsed_rule["investigation_fields"] = model["investigation_fields"]
     text = text.rstrip("\n") + "\n"
-    tw.check(text, {"metadata": meta, "rule": parsed_rule}, f"{rule.path}: TOML")
+    tw.check(text, {"metadata": meta, "rule": parsed_rule}, f"{rule.path}: TOML", literals=(query_block,))
     return text.encode("utf-8")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -19,10 +20,12 @@ from backends.elastic.toml_writer import (
     check,
     indented_block,
     indented_value,
+    is_literal,
     is_verbatim,
     literal_block,
     multiline,
 )
+from compiler.errors import EmitError
 
 # Any Unicode text a YAML rule can hold: no surrogates (not UTF-8), everything else allowed.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -60,3 +63,31 @@ def test_a_document_without_escapes_holds_each_value_verbatim(text: str) -> None
             # Unchecked by the build: it must then be the text itself between the quotes.
             assert text in rendered
             assert tomllib.loads(doc) == {"a": text}
+
+
+@given(ANY_TEXT)
+@example("C:\\Windows\\System32\\cmd.exe")
+@example("a'")
+@example("''")
+def test_a_literal_block_holds_the_text_verbatim(text: str) -> None:
+    """``check`` does not count a literal block's backslashes as escapes: the block must then be
+    the text itself between its quote lines, and read back as the text."""
+    rendered = literal_block(text)
+    doc = f"a = {rendered}\n"
+    if is_literal(rendered):
+        assert rendered == "'''\n" + text + "'''"
+        assert tomllib.loads(doc) == {"a": text}
+    check(doc, {"a": text}, "property", literals=(rendered,))
+
+
+def test_a_literal_block_alone_is_not_parsed_but_an_escape_beside_it_is() -> None:
+    """A wrong value beside a literal block is caught (the document is parsed); a document whose
+    only backslashes are in a literal block is not parsed at all (a wrong claim passes unseen, as
+    for any verbatim document: the properties above are what make that sound)."""
+    query = literal_block("process.executable: C\\:\\\\Windows\\\\cmd.exe")
+    assert is_literal(query)
+    check(f"query = {query}\n", {"query": "not what it holds"}, "unparsed", literals=(query,))
+    note = basic("a\\b")
+    doc = f"note = {note}\nquery = {query}\n"
+    with pytest.raises(EmitError, match="does not read back"):
+        check(doc, {"note": "a\\b", "query": "not what it holds"}, "parsed", literals=(query,))
