@@ -223,7 +223,8 @@ def _header(rule: DetcRule, compiled: Compiled) -> str:
 def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> bytes:
     meta = metadata(rule)
     body, parsed_rule = _rule_table(model)
-    text = _header(rule, compiled) + "[metadata]\n" + tw.table(meta) + "\n[rule]\n" + body
+    header = _header(rule, compiled)
+    text = header + "[metadata]\n" + tw.table(meta) + "\n[rule]\n" + body
     query_block = tw.literal_block(model["query"])
     text += "\nquery = " + query_block + "\n\n\n"
     parsed_rule["query"] = model["query"]
@@ -234,7 +235,7 @@ def toml_document(rule: DetcRule, model: dict[str, Any], compiled: Compiled) -> 
         text += "[rule.investigation_fields]\n" + tw.table(model["investigation_fields"])
         parsed_rule["investigation_fields"] = model["investigation_fields"]
     text = text.rstrip("\n") + "\n"
-    tw.check(text, {"metadata": meta, "rule": parsed_rule}, f"{rule.path}: TOML", literals=(query_block,))
+    tw.check(text, {"metadata": meta, "rule": parsed_rule}, f"{rule.path}: TOML", literals=(query_block,), comments=(header,))
     return text.encode("utf-8")
 
 

@@ -91,3 +91,18 @@ def test_a_literal_block_alone_is_not_parsed_but_an_escape_beside_it_is() -> Non
     doc = f"note = {note}\nquery = {query}\n"
     with pytest.raises(EmitError, match="does not read back"):
         check(doc, {"note": "a\\b", "query": "not what it holds"}, "parsed", literals=(query,))
+
+
+
+def test_comment_lines_need_no_parse_for_their_backslashes_only() -> None:
+    """A backslash in a comment is text (the caveats quote Windows paths): a document whose only
+    backslashes are in comment lines is not parsed; a control character in a comment is not TOML,
+    so that document is parsed, and fails; a block that is not all comment lines is no exemption."""
+    comment = "# Caveat: C:\\Windows\\System32\\CMD.EXE\n# and cmd.exe\n"
+    check(comment + 'a = "x"\n', {"a": "not what it holds"}, "unparsed", comments=(comment,))
+    bad = "# a \\ and a \x01\n"
+    with pytest.raises(EmitError, match="does not parse"):
+        check(bad + 'a = "x"\n', {"a": "x"}, "control", comments=(bad,))
+    not_comment = 'b = "C:\\\\x"\n'
+    with pytest.raises(EmitError, match="does not read back"):
+        check(not_comment + 'a = "x"\n', {"a": "x", "b": "other"}, "not a comment", comments=(not_comment,))
