@@ -34,7 +34,7 @@ _ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("kql.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False)
+    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False, cache=True)
 
 
 class KqlLiteral:

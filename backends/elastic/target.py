@@ -6,9 +6,10 @@ mapping, shaper, index) comes from the cell for the rule's logsource family (``b
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from sigma.conversion.base import TextQueryBackend
@@ -66,7 +67,10 @@ class _ElasticTarget:
 
     def compile(self, rule: DetcRule, profile: Profile) -> Compiled:
         cell = cell_for(CELLS, rule.sigma.logsource, target=self.name)
-        sigma = rule.fresh_sigma()
+        with unsupported_as(self.name):
+            # the cell's pipeline is the same for every Elastic language and profile: applied once
+            # per rule, its result copied for each language
+            sigma = rule.prepared_sigma(f"elastic:{cell.__name__}", cell_pipeline(cell).apply)
         condition = convert(self._backend_for(profile, cell), sigma, self.name, self.or_token)
         caveats = cell.pipeline.caveats(rule.sigma, self.name, sigma)  # the rule as written, and as mapped
         query = self._query(condition, cell, rule)
@@ -90,10 +94,8 @@ class _ElasticTarget:
         """One backend per profile and cell, reused for every rule: pySigma resets a pipeline's state
         for each rule it applies to (sigma-cli converts a whole collection with one backend too)."""
         def make() -> TextQueryBackend:
-            pipeline = cell.pipeline.processing_pipeline(profile.settings(self.name, self.settings))
-            extra = self.extra_pipeline(cell)
-            if extra is not None:
-                pipeline = pipeline + extra
+            # the cell's own pipeline was applied by ``compile`` (``cell_pipeline``)
+            pipeline = self.extra_pipeline(cell) or ProcessingPipeline()
             options = getattr(cell.pipeline, "BACKEND_OPTIONS", {})
             return self.backend(pipeline + profile.mapping_pipeline(self.name), **options)
 
@@ -126,10 +128,19 @@ class _ElasticTarget:
             raise err.located(target=self.name) from None
 
 
-def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: str) -> str:
-    """A rule's query text from a backend, with what the documents cannot answer as ``unsupported``."""
+@functools.cache
+def cell_pipeline(cell: Any) -> ProcessingPipeline:
+    """A cell's pipeline (field mapping onto the documents its integration stores), which reads no
+    setting of a target or profile: one for every Elastic language."""
+    pipeline: ProcessingPipeline = cell.pipeline.processing_pipeline({})
+    return pipeline
+
+
+@contextlib.contextmanager
+def unsupported_as(target: str) -> Iterator[None]:
+    """What the documents cannot answer, raised while a rule is mapped or converted, as ``unsupported``."""
     try:
-        queries = backend.convert_rule(sigma)
+        yield
     except (ElasticUnsupported, SigmaFeatureNotSupportedByBackendError) as err:
         raise UnsupportedFeature(reason_of(err), target=target) from err
     except SigmaPlaceholderError as err:
@@ -140,6 +151,12 @@ def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: 
         if isinstance(err.__cause__, ElasticUnsupported):
             raise UnsupportedFeature(reason_of(err.__cause__), target=target) from err
         raise
+
+
+def convert(backend: TextQueryBackend, sigma: SigmaRule, target: str, or_token: str) -> str:
+    """A rule's query text from a backend, with what the documents cannot answer as ``unsupported``."""
+    with unsupported_as(target):
+        queries = backend.convert_rule(sigma)
     texts = [str(q) for q in queries]
     if not texts:
         raise UnsupportedFeature("the rule has no condition to convert", target=target)

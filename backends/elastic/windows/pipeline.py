@@ -32,7 +32,6 @@ from __future__ import annotations
 import ipaddress
 import pickle
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -932,19 +931,13 @@ def _prefixed(condition: str, prefix: str) -> str:
     return _TOKEN.sub(rename, condition)
 
 
-def frozen_detections(detections: Mapping[str, SigmaDetection]) -> bytes:
-    """A snapshot of a rule's detections without the condition tree they hang from
-    (``compiler.rules.detached``; a deepcopy of one detection took every other one along): unpickled
-    per copy, several times faster than a deepcopy each."""
+def detached_copies(detections: Mapping[str, SigmaDetection], count: int) -> list[dict[str, SigmaDetection]]:
+    """``count`` deep copies of a rule's detections, without the condition tree they hang from
+    (``compiler.rules.detached``; a deepcopy of one detection took every other one along): one
+    snapshot, unpickled per copy, several times faster than a deepcopy each."""
     with detached(detections.values()):
-        return pickle.dumps(dict(detections), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-_REWRITTEN: OrderedDict[bytes, bytes] = OrderedDict()
-"""Recent rewrites (``WindowsRule``), keyed on everything a rewrite reads: the detections, the
-conditions and the logsource. KQL, Lucene and EQL each convert their own copy of a rule, and each
-applies this cell's pipeline to it; the rewrite of the same rule is made once and copied."""
-_REWRITTEN_KEPT = 8
+        frozen = pickle.dumps(dict(detections), protocol=pickle.HIGHEST_PROTOCOL)
+    return [pickle.loads(frozen) for _ in range(count)]
 
 
 @dataclass
@@ -960,27 +953,10 @@ class WindowsRule(PreprocessingTransformation):
         if not isinstance(rule, SigmaRule):
             return
         original = rule.detection
-        frozen = frozen_detections(original.detections)
-        key = frozen + pickle.dumps((list(original.condition), rule.logsource), protocol=pickle.HIGHEST_PROTOCOL)
-        done = _REWRITTEN.get(key)
-        if done is None:
-            detections, conditions = self._rewrite(rule, frozen)
-            _REWRITTEN[key] = pickle.dumps((detections, conditions), protocol=pickle.HIGHEST_PROTOCOL)
-            if len(_REWRITTEN) > _REWRITTEN_KEPT:
-                _REWRITTEN.popitem(last=False)
-        else:
-            _REWRITTEN.move_to_end(key)
-            detections, conditions = pickle.loads(done)
-        rule.detection = SigmaDetections(detections, conditions, original.source)
-
-    def _rewrite(self, rule: SigmaRule, frozen: bytes) -> tuple[dict[str, SigmaDetection], list[str]]:
-        """The rule's detections, one copy per part, and its conditions over them."""
-        original = rule.detection
         detections: dict[str, SigmaDetection] = {}
         per_part: list[tuple[str, str]] = []
         events = parts(rule)
-        copies_per_part = [pickle.loads(frozen) for _ in events]
-        for i, (part, copies) in enumerate(zip(events, copies_per_part, strict=True)):
+        for i, (part, copies) in enumerate(zip(events, detached_copies(original.detections, len(events)), strict=True)):
             prefix = f"p{i}_"
             resolve = WindowsFields(stream=part.stream, codes=part.codes, renames=part.renames)
             item = self.processing_item  # a rule's pipeline step: a ProcessingItem (typed as its base upstream)
@@ -1002,7 +978,7 @@ class WindowsRule(PreprocessingTransformation):
             if len(per_part) > 1 else f"{per_part[0][1]} and ({_prefixed(c, per_part[0][0])})"
             for c in original.condition
         ]
-        return detections, conditions
+        rule.detection = SigmaDetections(detections, conditions, original.source)
 
 
 def processing_pipeline(settings: Mapping[str, Any] | None = None) -> ProcessingPipeline:
