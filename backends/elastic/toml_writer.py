@@ -76,9 +76,13 @@ def multiline(text: str, *, leading_newline: bool) -> str:
     return '"""' + lead + _multiline_body(text) + '"""'
 
 
+_NOT_LITERAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""A character a literal string cannot hold: a control character but tab and newline."""
+
+
 def literal_block(text: str) -> str:
     """``'''`` on its own lines around the text, as detection-rules writes queries."""
-    if "'''" in text or any((ord(ch) < 0x20 and ch not in "\n\t") or ch == "\x7f" for ch in text):
+    if "'''" in text or _NOT_LITERAL.search(text):
         return multiline(text, leading_newline=True)
     return "'''\n" + text + "'''"
 
