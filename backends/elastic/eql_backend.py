@@ -73,10 +73,11 @@ EQL_KEYWORDS = frozenset(
 quoted when a field name part spells one."""
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPE_TABLE = str.maketrans(_STRING_ESCAPES)
 
 
 def _escaped(text: str) -> str:
-    return "".join(_STRING_ESCAPES.get(ch, ch) for ch in text)
+    return text.translate(_ESCAPE_TABLE)
 
 
 def eql_string(text: str) -> str:
@@ -111,7 +112,9 @@ def _colon_pattern(value: SigmaString) -> str | None:
     """The value as a ``:`` pattern (Sigma's wildcards as EQL's), or None where ``:`` cannot say
     it: a literal ``*``/``?`` (no escape exists) or a letter outside ASCII (not folded)."""
     literal = "".join(p for p in value.s if isinstance(p, str))
-    if "*" in literal or "?" in literal or any(not ch.isascii() and ch.lower() != ch.upper() for ch in literal):
+    if "*" in literal or "?" in literal or (
+        not literal.isascii() and any(not ch.isascii() and ch.lower() != ch.upper() for ch in literal)
+    ):
         return None
     if "\x01" in literal and value.contains_special():
         return None  # U+0001 is the escape of the LIKE pattern Elasticsearch makes of a wildcard value

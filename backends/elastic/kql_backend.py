@@ -67,11 +67,12 @@ def _escape_keyword(match: re.Match[str]) -> str:
     return "\\" + word
 
 
+_UNQUOTED_TABLE = str.maketrans({**_WHITESPACE_ESCAPES, **{ch: "\\" + ch for ch in _SPECIAL}})
+_FIELD_TABLE = str.maketrans({ch: "\\" + ch for ch in _SPECIAL})
+
+
 def _escape_unquoted_text(text: str) -> str:
-    escaped = "".join(
-        "\\" + ch if ch in _SPECIAL else _WHITESPACE_ESCAPES.get(ch, ch) for ch in text
-    )
-    return _KEYWORD.sub(_escape_keyword, escaped)
+    return _KEYWORD.sub(_escape_keyword, text.translate(_UNQUOTED_TABLE))
 
 
 class KqlBackend(TextQueryBackend):
@@ -133,7 +134,7 @@ class KqlBackend(TextQueryBackend):
             return field_name  # a field-name pattern kuery expands (``winlog.event_data.param*``)
         if any(ch.isspace() for ch in field_name):
             return quote_kql(field_name)
-        return "".join("\\" + ch if ch in _SPECIAL else ch for ch in field_name)
+        return field_name.translate(_FIELD_TABLE)
 
     def convert_value_str(self, s: SigmaString, state: ConversionState) -> str:
         if s.contains_placeholder():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from re import _constants as c
 from re import _parser as sre_parse
 from typing import Any
@@ -57,12 +58,28 @@ def has_letters(text: str) -> bool:
     return any(ch.lower() != ch.upper() for ch in text)
 
 
+class _PerCharacter(dict[int, str]):
+    """A ``str.translate`` table that fills itself from a per-character function on first use."""
+
+    def __init__(self, char: Callable[[str], str]) -> None:
+        super().__init__()
+        self.char = char
+
+    def __missing__(self, code: int) -> str:
+        made = self[code] = self.char(chr(code))
+        return made
+
+
+_FOLD_TABLE = _PerCharacter(_folded)
+_LITERAL_TABLE = _PerCharacter(_lit)
+
+
 def sigma_string_regex(value: SigmaString, *, fold: bool = True) -> str:
     """A Sigma string (``*``/``?`` wildcards, otherwise literal) as a Lucene regex, case-insensitive
     unless ``fold`` is false (``|cased``)."""
-    char = _folded if fold else _lit
+    table = _FOLD_TABLE if fold else _LITERAL_TABLE
     try:
-        regex = sigma_string_pattern(value, lambda text: "".join(char(ch) for ch in text))
+        regex = sigma_string_pattern(value, lambda text: text.translate(table))
     except UnresolvedPlaceholder as err:
         raise LuceneRegexError("unresolved placeholder") from err
     return _checked(regex)
